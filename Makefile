@@ -1,0 +1,33 @@
+# Tidemark developer entry points. Every target installs what it needs first.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
+
+.PHONY: setup run stop clean test lint bench schemas
+
+setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
+	@bash deploy/bootstrap.sh
+
+run: setup        ## start Kafka, PostgreSQL, the SMTP sink and the five services (Ctrl-C stops all)
+	@$(UV) run --frozen tidemark-devstack run
+
+stop:             ## stop whatever a `make run` left running
+	@if [ -x "$(UV)" ] && [ -d .venv ]; then $(UV) run --frozen tidemark-devstack stop; fi
+
+clean: stop       ## remove the local state folder (.tidemark/)
+	rm -rf "$(TIDEMARK_STATE_DIR)"
+
+test: setup       ## run the whole suite against real Kafka, PostgreSQL and SMTP
+	@$(UV) run --frozen pytest
+
+lint: setup       ## ruff, mypy on the typed packages, import-linter contracts
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy shared/src/tidekit
+	$(UV) run --frozen lint-imports
+
+bench: setup      ## benchmarks: prints ratios measured side by side in one run
+	@$(UV) run --frozen python -m tests.bench
+
+schemas: setup    ## regenerate the published JSON Schemas of every event type
+	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas

@@ -1,0 +1,1 @@
+"""Local real dependencies for Tidemark: Kafka (KRaft), PostgreSQL, SMTP sink."""

@@ -1,0 +1,1 @@
+"""Tidemark sla-timer service."""

@@ -1,0 +1,1 @@
+"""Tidemark shared library (import name: tidekit)."""
