@@ -1,0 +1,39 @@
+"""Intake's single wiring point: `uvicorn --factory tidemark_intake.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tidekit.events import TOPICS, registry
+from tidekit.events import intake as intake_events
+from tidekit.kafka.consumer import Delivery, Handler
+from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.store.migrate import MigrationSet
+from tidekit.web.app import service_app
+
+from .routes import router
+from .service import IntakeService
+from .settings import IntakeSettings
+
+FOREIGN_TOPICS = [TOPICS[s] for s in ("classifier", "sla-timer", "notifier", "escalation")]
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    settings.warn_on_dev_defaults()
+    runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
+    service = IntakeService(runtime, settings)
+
+    async def on_foreign(event: object, delivery: Delivery) -> None:
+        await service.on_foreign_event(event, delivery.envelope, delivery.conn)  # type: ignore[arg-type]
+
+    # Every ticket event the other services publish lands in the ticket's history.
+    handlers: dict[str, Handler] = {
+        cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
+    }
+    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
+    app = service_app(runtime, title="Tidemark intake",
+                      description="The front door: tickets from web, e-mail, product and chat.")
+    app.state.intake = service
+    app.include_router(router)
+    return app

@@ -1,0 +1,79 @@
+"""Intake's pure decisions: what events a command produces, given the ticket's state.
+
+No I/O here: handlers load the state, call these, and append what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from tidekit.events.base import DomainEvent
+from tidekit.events.intake import (
+    AttachmentRef,
+    Product,
+    Requester,
+    StatusChanged,
+    TicketSubmitted,
+)
+from tidekit.events.vocabulary import Status
+
+from .api_models import TicketCreate
+from .attachments import CheckedAttachment
+
+
+@dataclass(frozen=True)
+class TicketState:
+    tid: str
+    status: Status
+    version: int
+
+
+def decide_submit(
+    tid: str, command: TicketCreate, attachments: list[CheckedAttachment], now: datetime
+) -> list[DomainEvent]:
+    return [
+        TicketSubmitted(
+            tid=tid,
+            channel=command.channel,
+            requester=Requester(email=command.requester.email, name=command.requester.name),
+            license_key=command.license_key,
+            subject=command.subject,
+            body=command.body,
+            product=Product(**command.product.model_dump()),
+            site_url=command.site_url,
+            severity_hint=command.severity_hint,
+            vip_coupon=command.vip_coupon,
+            attachments=tuple(
+                AttachmentRef(
+                    ref=a.ref, filename=a.filename, media_type=a.media_type, size=len(a.content)
+                )
+                for a in attachments
+            ),
+            submitted_at=now,
+        )
+    ]
+
+
+def decide_open_after_classification(state: TicketState, now: datetime) -> list[DomainEvent]:
+    """A classified ticket leaves `new` for `open`; later classifications change nothing."""
+    if state.status != "new":
+        return []
+    return [
+        StatusChanged(
+            tid=state.tid,
+            from_status="new",
+            to_status="open",
+            reason="classified",
+            changed_by="system",
+            changed_at=now,
+        )
+    ]
+
+
+def evolve(state: TicketState, event: DomainEvent) -> TicketState:
+    if isinstance(event, TicketSubmitted):
+        return TicketState(tid=event.tid, status="new", version=state.version + 1)
+    if isinstance(event, StatusChanged):
+        return replace(state, status=event.to_status, version=state.version + 1)
+    return replace(state, version=state.version + 1)

@@ -1,0 +1,111 @@
+"""The ticket read model (table `tickets`) and the history of other services' events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from tidekit.events import classifier, escalation, intake, sla
+from tidekit.events.base import DomainEvent
+from tidekit.events.envelope import Envelope
+
+from .attachments import CheckedAttachment
+
+
+async def store_attachments(conn: asyncpg.Connection, files: Sequence[CheckedAttachment]) -> None:
+    if files:
+        await conn.executemany(
+            """INSERT INTO attachments (ref, media_type, size, content) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (ref) DO NOTHING""",
+            [(f.ref, f.media_type, len(f.content), f.content) for f in files],
+        )
+
+
+async def insert_ticket(
+    conn: asyncpg.Connection, e: intake.TicketSubmitted, salt: str, token_hash: str
+) -> None:
+    first_message = {
+        "author": "customer",
+        "email": e.requester.email,
+        "body": e.body,
+        "at": e.submitted_at.isoformat().replace("+00:00", "Z"),
+        "attachments": [a.model_dump() for a in e.attachments],
+    }
+    await conn.execute(
+        """INSERT INTO tickets (tid, status, channel, requester_email, requester_name,
+               license_key, subject, product, site_url, messages, token_salt, token_hash,
+               created_at)
+           VALUES ($1, 'new', $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12)""",
+        e.tid, e.channel, e.requester.email, e.requester.name, e.license_key, e.subject,
+        json.dumps(e.product.model_dump()), e.site_url, json.dumps([first_message]),
+        salt, token_hash, e.submitted_at,
+    )
+
+
+async def apply_own(conn: asyncpg.Connection, e: DomainEvent) -> None:
+    if isinstance(e, intake.StatusChanged):
+        await conn.execute(
+            "UPDATE tickets SET status = $2, updated_at = now() WHERE tid = $1",
+            e.tid, e.to_status,
+        )
+
+
+async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
+    await conn.execute(
+        """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT DO NOTHING""",
+        env.id, env.subject, env.type, env.source, json.dumps(env.data), env.time,
+    )
+
+
+async def _set_obligation(
+    conn: asyncpg.Connection, tid: str, obligation_id: str, fields: dict[str, Any]
+) -> None:
+    await conn.execute(
+        """UPDATE tickets SET obligations = jsonb_set(obligations, ARRAY[$2::text],
+               coalesce(obligations -> $2::text, '{}'::jsonb) || $3::jsonb), updated_at = now()
+           WHERE tid = $1""",
+        tid, obligation_id, json.dumps(fields, default=str),
+    )
+
+
+def _z(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
+    """Fold what other services decided about a ticket into its read model."""
+    if isinstance(e, classifier.TicketClassified | classifier.TicketReclassified):
+        extra = (
+            {"category": e.category, "in_scope": e.in_scope, "entitlement": e.entitlement,
+             "urgent": e.urgent}
+            if isinstance(e, classifier.TicketClassified) else {}
+        )
+        await conn.execute(
+            """UPDATE tickets SET level = $2, severity = $3,
+                   category = coalesce($4, category), in_scope = coalesce($5, in_scope),
+                   entitlement = coalesce($6, entitlement), urgent = coalesce($7, urgent),
+                   updated_at = now() WHERE tid = $1""",
+            e.tid, e.level, e.severity, extra.get("category"), extra.get("in_scope"),
+            extra.get("entitlement"), extra.get("urgent"),
+        )
+    elif isinstance(e, sla.ClockStarted):
+        await _set_obligation(conn, e.tid, e.obligation_id, {
+            "kind": e.kind, "started_at": _z(e.started_at), "deadline": _z(e.deadline),
+            "state": "running"})
+    elif isinstance(e, sla.ClockPaused):
+        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "paused", "deadline": None})
+    elif isinstance(e, sla.ClockResumed | sla.TargetChanged):
+        deadline = e.deadline if isinstance(e, sla.ClockResumed) else e.new_deadline
+        await _set_obligation(conn, e.tid, e.obligation_id, {"deadline": _z(deadline)})
+    elif isinstance(e, sla.ClockMet):
+        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "met"})
+    elif isinstance(e, sla.SlaBreached):
+        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "breached"})
+    elif isinstance(e, escalation.TicketQueued):
+        await conn.execute(
+            "UPDATE tickets SET queue = $2, updated_at = now() WHERE tid = $1", e.tid, e.queue
+        )

@@ -1,0 +1,94 @@
+"""Base class and registry for Tidemark's domain events.
+
+Every event is a frozen pydantic model with a stable string type name (never an import
+path) and an integer schema version. The registry maps (type, version) to the model and
+holds upcasters, so records written under an old schema version stay readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+JsonDict = dict[str, Any]
+
+
+class DomainEvent(BaseModel):
+    """A fact that happened. Subclasses set `event_type` and, when it changes, `schema_version`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def stream_id(self) -> str:
+        """The CloudEvents subject and Kafka key: the ticket id for ticket events."""
+        tid = getattr(self, "tid", None)
+        if not isinstance(tid, str):
+            raise TypeError(f"{type(self).__name__} has no tid; override stream_id()")
+        return tid
+
+
+E = TypeVar("E", bound=type[DomainEvent])
+Upcaster = Callable[[JsonDict], JsonDict]
+
+
+class UnknownEventType(LookupError):
+    """The record names an event type (or version) this build does not know."""
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, type[DomainEvent]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: E) -> E:
+        name = cls.event_type
+        if name in self._types and self._types[name] is not cls:
+            raise ValueError(f"event type {name!r} registered twice")
+        self._types[name] = cls
+        return cls
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Register a function that turns version `from_version` data into the next version."""
+
+        def wrap(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return wrap
+
+    def model_for(self, event_type: str) -> type[DomainEvent]:
+        try:
+            return self._types[event_type]
+        except KeyError:
+            raise UnknownEventType(f"unknown event type {event_type!r}") from None
+
+    def decode(self, event_type: str, version: int, data: JsonDict) -> DomainEvent:
+        cls = self.model_for(event_type)
+        if version > cls.schema_version:
+            raise UnknownEventType(
+                f"{event_type} version {version} is newer than this build "
+                f"(knows up to {cls.schema_version})"
+            )
+        while version < cls.schema_version:
+            try:
+                data = self._upcasters[(event_type, version)](data)
+            except KeyError:
+                raise UnknownEventType(
+                    f"no upcaster for {event_type} version {version}"
+                ) from None
+            version += 1
+        return cls.model_validate(data)
+
+    def __iter__(self) -> Iterator[type[DomainEvent]]:
+        return iter(sorted(self._types.values(), key=lambda c: c.event_type))
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._types
+
+
+registry = EventRegistry()
+event = registry.register

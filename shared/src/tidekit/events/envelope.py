@@ -1,0 +1,147 @@
+"""CloudEvents 1.0 envelope in Kafka binary content mode (`ce_*` headers, JSON data).
+
+Headers carried on every record: ce_specversion, ce_id, ce_source, ce_type, ce_subject
+(the TID), ce_time, ce_dataschema (type and schema version), content-type, W3C traceparent
+(and tracestate when present), and two extension attributes, ce_causationid (the id of
+the event that caused this one) and ce_correlationid (the id of the first event of the
+chain), which let consumers and analytics follow causality across topics.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.v1.http import CloudEvent
+from cloudevents.v1.kafka import KafkaMessage, from_binary, to_binary
+
+from .base import DomainEvent, EventRegistry, JsonDict
+
+SCHEMA_URI = "urn:tidemark:schema:{type}:{version}"
+CONTENT_TYPE = "application/json"
+KafkaHeaders = list[tuple[str, bytes]]
+
+
+class MalformedRecord(ValueError):
+    """The Kafka record is not a Tidemark CloudEvent (missing header, bad JSON...)."""
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    schema_version: int
+    data: JsonDict
+    causation_id: str | None = None
+    correlation_id: str | None = None
+    trace: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def wrap(
+        cls,
+        domain_event: DomainEvent,
+        *,
+        source: str,
+        time: datetime | None = None,
+        caused_by: Envelope | None = None,
+        trace: Mapping[str, str] | None = None,
+    ) -> Envelope:
+        event_id = new_event_id()
+        return cls(
+            id=event_id,
+            type=domain_event.event_type,
+            source=source,
+            subject=domain_event.stream_id(),
+            time=(time or datetime.now(UTC)).astimezone(UTC),
+            schema_version=domain_event.schema_version,
+            data=domain_event.model_dump(mode="json"),
+            causation_id=caused_by.id if caused_by else None,
+            correlation_id=(caused_by.correlation_id or caused_by.id) if caused_by else event_id,
+            trace=dict(trace or {}),
+        )
+
+    @property
+    def dataschema(self) -> str:
+        return SCHEMA_URI.format(type=self.type, version=self.schema_version)
+
+    def decode(self, registry: EventRegistry) -> DomainEvent:
+        return registry.decode(self.type, self.schema_version, self.data)
+
+    # --- Kafka binary content mode -------------------------------------------------------
+    def to_kafka(self) -> tuple[bytes, bytes, KafkaHeaders]:
+        """(key, value, headers) for a Kafka record keyed by the subject (the TID)."""
+        attributes: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "subject": self.subject,
+            "time": _rfc3339(self.time),
+            "specversion": "1.0",
+            "datacontenttype": CONTENT_TYPE,
+            "dataschema": self.dataschema,
+            "partitionkey": self.subject,
+        }
+        if self.causation_id:
+            attributes["causationid"] = self.causation_id
+        if self.correlation_id:
+            attributes["correlationid"] = self.correlation_id
+        message = to_binary(
+            CloudEvent(attributes, self.data),
+            data_marshaller=lambda d: json.dumps(d, separators=(",", ":"), sort_keys=True),
+        )
+        headers: KafkaHeaders = list(message.headers.items())
+        headers += [(k, v.encode()) for k, v in self.trace.items()]
+        key = message.key.encode() if isinstance(message.key, str) else message.key
+        value = message.value.encode() if isinstance(message.value, str) else message.value
+        return key or b"", value, headers
+
+    @classmethod
+    def from_kafka(cls, value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+        header_map = {k.lower(): v for k, v in headers}
+        if value is None:
+            raise MalformedRecord("record has no value")
+        try:
+            ce = from_binary(KafkaMessage(header_map, None, value))
+        except Exception as exc:  # cloudevents raises several unrelated types
+            raise MalformedRecord(f"not a CloudEvents binary record: {exc}") from exc
+        attrs = ce.get_attributes()
+        missing = [a for a in ("subject", "time", "dataschema") if not attrs.get(a)]
+        if missing:
+            raise MalformedRecord(f"missing CloudEvents attributes: {', '.join(missing)}")
+        if not isinstance(ce.data, dict):
+            raise MalformedRecord("event data is not a JSON object")
+        try:
+            version = int(str(attrs["dataschema"]).rsplit(":", 1)[1])
+            time = datetime.fromisoformat(str(attrs["time"]).replace("Z", "+00:00"))
+        except (IndexError, ValueError) as exc:
+            raise MalformedRecord(f"bad dataschema or time attribute: {exc}") from exc
+        trace = {
+            k: header_map[k].decode() for k in ("traceparent", "tracestate") if k in header_map
+        }
+        return cls(
+            id=str(attrs["id"]),
+            type=str(attrs["type"]),
+            source=str(attrs["source"]),
+            subject=str(attrs["subject"]),
+            time=time.astimezone(UTC),
+            schema_version=version,
+            data=ce.data,
+            causation_id=attrs.get("causationid"),
+            correlation_id=attrs.get("correlationid"),
+            trace=trace,
+        )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,150 @@
+"""Events owned by the intake service (topic tidemark.intake.v1)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from .base import DomainEvent, event
+from .vocabulary import Channel, CloseReason, Severity, Status, UtcDatetime
+
+
+class Requester(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    email: EmailStr
+    name: str = ""
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str | None = None
+    edition: str | None = None
+
+
+class AttachmentRef(BaseModel):
+    """An attachment stored outside the event, by content hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ref: str = Field(description="sha256 of the content")
+    filename: str
+    media_type: str
+    size: int = Field(ge=0)
+
+
+@event
+class TicketSubmitted(DomainEvent):
+    event_type = "ticket.submitted"
+    tid: str
+    channel: Channel
+    requester: Requester
+    license_key: str | None = None
+    subject: str
+    body: str
+    product: Product = Product()
+    site_url: str | None = None
+    severity_hint: Severity | None = None
+    vip_coupon: bool = False
+    attachments: tuple[AttachmentRef, ...] = ()
+    submitted_at: UtcDatetime
+
+
+@event
+class MessageAdded(DomainEvent):
+    """A customer message appended to the ticket (web, chat or e-mail)."""
+
+    event_type = "ticket.message_added"
+    tid: str
+    message_id: str
+    author_email: EmailStr
+    body: str
+    via: Channel
+    attachments: tuple[AttachmentRef, ...] = ()
+    added_at: UtcDatetime
+
+
+@event
+class StaffReplied(DomainEvent):
+    """A staff message; `visibility: internal` is a note the customer never sees."""
+
+    event_type = "ticket.staff_replied"
+    tid: str
+    message_id: str
+    staff_id: str
+    body: str
+    visibility: Literal["public", "internal"] = "public"
+    replied_at: UtcDatetime
+
+
+@event
+class StatusChanged(DomainEvent):
+    event_type = "ticket.status_changed"
+    tid: str
+    from_status: Status
+    to_status: Status
+    reason: str | None = None
+    changed_by: str
+    changed_at: UtcDatetime
+
+
+@event
+class TicketResolved(DomainEvent):
+    event_type = "ticket.resolved"
+    tid: str
+    resolved_by: str
+    resolved_at: UtcDatetime
+
+
+@event
+class TicketClosed(DomainEvent):
+    event_type = "ticket.closed"
+    tid: str
+    reason: CloseReason
+    note: str | None = None
+    closed_by: str
+    closed_at: UtcDatetime
+
+
+@event
+class TicketReopened(DomainEvent):
+    event_type = "ticket.reopened"
+    tid: str
+    reopened_by: str
+    reopened_at: UtcDatetime
+
+
+@event
+class TicketRated(DomainEvent):
+    event_type = "ticket.rated"
+    tid: str
+    rating: int = Field(ge=1, le=5)
+    comment: str = ""
+    rated_at: UtcDatetime
+
+
+@event
+class SupervisorReviewRequested(DomainEvent):
+    event_type = "ticket.supervisor_review_requested"
+    tid: str
+    reason: str = ""
+    requested_at: UtcDatetime
+
+
+@event
+class CredentialsStored(DomainEvent):
+    """Only a reference travels: the secret itself stays encrypted in intake's vault."""
+
+    event_type = "ticket.credentials_stored"
+    tid: str
+    credentials_ref: str
+    kinds: tuple[str, ...] = ()
+    stored_at: UtcDatetime
+
+
+@event
+class CredentialsDestroyed(DomainEvent):
+    event_type = "ticket.credentials_destroyed"
+    tid: str
+    credentials_ref: str
+    requester_email: EmailStr
+    destroyed_at: UtcDatetime

@@ -1,0 +1,38 @@
+"""Events owned by the notifier service (topic tidemark.notifier.v1)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .base import DomainEvent, event
+from .vocabulary import UtcDatetime
+
+NotificationChannel = Literal["email", "webhook"]
+
+
+@event
+class NotificationSent(DomainEvent):
+    event_type = "notification.sent"
+    tid: str
+    notification_id: str
+    cause_event_id: str
+    kind: str
+    channel: NotificationChannel
+    recipient: str
+    message_id: str | None = None
+    attempts: int
+    sent_at: UtcDatetime
+
+
+@event
+class NotificationFailed(DomainEvent):
+    event_type = "notification.failed"
+    tid: str
+    notification_id: str
+    cause_event_id: str
+    kind: str
+    channel: NotificationChannel
+    recipient: str
+    reason: str
+    attempts: int
+    failed_at: UtcDatetime

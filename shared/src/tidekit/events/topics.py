@@ -1,0 +1,22 @@
+"""Topic names (SPEC 3.3): each service owns one topic and is its only writer."""
+
+from __future__ import annotations
+
+from typing import Final
+
+TOPICS: Final[dict[str, str]] = {
+    "intake": "tidemark.intake.v1",
+    "classifier": "tidemark.classifier.v1",
+    "sla-timer": "tidemark.sla.v1",
+    "notifier": "tidemark.notifier.v1",
+    "escalation": "tidemark.escalation.v1",
+}
+
+
+def topic_for_source(service: str) -> str:
+    return TOPICS[service]
+
+
+def dlq_topic(topic: str) -> str:
+    """Where records of `topic` that cannot be parsed or handled go, with the reason."""
+    return f"{topic}.dlq"

@@ -1,0 +1,51 @@
+"""The SPEC's fixed names, as types. Changing one of these is a contract change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime
+
+Channel = Literal["web", "email", "in_product", "chat"]
+CHANNELS: tuple[Channel, ...] = ("web", "email", "in_product", "chat")
+
+Level = Literal[
+    "vip_request",
+    "partner",
+    "commercial_vip",
+    "commercial",
+    "non_commercial",
+    "non_product",
+    "development",
+]
+Severity = Literal["critical", "high", "medium", "low"]
+Entitlement = Literal["active", "expired", "unregistered_sender", "unknown_license"]
+Category = Literal[
+    "installation",
+    "performance",
+    "updates",
+    "product_error",
+    "development",
+    "licensing",
+    "security",
+    "feature_request",
+    "documentation",
+    "other",
+]
+Status = Literal["new", "open", "waiting_on_customer", "on_hold", "resolved", "closed"]
+CloseReason = Literal["out_of_scope", "abusive_language", "unlicensed_copy", "duplicate", "other"]
+Queue = Literal["tier1", "tier2", "supervisor", "development"]
+QUEUES: tuple[Queue, ...] = ("tier1", "tier2", "supervisor", "development")
+ObligationKind = Literal["first_response", "next_response"]
+Edition = Literal[
+    "start", "standard", "expert", "business", "premium", "ultimate", "non_commercial", "demo"
+]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""A timezone-aware instant, normalised to UTC (serialised as RFC 3339 with `Z`)."""

@@ -1,0 +1,1 @@
+"""Kafka helpers: topic set-up, the outbox relay and the idempotent consumer."""

@@ -1,0 +1,179 @@
+"""One service's process context: its pool, store, relay and consumers, started once.
+
+Nothing connects at import time. `start()` returns at once and connects in the
+background, retrying with back-off, so a service started while Postgres or Kafka is down
+comes up, answers 503 (with Retry-After) to what needs them, and recovers by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
+from tidekit.events import TOPICS, dlq_topic, registry
+from tidekit.kafka.clients import ensure_topics, idempotent_producer
+from tidekit.kafka.consumer import EventConsumer, Handler
+from tidekit.kafka.relay import OutboxRelay
+from tidekit.settings import ServiceSettings
+from tidekit.store.eventstore import EventStore
+from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class ConsumerSpec:
+    """A consumer group of this service: the topics it reads and a handler per event type."""
+
+    topics: list[str]
+    handlers: dict[str, Handler]
+    suffix: str = "main"
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    migrations: MigrationSet
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    on_ready: Callable[[ServiceRuntime], None] | None = None
+
+    pool: asyncpg.Pool | None = None
+    producer: AIOKafkaProducer | None = None
+    relay: OutboxRelay | None = None
+    running_consumers: list[EventConsumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        name = self.settings.service_name
+        self.topic = TOPICS[name]
+        self.store = EventStore(source=f"tidemark/{name}", topic=self.topic, registry=registry)
+
+    # --- life cycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._bring_up(), name="bring-up"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.producer is not None:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pool.close(), 5)
+
+    async def _bring_up(self) -> None:
+        pool = await self._retry("postgres", self._connect_db)
+        producer = await self._retry("kafka", self._connect_kafka)
+        self.relay = OutboxRelay(pool, producer, schema=self.settings.db_schema)
+        self._spawn(self.relay.run(), "outbox-relay")
+        for spec in self.consumers:
+            consumer = EventConsumer(
+                name=f"tidemark.{self.settings.service_name}.{spec.suffix}",
+                bootstrap=self.settings.kafka_bootstrap,
+                topics=spec.topics,
+                pool=pool,
+                registry=registry,
+                handlers=spec.handlers,
+                dlq_producer=producer,
+                after_commit=self.relay.wake,
+            )
+            self.running_consumers.append(consumer)
+            self._spawn(consumer.run(), consumer.name)
+        if self.on_ready:
+            self.on_ready(self)
+        log.info("service running", extra={"topic": self.topic})
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def _connect_db(self) -> asyncpg.Pool:
+        s = self.settings
+        pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=s.db_pool_min,
+            max_size=s.db_pool_max,
+            timeout=5,
+            command_timeout=30,
+            server_settings={
+                "search_path": s.db_schema,
+                "application_name": f"tidemark-{s.service_name}",
+            },
+        )
+        async with pool.acquire() as conn:
+            applied = await apply_migrations(conn, s.db_schema, [CORE_MIGRATIONS, self.migrations])
+        log.info("database ready", extra={"schema": s.db_schema, "migrations_applied": applied})
+        self.pool = pool
+        return pool
+
+    async def _connect_kafka(self) -> AIOKafkaProducer:
+        s = self.settings
+        own = [self.topic, dlq_topic(self.topic)]
+        consumed = [t for spec in self.consumers for t in spec.topics]
+        dlqs = [dlq_topic(t) for t in consumed]
+        await ensure_topics(s.kafka_bootstrap, own + consumed + dlqs, partitions=s.topic_partitions)
+        producer = idempotent_producer(s.kafka_bootstrap, f"tidemark-{s.service_name}")
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self.producer = producer
+        return producer
+
+    async def _retry(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:
+        delay = 0.25
+        while True:
+            try:
+                return await connect()
+            except (*TRANSIENT_ERRORS, asyncpg.PostgresError) as exc:
+                log.warning(f"waiting for {what}", extra={"error": repr(exc), "retry_in": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # --- used by routes ------------------------------------------------------------------
+    def require_pool(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise DependencyUnavailable("database", self.settings.retry_after_seconds)
+        return self.pool
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"database": await self._db_ok(), "kafka": await self._kafka_ok()}
+
+    async def _db_ok(self) -> bool:
+        if self.pool is None:
+            return False
+        try:
+            async with asyncio.timeout(2):
+                async with self.pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+            return True
+        except (*TRANSIENT_ERRORS, asyncpg.PostgresError):
+            return False
+
+    async def _kafka_ok(self) -> bool:
+        if self.producer is None:
+            return False
+        try:
+            async with asyncio.timeout(2):
+                await self.producer.client.fetch_all_metadata()
+            return True
+        except (*TRANSIENT_ERRORS, Exception):
+            return False

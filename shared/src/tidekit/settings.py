@@ -1,0 +1,88 @@
+"""Typed settings. Each service subclasses ServiceSettings with its own env prefix.
+
+A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the connection settings shared by
+all services (database_url, kafka_bootstrap, log_level, otel_exporter) fall back to
+`TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
+Bad values fail at start-up with the field named.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from tidekit.telemetry import Exporter
+
+SHARED_FIELDS = ("database_url", "kafka_bootstrap", "log_level", "otel_exporter")
+
+
+class _SharedEnvSource(EnvSettingsSource):
+    """TIDEMARK_<FIELD> for the shared connection fields only."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name not in SHARED_FIELDS:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDEMARK_", extra="ignore")
+    service_name: ClassVar[str]
+
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/tidemark"
+    kafka_bootstrap: str = "127.0.0.1:9192"
+    log_level: str = "INFO"
+    otel_exporter: Exporter = "none"
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+    topic_partitions: int = Field(default=3, ge=1)
+    retry_after_seconds: int = Field(default=5, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        shared = _SharedEnvSource(settings_cls, env_prefix="TIDEMARK_")
+        return (init_settings, env_settings, shared, file_secret_settings)
+
+    @property
+    def db_schema(self) -> str:
+        """The service's own Postgres schema."""
+        return self.service_name.replace("-", "_")
+

@@ -1,0 +1,143 @@
+"""Append-only event store with optimistic concurrency per stream, plus the outbox write.
+
+`append` writes the events and their outbox rows with the caller's connection, so they
+commit (or roll back) together with whatever else the handler wrote in that transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from tidekit.events.base import DomainEvent, EventRegistry
+from tidekit.events.envelope import Envelope
+from tidekit.telemetry import current_trace_headers
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream first; reload, decide again, retry."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id} is past version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    version: int
+    envelope: Envelope
+    recorded_at: datetime
+
+
+class EventStore:
+    """The event store of one service: its CloudEvents `source` and its own topic."""
+
+    def __init__(self, *, source: str, topic: str, registry: EventRegistry) -> None:
+        self.source = source
+        self.topic = topic
+        self.registry = registry
+
+    async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        version = await conn.fetchval(
+            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version)
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        *,
+        caused_by: Envelope | None = None,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Append after `expected_version` (0 for a new stream) and queue them for Kafka.
+
+        Raises ConcurrencyConflict when the stream has moved on. Must run inside a
+        transaction: the events and the outbox rows land together or not at all.
+        """
+        if not conn.is_in_transaction():
+            raise RuntimeError("EventStore.append must run inside a transaction")
+        trace = current_trace_headers()
+        envelopes = [
+            Envelope.wrap(e, source=self.source, time=occurred_at, caused_by=caused_by, trace=trace)
+            for e in events
+        ]
+        rows = []
+        outbox = []
+        for offset, env in enumerate(envelopes, start=1):
+            if env.subject != stream_id:
+                raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
+            rows.append(
+                (
+                    stream_id,
+                    expected_version + offset,
+                    env.id,
+                    env.type,
+                    env.schema_version,
+                    json.dumps(env.data),
+                    env.causation_id,
+                    env.correlation_id,
+                    env.time,
+                )
+            )
+            key, value, headers = env.to_kafka()
+            encoded = [[k, base64.b64encode(v).decode()] for k, v in headers]
+            outbox.append((env.id, self.topic, key, value, json.dumps(encoded)))
+        try:
+            async with conn.transaction():  # savepoint: a conflict leaves the caller's tx usable
+                await conn.executemany(
+                    """INSERT INTO events (stream_id, version, event_id, event_type,
+                           schema_version, data, causation_id, correlation_id, occurred_at)
+                       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)""",
+                    rows,
+                )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version":
+                raise ConcurrencyConflict(stream_id, expected_version) from exc
+            raise
+        await conn.executemany(
+            """INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
+               VALUES ($1, $2, $3, $4, $5::jsonb)""",
+            outbox,
+        )
+        return envelopes
+
+    async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
+        rows = await conn.fetch(
+            "SELECT * FROM events WHERE stream_id = $1 ORDER BY version", stream_id
+        )
+        return [self._stored(r) for r in rows]
+
+    async def read_all(
+        self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        rows = await conn.fetch(
+            "SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            after_position,
+            limit,
+        )
+        return [self._stored(r) for r in rows]
+
+    def _stored(self, row: asyncpg.Record) -> StoredEvent:
+        envelope = Envelope(
+            id=str(row["event_id"]),
+            type=row["event_type"],
+            source=self.source,
+            subject=row["stream_id"],
+            time=row["occurred_at"],
+            schema_version=row["schema_version"],
+            data=json.loads(row["data"]),
+            causation_id=str(row["causation_id"]) if row["causation_id"] else None,
+            correlation_id=str(row["correlation_id"]) if row["correlation_id"] else None,
+        )
+        return StoredEvent(row["position"], row["version"], envelope, row["recorded_at"])

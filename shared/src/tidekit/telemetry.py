@@ -1,0 +1,115 @@
+"""Structured logging (JSON lines) and OpenTelemetry tracing, set up once per process.
+
+Each log line carries the service, the ticket id being worked on (a context variable set
+by handlers and routes) and the current trace id. Trace context travels HTTP → Kafka
+headers (W3C traceparent) → consumer, so one ticket's path can be followed across services.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+current_tid: contextvars.ContextVar[str | None] = contextvars.ContextVar("tid", default=None)
+Exporter = Literal["none", "console", "otlp"]
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonLineFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        tid = current_tid.get()
+        if tid:
+            line["tid"] = tid
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            line["trace_id"] = format(span.trace_id, "032x")
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLineFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiokafka", "kafka", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+_tracing_configured = False
+
+
+def configure_tracing(service: str, exporter: Exporter = "none") -> None:
+    """Install the SDK tracer provider once; `exporter` picks where spans go."""
+    global _tracing_configured
+    if _tracing_configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"tidemark-{service}"}))
+    if exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+    elif exporter == "otlp":
+        try:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[import-not-found]
+                OTLPSpanExporter,
+            )
+        except ImportError as exc:
+            raise RuntimeError(
+                "otel exporter 'otlp' needs opentelemetry-exporter-otlp-proto-http installed"
+            ) from exc
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _tracing_configured = True
+
+
+def tracer(name: str = "tidemark") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C trace context of the current span, as headers to put on a Kafka record."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def span_from_headers(
+    name: str, headers: Mapping[str, str], tid: str | None = None
+) -> Iterator[trace.Span]:
+    """Continue the trace that arrived in `headers` (HTTP or Kafka) and tag the ticket id."""
+    context = propagate.extract(dict(headers))
+    token = current_tid.set(tid)
+    try:
+        with tracer().start_as_current_span(name, context=context) as span:
+            if tid:
+                span.set_attribute("tidemark.tid", tid)
+            yield span
+    finally:
+        current_tid.reset(token)

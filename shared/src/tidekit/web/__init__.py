@@ -1,0 +1,1 @@
+"""HTTP pieces every service shares: problem details, health, readiness and metrics."""

@@ -1,0 +1,35 @@
+"""The part of `create_app` every service shares."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tidekit.runtime import ServiceRuntime
+from tidekit.telemetry import configure_logging, configure_tracing
+from tidekit.web.ops import install_http_telemetry, ops_router
+from tidekit.web.problems import install_problem_handlers
+
+
+def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops `runtime`, with ops routes mounted."""
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otel_exporter)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app, settings.retry_after_seconds)
+    install_http_telemetry(app)
+    app.include_router(ops_router(runtime))
+    return app

@@ -1,0 +1,106 @@
+"""RFC 9457 problem details for every error a service answers.
+
+Invalid input is a 4xx that says what is wrong; a dependency outage is a 503 with
+Retry-After; nothing else should ever surface, but if it does it is a problem+json 500
+without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(
+    status: int, title: str, detail: str, request: Request | None = None,
+    headers: dict[str, str] | None = None, **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
+                            "detail": detail}
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        out.append({"field": loc or "body", "message": err.get("msg", "invalid")})
+    return out
+
+
+def install_problem_handlers(app: FastAPI, retry_after: int = 5) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.title, exc.detail, request, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(422, "Invalid request", detail, request, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(
+            exc.status_code, "Error"
+        )
+        return problem_response(
+            exc.status_code, title, str(exc.detail), request, dict(exc.headers or {})
+        )
+
+    @app.exception_handler(DependencyUnavailable)
+    async def _unavailable(request: Request, exc: DependencyUnavailable) -> JSONResponse:
+        return _service_unavailable(request, exc.what, exc.retry_after)
+
+    async def _transient(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable during request", extra={"error": repr(exc)})
+        return _service_unavailable(request, "a dependency", retry_after)
+
+    for exc_type in (*TRANSIENT_ERRORS, asyncpg.PostgresConnectionError):
+        app.add_exception_handler(exc_type, _transient)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(500, "Internal error", "the error was logged", request)
+
+
+def _service_unavailable(request: Request, what: str, retry_after: int) -> JSONResponse:
+    return problem_response(
+        503,
+        "Service unavailable",
+        f"{what} is unreachable right now; nothing was changed, retry later",
+        request,
+        {"Retry-After": str(retry_after)},
+    )
