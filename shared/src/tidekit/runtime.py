@@ -37,6 +37,7 @@ class ConsumerSpec:
     topics: list[str]
     handlers: dict[str, Handler]
     suffix: str = "main"
+    after_commit: Callable[[], None] | None = None  # e.g. wake a sender after a handled record
 
 
 @dataclass
@@ -44,7 +45,11 @@ class ServiceRuntime:
     settings: ServiceSettings
     migrations: MigrationSet
     consumers: list[ConsumerSpec] = field(default_factory=list)
-    on_ready: Callable[[ServiceRuntime], None] | None = None
+    # Long-running loops of the service itself (a sender, a scheduler), started once the
+    # database and Kafka are up; each gets the runtime and runs until cancelled.
+    workers: list[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = field(
+        default_factory=list
+    )
 
     pool: asyncpg.Pool | None = None
     producer: AIOKafkaProducer | None = None
@@ -89,12 +94,12 @@ class ServiceRuntime:
                 registry=registry,
                 handlers=spec.handlers,
                 dlq_producer=producer,
-                after_commit=self.relay.wake,
+                after_commit=_chain(self.relay.wake, spec.after_commit),
             )
             self.running_consumers.append(consumer)
             self._spawn(consumer.run(), consumer.name)
-        if self.on_ready:
-            self.on_ready(self)
+        for worker in self.workers:
+            self._spawn(worker(self), getattr(worker, "__name__", "worker"))
         log.info("service running", extra={"topic": self.topic})
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -177,3 +182,14 @@ class ServiceRuntime:
             return True
         except (*TRANSIENT_ERRORS, Exception):
             return False
+
+
+def _chain(first: Callable[[], None], second: Callable[[], None] | None) -> Callable[[], None]:
+    if second is None:
+        return first
+
+    def both() -> None:
+        first()
+        second()
+
+    return both

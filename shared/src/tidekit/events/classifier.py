@@ -23,6 +23,7 @@ class TicketClassified(DomainEvent):
     license_key: str | None = None
     policy_version: str
     reasons: tuple[str, ...]
+    submitted_at: UtcDatetime
     classified_at: UtcDatetime
 
 

@@ -1,0 +1,38 @@
+"""Classifier's single wiring point: `uvicorn --factory tidemark_classifier.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tidekit.events import TOPICS
+from tidekit.events.intake import TicketSubmitted
+from tidekit.kafka.consumer import Delivery
+from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.sla import load_policy
+from tidekit.store.migrate import MigrationSet
+from tidekit.web.app import service_app
+
+from .routes import router
+from .service import ClassifierService
+from .settings import ClassifierSettings
+
+
+def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
+    settings = settings or ClassifierSettings()
+    policy = load_policy(settings.policy_file)
+    runtime = ServiceRuntime(settings, MigrationSet("classifier", "tidemark_classifier"))
+    service = ClassifierService(runtime, policy.version)
+
+    async def on_submitted(event: object, delivery: Delivery) -> None:
+        assert isinstance(event, TicketSubmitted)
+        await service.on_submitted(event, delivery.envelope, delivery.conn)
+
+    runtime.consumers.append(
+        ConsumerSpec(topics=[TOPICS["intake"]], handlers={"ticket.submitted": on_submitted})
+    )
+    app = service_app(runtime, title="Tidemark classifier",
+                      description="Who the customer is and how bad the problem is, with reasons.")
+    app.state.classifier = service
+    app.state.policy_document = policy.model_dump(mode="json")
+    app.include_router(router)
+    return app
