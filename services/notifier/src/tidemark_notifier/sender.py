@@ -17,6 +17,7 @@ from email.utils import formatdate
 import aiosmtplib
 import asyncpg
 
+from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
@@ -96,7 +97,9 @@ class Sender:
                       row: asyncpg.Record, event: NotificationSent | NotificationFailed,
                       state: str, attempts: int, error: str | None) -> None:
         version = await runtime.store.stream_version(conn, row["tid"])
-        await runtime.store.append(conn, row["tid"], version, [event])
+        correlation = row["correlation_id"]
+        cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
+        await runtime.store.append(conn, row["tid"], version, [event], caused_by=cause)
         await conn.execute(
             """UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
                    sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE notification_id = $1""",

@@ -53,10 +53,10 @@ async def owe(
     notification_id = uuid.uuid4()
     inserted = await conn.fetchval(
         """INSERT INTO notifications (notification_id, tid, kind, cause_key, cause_event_id,
-               channel, recipient, subject, body, message_id)
-           VALUES ($1, $2, $3, $4, $5, 'email', $6, $7, $8, $9)
+               correlation_id, channel, recipient, subject, body, message_id)
+           VALUES ($1, $2, $3, $4, $5, $10, 'email', $6, $7, $8, $9)
            ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING true""",
         notification_id, tid, message.kind, message.cause_key, cause.id, message.recipient,
-        message.subject, message.body, f"<{notification_id}@{domain}>",
+        message.subject, message.body, f"<{notification_id}@{domain}>", cause.correlation_id,
     )
     return bool(inserted)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import KafkaMessage, from_binary, to_binary
@@ -32,6 +32,22 @@ class MalformedRecord(ValueError):
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
+
+
+class Cause(Protocol):
+    """What an event needs of its cause: its id and the id of its chain's first event."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def correlation_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CauseRef:
+    id: str
+    correlation_id: str | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ class Envelope:
         *,
         source: str,
         time: datetime | None = None,
-        caused_by: Envelope | None = None,
+        caused_by: Cause | None = None,
         trace: Mapping[str, str] | None = None,
     ) -> Envelope:
         event_id = new_event_id()

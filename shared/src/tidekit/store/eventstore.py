@@ -15,7 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from tidekit.events.base import DomainEvent, EventRegistry
-from tidekit.events.envelope import Envelope
+from tidekit.events.envelope import Cause, Envelope
 from tidekit.telemetry import current_trace_headers
 
 
@@ -57,7 +57,7 @@ class EventStore:
         expected_version: int,
         events: Sequence[DomainEvent],
         *,
-        caused_by: Envelope | None = None,
+        caused_by: Cause | None = None,
         occurred_at: datetime | None = None,
     ) -> list[Envelope]:
         """Append after `expected_version` (0 for a new stream) and queue them for Kafka.

@@ -21,6 +21,7 @@ CREATE TABLE notifications (
     kind             text        NOT NULL,
     cause_key        text        NOT NULL,
     cause_event_id   uuid        NOT NULL,
+    correlation_id   uuid,
     channel          text        NOT NULL,
     recipient        text        NOT NULL,
     subject          text        NOT NULL,
