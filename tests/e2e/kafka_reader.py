@@ -25,8 +25,9 @@ class SeenRecord:
 
 
 async def _read_all(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                client_id=f"reader-{uuid.uuid4().hex[:6]}")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, client_id=f"reader-{uuid.uuid4().hex[:6]}"
+    )
     await consumer.start()
     try:
         partitions = [
@@ -34,8 +35,11 @@ async def _read_all(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
         ]
         if not partitions:
             await consumer.client.force_metadata_update()
-            partitions = [TopicPartition(t, p) for t in topics
-                          for p in (consumer.partitions_for_topic(t) or ())]
+            partitions = [
+                TopicPartition(t, p)
+                for t in topics
+                for p in (consumer.partitions_for_topic(t) or ())
+            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -10,7 +10,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-
 from tidekit.events import TOPICS
 
 from .conftest import System, poll, wait_ready
@@ -44,8 +43,9 @@ def outbox_unpublished(database_url: str) -> int:
     async def count() -> int:
         conn = await asyncpg.connect(database_url)
         try:
-            return int(await conn.fetchval(
-                "SELECT count(*) FROM intake.outbox WHERE published_at IS NULL"))
+            return int(
+                await conn.fetchval("SELECT count(*) FROM intake.outbox WHERE published_at IS NULL")
+            )
         finally:
             await conn.close()
 
@@ -59,12 +59,18 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
     # come from Postgres, and the outbox row is certainly unpublished when we kill it.
     db = fresh_database(database_url)
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"
-    cut_off = service_launcher("intake", extra_env={
-        "TIDEMARK_DATABASE_URL": db, "TIDEMARK_KAFKA_BOOTSTRAP": f"127.0.0.1:{closed_port()}"})
+    cut_off = service_launcher(
+        "intake",
+        extra_env={
+            "TIDEMARK_DATABASE_URL": db,
+            "TIDEMARK_KAFKA_BOOTSTRAP": f"127.0.0.1:{closed_port()}",
+        },
+    )
     poll(lambda: _healthy(cut_off.url), bool)
-    created = poll(lambda: httpx.post(f"{cut_off.url}/v1/tickets",
-                                      json=new_ticket(email), timeout=5),
-                   lambda r: r.status_code == 201).json()
+    created = poll(
+        lambda: httpx.post(f"{cut_off.url}/v1/tickets", json=new_ticket(email), timeout=5),
+        lambda r: r.status_code == 201,
+    ).json()
     cut_off.kill()  # SIGKILL: no shutdown hooks, no flush
     assert outbox_unpublished(db) == 1
 
@@ -74,8 +80,7 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
     def ours() -> list[Any]:
         # The TID sequence restarts per database, so find this submission by its sender.
         records = for_ticket(read_topics(kafka_bootstrap, [TOPICS["intake"]]), created["tid"])
-        return [r for r in records
-                if r.type == "ticket.submitted" and email.encode() in r.value]
+        return [r for r in records if r.type == "ticket.submitted" and email.encode() in r.value]
 
     assert len(poll(ours, lambda rs: len(rs) > 0)) == 1
     poll(lambda: outbox_unpublished(db), lambda n: n == 0)
@@ -95,8 +100,7 @@ def test_postgres_outage_answers_503_with_retry_after_then_recovers(
     intake = system.urls["intake"]
     postgres_control.stop()
     try:
-        down = httpx.post(f"{intake}/v1/tickets", json=new_ticket("outage@example.com"),
-                          timeout=15)
+        down = httpx.post(f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), timeout=15)
         assert down.status_code == 503, down.text
         assert int(down.headers["Retry-After"]) > 0
         assert down.headers["content-type"].startswith("application/problem+json")
@@ -105,9 +109,12 @@ def test_postgres_outage_answers_503_with_retry_after_then_recovers(
     finally:
         postgres_control.start()
     recovered = poll(
-        lambda: httpx.post(f"{intake}/v1/tickets", json=new_ticket("outage@example.com"),
-                           timeout=15),
-        lambda r: r.status_code == 201, timeout=60)
+        lambda: httpx.post(
+            f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), timeout=15
+        ),
+        lambda r: r.status_code == 201,
+        timeout=60,
+    )
     assert recovered.json()["tid"].startswith("TID-")
     for url in system.urls.values():
         wait_ready(url)

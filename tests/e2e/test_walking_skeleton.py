@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-
 from tidekit.events import TOPICS
 
 from .conftest import System, poll
@@ -35,9 +34,15 @@ def test_one_ticket_flows_through_all_services_once(
     email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
     key = f"LIC-{uuid.uuid4().hex[:8]}"
     with system.client("classifier") as classifier:
-        put = classifier.put(f"/v1/licenses/{key}", json={
-            "edition": "business", "owner": "Hopper Ltd", "emails": [email],
-            "purchase_date": date.today().isoformat()})
+        put = classifier.put(
+            f"/v1/licenses/{key}",
+            json={
+                "edition": "business",
+                "owner": "Hopper Ltd",
+                "emails": [email],
+                "purchase_date": date.today().isoformat(),
+            },
+        )
         assert put.status_code == 200, put.text
 
     idem = {"Idempotency-Key": uuid.uuid4().hex}
@@ -61,16 +66,20 @@ def test_one_ticket_flows_through_all_services_once(
     # The ticket as it stands, folded from every service's events.
     with system.client("intake") as intake:
         auth = {"Authorization": f"Bearer {token}"}
-        ticket = poll(lambda: intake.get(f"/v1/tickets/{tid}", headers=auth).json(),
-                      lambda t: t.get("queue") == "tier1" and t.get("obligations"))
+        ticket = poll(
+            lambda: intake.get(f"/v1/tickets/{tid}", headers=auth).json(),
+            lambda t: t.get("queue") == "tier1" and t.get("obligations"),
+        )
         assert ticket["status"] == "open"
         assert ticket["level"] == "commercial" and ticket["severity"] == "medium"
         assert ticket["entitlement"] == "active"
         assert ticket["obligations"][0]["kind"] == "first_response"
         assert ticket["obligations"][0]["deadline"].endswith("Z")
         assert intake.get(f"/v1/tickets/{tid}").status_code == 404  # no token, no ticket
-        history = poll(lambda: intake.get(f"/v1/tickets/{tid}/events", headers=auth).json(),
-                       lambda h: "notification.sent" in {e["type"] for e in h})
+        history = poll(
+            lambda: intake.get(f"/v1/tickets/{tid}/events", headers=auth).json(),
+            lambda h: "notification.sent" in {e["type"] for e in h},
+        )
         assert history[0]["type"] == "ticket.submitted"
 
     with system.client("escalation") as escalation:
@@ -80,8 +89,9 @@ def test_one_ticket_flows_through_all_services_once(
     # Every topic carries its part, and the causation chain links them in order.
     records = poll(
         lambda: for_ticket(read_topics(kafka_bootstrap, list(TOPICS.values())), tid),
-        lambda rs: {"ticket.status_changed", "notification.sent", "ticket.queued"}
-        <= {r.type for r in rs},
+        lambda rs: (
+            {"ticket.status_changed", "notification.sent", "ticket.queued"} <= {r.type for r in rs}
+        ),
     )
     by_type = {r.type: r for r in records}
     assert {r.topic for r in records} == set(TOPICS.values())
@@ -94,7 +104,7 @@ def test_one_ticket_flows_through_all_services_once(
     assert opened.headers["ce_causationid"] == classified.id
     assert sent.headers["ce_causationid"] == started.id
     chain = [submitted, classified, started, sent]
-    assert all(r.headers["ce_correlationid"] == submitted.id for r in chain + [queued, opened])
+    assert all(r.headers["ce_correlationid"] == submitted.id for r in [*chain, queued, opened])
     times = [datetime.fromisoformat(r.headers["ce_time"].replace("Z", "+00:00")) for r in chain]
     assert times == sorted(times)
     assert all("traceparent" in r.headers for r in records)
@@ -107,7 +117,8 @@ def test_one_ticket_flows_through_all_services_once(
     with system.client("notifier") as notifier:
         sent_rows = notifier.get("/v1/notifications", params={"tid": tid}).json()
         assert [(n["kind"], n["state"], n["recipient"]) for n in sent_rows] == [
-            ("acknowledgement", "sent", email)]
+            ("acknowledgement", "sent", email)
+        ]
 
 
 def test_bad_input_is_a_clear_4xx(system: System) -> None:
@@ -117,10 +128,13 @@ def test_bad_input_is_a_clear_4xx(system: System) -> None:
         assert r.status_code == 422
         assert r.headers["content-type"].startswith("application/problem+json")
         assert "channel" in r.json()["detail"] and "in_product" in r.json()["detail"]
-        r = intake.post("/v1/tickets", content=b"{not json", headers={
-            "content-type": "application/json"})
+        r = intake.post(
+            "/v1/tickets", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert r.status_code == 422
-        bmp = {**new_ticket("x@example.com"),
-               "attachments": [{"filename": "shot.png", "content_base64": "Qk0AAAAA"}]}
+        bmp = {
+            **new_ticket("x@example.com"),
+            "attachments": [{"filename": "shot.png", "content_base64": "Qk0AAAAA"}],
+        }
         r = intake.post("/v1/tickets", json=bmp)
         assert r.status_code == 422 and "ZIP" in r.json()["detail"]

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from tidekit.events import dlq_topic, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
@@ -45,8 +44,13 @@ async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]
     await ensure_topics(kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
     producer = idempotent_producer(kafka_bootstrap, "test")
     await producer.start()
-    b = Bench(pool, producer, EventStore(source="tidemark/test", topic=topic,
-                                         registry=registry), topic, schema)
+    b = Bench(
+        pool,
+        producer,
+        EventStore(source="tidemark/test", topic=topic, registry=registry),
+        topic,
+        schema,
+    )
     yield b
     for task in b.tasks:
         task.cancel()
@@ -75,8 +79,12 @@ async def append(b: Bench, tid: str, stars: int) -> str:
 
 
 async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"reader-{uuid.uuid4().hex}")
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid.uuid4().hex}",
+    )
     await consumer.start()
     records: list = []
     try:
@@ -130,8 +138,12 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     )
 
     consumer = EventConsumer(
-        name=f"test-consumer-{bench.schema}", bootstrap=kafka_bootstrap, topics=[bench.topic],
-        pool=bench.pool, registry=registry, handlers={"ticket.rated": on_rated},
+        name=f"test-consumer-{bench.schema}",
+        bootstrap=kafka_bootstrap,
+        topics=[bench.topic],
+        pool=bench.pool,
+        registry=registry,
+        handlers={"ticket.rated": on_rated},
         dlq_producer=bench.producer,
     )
     bench.tasks.append(asyncio.create_task(consumer.run()))

@@ -28,6 +28,7 @@ from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migration
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+DB_OR_BROKER_DOWN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.PostgresError)
 
 
 @dataclass
@@ -144,7 +145,7 @@ class ServiceRuntime:
         while True:
             try:
                 return await connect()
-            except (*TRANSIENT_ERRORS, asyncpg.PostgresError) as exc:
+            except DB_OR_BROKER_DOWN as exc:
                 log.warning(f"waiting for {what}", extra={"error": repr(exc), "retry_in": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -170,7 +171,7 @@ class ServiceRuntime:
                 async with self.pool.acquire() as conn:
                     await conn.fetchval("SELECT 1")
             return True
-        except (*TRANSIENT_ERRORS, asyncpg.PostgresError):
+        except DB_OR_BROKER_DOWN:
             return False
 
     async def _kafka_ok(self) -> bool:
@@ -180,7 +181,7 @@ class ServiceRuntime:
             async with asyncio.timeout(2):
                 await self.producer.client.fetch_all_metadata()
             return True
-        except (*TRANSIENT_ERRORS, Exception):
+        except Exception:
             return False
 
 

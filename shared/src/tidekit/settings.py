@@ -85,4 +85,3 @@ class ServiceSettings(BaseSettings):
     def db_schema(self) -> str:
         """The service's own Postgres schema."""
         return self.service_name.replace("-", "_")
-

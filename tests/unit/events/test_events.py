@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
@@ -19,13 +18,32 @@ from .samples import SAMPLES
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMAS = Path(__file__).parents[3] / "docs" / "schemas"
 SPEC_TYPES = {
-    "ticket.submitted", "ticket.message_added", "ticket.staff_replied", "ticket.status_changed",
-    "ticket.resolved", "ticket.closed", "ticket.reopened", "ticket.rated",
-    "ticket.supervisor_review_requested", "ticket.credentials_stored",
-    "ticket.credentials_destroyed", "ticket.classified", "ticket.reclassified",
-    "vip_coupon.spent", "vip_coupon.refused", "sla.clock_started", "sla.clock_paused",
-    "sla.clock_resumed", "sla.clock_met", "sla.target_changed", "sla.warning", "sla.breached",
-    "notification.sent", "notification.failed", "ticket.escalated", "ticket.queued",
+    "ticket.submitted",
+    "ticket.message_added",
+    "ticket.staff_replied",
+    "ticket.status_changed",
+    "ticket.resolved",
+    "ticket.closed",
+    "ticket.reopened",
+    "ticket.rated",
+    "ticket.supervisor_review_requested",
+    "ticket.credentials_stored",
+    "ticket.credentials_destroyed",
+    "ticket.classified",
+    "ticket.reclassified",
+    "vip_coupon.spent",
+    "vip_coupon.refused",
+    "sla.clock_started",
+    "sla.clock_paused",
+    "sla.clock_resumed",
+    "sla.clock_met",
+    "sla.target_changed",
+    "sla.warning",
+    "sla.breached",
+    "notification.sent",
+    "notification.failed",
+    "ticket.escalated",
+    "ticket.queued",
 }
 
 
@@ -57,13 +75,28 @@ def test_envelope_survives_the_kafka_wire() -> None:
     first = Envelope.wrap(submitted, source="tidemark/intake")
     classified = registry.decode("ticket.classified", 1, SAMPLES["ticket.classified"])
     trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
-    second = Envelope.wrap(classified, source="tidemark/classifier", caused_by=first,
-                           trace=trace, time=datetime(2026, 11, 27, 15, 5, tzinfo=UTC))
+    second = Envelope.wrap(
+        classified,
+        source="tidemark/classifier",
+        caused_by=first,
+        trace=trace,
+        time=datetime(2026, 11, 27, 15, 5, tzinfo=UTC),
+    )
     key, value, headers = second.to_kafka()
     names = {k for k, _ in headers}
     assert key == b"TID-1000"
-    assert {"ce_id", "ce_source", "ce_type", "ce_specversion", "ce_subject", "ce_time",
-            "content-type", "traceparent", "ce_causationid", "ce_correlationid"} <= names
+    assert {
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_specversion",
+        "ce_subject",
+        "ce_time",
+        "content-type",
+        "traceparent",
+        "ce_causationid",
+        "ce_correlationid",
+    } <= names
     assert dict(headers)["ce_time"] == b"2026-11-27T15:05:00Z"
     back = Envelope.from_kafka(value, headers)
     assert back == second
@@ -75,11 +108,22 @@ def test_envelope_survives_the_kafka_wire() -> None:
     "headers, value",
     [
         ([], b"{}"),
-        ([("ce_specversion", b"1.0"), ("ce_id", b"x"), ("ce_type", b"t"),
-          ("ce_source", b"s")], b"{}"),
-        ([("ce_specversion", b"1.0"), ("ce_id", b"x"), ("ce_type", b"ticket.rated"),
-          ("ce_source", b"s"), ("ce_subject", b"TID-1"), ("ce_time", b"2026-01-01T00:00:00Z"),
-          ("ce_dataschema", b"urn:tidemark:schema:ticket.rated:1")], b"not json"),
+        (
+            [("ce_specversion", b"1.0"), ("ce_id", b"x"), ("ce_type", b"t"), ("ce_source", b"s")],
+            b"{}",
+        ),
+        (
+            [
+                ("ce_specversion", b"1.0"),
+                ("ce_id", b"x"),
+                ("ce_type", b"ticket.rated"),
+                ("ce_source", b"s"),
+                ("ce_subject", b"TID-1"),
+                ("ce_time", b"2026-01-01T00:00:00Z"),
+                ("ce_dataschema", b"urn:tidemark:schema:ticket.rated:1"),
+            ],
+            b"not json",
+        ),
     ],
 )
 def test_malformed_records_are_refused_with_a_reason(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from tidekit.events import TOPICS
 from tidekit.events.intake import TicketSubmitted
 from tidekit.kafka.consumer import Delivery
@@ -30,8 +29,11 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
     runtime.consumers.append(
         ConsumerSpec(topics=[TOPICS["intake"]], handlers={"ticket.submitted": on_submitted})
     )
-    app = service_app(runtime, title="Tidemark classifier",
-                      description="Who the customer is and how bad the problem is, with reasons.")
+    app = service_app(
+        runtime,
+        title="Tidemark classifier",
+        description="Who the customer is and how bad the problem is, with reasons.",
+    )
     app.state.classifier = service
     app.state.policy_document = policy.model_dump(mode="json")
     app.include_router(router)

@@ -49,23 +49,37 @@ class Entitled:
     reasons: tuple[str, ...]
 
 
-def entitlement_for(email: str, license_key: str | None, lic: License | None,
-                    today: date) -> Entitled:
+def entitlement_for(
+    email: str, license_key: str | None, lic: License | None, today: date
+) -> Entitled:
     if license_key is None:
-        return Entitled("non_commercial", "unregistered_sender",
-                        ("no license key given: non_commercial",))
+        return Entitled(
+            "non_commercial", "unregistered_sender", ("no license key given: non_commercial",)
+        )
     if lic is None:
-        return Entitled("non_commercial", "unknown_license",
-                        (f"license key {license_key} is not in the directory: non_commercial",))
+        return Entitled(
+            "non_commercial",
+            "unknown_license",
+            (f"license key {license_key} is not in the directory: non_commercial",),
+        )
     if not lic.registers(email):
-        return Entitled("non_commercial", "unregistered_sender",
-                        (f"{email} is not registered on license {license_key}: non_commercial",))
+        return Entitled(
+            "non_commercial",
+            "unregistered_sender",
+            (f"{email} is not registered on license {license_key}: non_commercial",),
+        )
     level, why = _level_for(lic)
     ends = lic.support_ends()
     if ends is not None and today > ends:
-        return Entitled(level, "expired",
-                        (why, f"support period of license {license_key} ended on {ends}: "
-                              "no response clock; the customer is told how to renew"))
+        return Entitled(
+            level,
+            "expired",
+            (
+                why,
+                f"support period of license {license_key} ended on {ends}: "
+                "no response clock; the customer is told how to renew",
+            ),
+        )
     return Entitled(level, "active", (why,))
 
 
@@ -79,11 +93,10 @@ def _level_for(lic: License) -> tuple[Level, str]:
     return "commercial", f"{lic.edition} commercial license"
 
 
-def classify(submitted: TicketSubmitted, lic: License | None, policy_version: str,
-             now: datetime) -> TicketClassified:
-    entitled = entitlement_for(
-        submitted.requester.email, submitted.license_key, lic, now.date()
-    )
+def classify(
+    submitted: TicketSubmitted, lic: License | None, policy_version: str, now: datetime
+) -> TicketClassified:
+    entitled = entitlement_for(submitted.requester.email, submitted.license_key, lic, now.date())
     reasons = list(entitled.reasons)
     severity: Severity | None = None
     if entitled.level in COMMERCIAL_LEVELS and submitted.severity_hint is not None:

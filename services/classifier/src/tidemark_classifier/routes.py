@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-
 from tidekit.events.vocabulary import Edition
 from tidekit.web.problems import Problem
 
@@ -67,8 +66,13 @@ async def put_license(key: LicenseKey, body: LicenseIn, service: Service) -> Lic
                group_emails = EXCLUDED.group_emails, partner = EXCLUDED.partner,
                purchase_date = EXCLUDED.purchase_date, support_end = EXCLUDED.support_end,
                updated_at = now()""",
-        key, body.edition, body.owner, [e.lower() for e in body.emails],
-        [e.lower() for e in body.group_emails], body.partner, body.purchase_date,
+        key,
+        body.edition,
+        body.owner,
+        [e.lower() for e in body.emails],
+        [e.lower() for e in body.group_emails],
+        body.partner,
+        body.purchase_date,
         body.support_end,
     )
     return LicenseOut(license_key=key, **body.model_dump())
@@ -85,8 +89,9 @@ async def get_license(key: LicenseKey, service: Service) -> LicenseOut:
     return LicenseOut(**data)
 
 
-@router.get("/tickets/{tid}/classification", response_model=ClassificationOut,
-            tags=["classification"])
+@router.get(
+    "/tickets/{tid}/classification", response_model=ClassificationOut, tags=["classification"]
+)
 async def get_classification(tid: str, service: Service) -> ClassificationOut:
     row = await service.runtime.require_pool().fetchrow(
         "SELECT * FROM classifications WHERE tid = $1", tid

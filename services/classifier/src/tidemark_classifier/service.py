@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import asyncpg
-
 from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope
 from tidekit.events.intake import TicketSubmitted
@@ -22,9 +21,12 @@ async def load_license(conn: asyncpg.Connection, key: str | None) -> License | N
     if row is None:
         return None
     return License(
-        license_key=row["license_key"], edition=row["edition"], owner=row["owner"],
+        license_key=row["license_key"],
+        edition=row["edition"],
+        owner=row["owner"],
         emails=frozenset(e.lower() for e in [*row["emails"], *row["group_emails"]]),
-        partner=row["partner"], purchase_date=row["purchase_date"],
+        partner=row["partner"],
+        purchase_date=row["purchase_date"],
         support_end=row["support_end"],
     )
 
@@ -55,6 +57,15 @@ async def save_classification(conn: asyncpg.Connection, d: TicketClassified) -> 
                in_scope = EXCLUDED.in_scope, entitlement = EXCLUDED.entitlement,
                urgent = EXCLUDED.urgent, policy_version = EXCLUDED.policy_version,
                reasons = EXCLUDED.reasons, classified_at = EXCLUDED.classified_at""",
-        d.tid, d.level, d.severity, d.category, d.in_scope, d.entitlement, d.urgent,
-        d.license_key, d.policy_version, json.dumps(list(d.reasons)), d.classified_at,
+        d.tid,
+        d.level,
+        d.severity,
+        d.category,
+        d.in_scope,
+        d.entitlement,
+        d.urgent,
+        d.license_key,
+        d.policy_version,
+        json.dumps(list(d.reasons)),
+        d.classified_at,
     )

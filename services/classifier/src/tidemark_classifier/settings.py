@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
 from tidekit.settings import ServiceSettings
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.kafka.consumer import Delivery
@@ -24,11 +23,16 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     async def handle(event: DomainEvent, delivery: Delivery) -> None:
         await service.on_event(event, delivery.envelope, delivery.conn)
 
-    runtime.consumers.append(ConsumerSpec(
-        topics=[TOPICS["classifier"], TOPICS["sla-timer"]],
-        handlers={"ticket.classified": handle, "sla.clock_started": handle},
-    ))
-    app = service_app(runtime, title="Tidemark escalation",
-                      description="Queues in serving order; who works on what next.")
+    runtime.consumers.append(
+        ConsumerSpec(
+            topics=[TOPICS["classifier"], TOPICS["sla-timer"]],
+            handlers={"ticket.classified": handle, "sla.clock_started": handle},
+        )
+    )
+    app = service_app(
+        runtime,
+        title="Tidemark escalation",
+        description="Queues in serving order; who works on what next.",
+    )
     app.include_router(router)
     return app

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-
 from tidekit.events.vocabulary import QUEUES, Queue
 
 router = APIRouter(prefix="/v1", tags=["queues"])
@@ -21,8 +20,9 @@ async def list_queues(request: Request) -> list[dict[str, object]]:
     )
     by_name = {r["queue"]: dict(r) for r in rows}
     return [
-        by_name.get(q, {"queue": q, "waiting": 0, "oldest_submitted_at": None,
-                        "next_deadline": None})
+        by_name.get(
+            q, {"queue": q, "waiting": 0, "oldest_submitted_at": None, "next_deadline": None}
+        )
         for q in QUEUES
     ]
 
@@ -39,7 +39,8 @@ async def get_queue(name: Queue, request: Request) -> dict[str, object]:
         entry: dict[str, object] = dict(r)
         deadline: datetime | None = r["deadline"]
         entry["time_left_seconds"] = (
-            None if deadline is None
+            None
+            if deadline is None
             else round((deadline - datetime.now(deadline.tzinfo)).total_seconds())
         )
         tickets.append(entry)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
-
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope
@@ -36,8 +35,13 @@ class EscalationService:
                             """INSERT INTO queue_entries (tid, queue, urgent, submitted_at,
                                    level, severity, queued_at)
                                VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-                            e.tid, e.queue, e.urgent, e.submitted_at, event.level,
-                            event.severity, e.queued_at,
+                            e.tid,
+                            e.queue,
+                            e.urgent,
+                            e.submitted_at,
+                            event.level,
+                            event.severity,
+                            e.queued_at,
                         )
         elif isinstance(event, ClockStarted):
             await conn.execute(

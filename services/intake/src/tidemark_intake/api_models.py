@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-
 from tidekit.events.vocabulary import Channel, Severity
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from tidekit.events import TOPICS, registry
 from tidekit.events import intake as intake_events
 from tidekit.kafka.consumer import Delivery, Handler
@@ -32,8 +31,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
     }
     runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
-    app = service_app(runtime, title="Tidemark intake",
-                      description="The front door: tickets from web, e-mail, product and chat.")
+    app = service_app(
+        runtime,
+        title="Tidemark intake",
+        description="The front door: tickets from web, e-mail, product and chat.",
+    )
     app.state.intake = service
     app.include_router(router)
     return app

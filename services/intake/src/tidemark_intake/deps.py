@@ -26,6 +26,9 @@ Service = Annotated[IntakeService, Depends(get_service)]
 TicketToken = Annotated[str | None, Depends(get_ticket_token)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200,
-           description="Same key and body return the same ticket, never a second one"),
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Same key and body return the same ticket, never a second one",
+    ),
 ]

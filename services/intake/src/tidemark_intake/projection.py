@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-
 from tidekit.events import classifier, escalation, intake, sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -39,9 +38,18 @@ async def insert_ticket(
                license_key, subject, product, site_url, messages, token_salt, token_hash,
                created_at)
            VALUES ($1, 'new', $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12)""",
-        e.tid, e.channel, e.requester.email, e.requester.name, e.license_key, e.subject,
-        json.dumps(e.product.model_dump()), e.site_url, json.dumps([first_message]),
-        salt, token_hash, e.submitted_at,
+        e.tid,
+        e.channel,
+        e.requester.email,
+        e.requester.name,
+        e.license_key,
+        e.subject,
+        json.dumps(e.product.model_dump()),
+        e.site_url,
+        json.dumps([first_message]),
+        salt,
+        token_hash,
+        e.submitted_at,
     )
 
 
@@ -49,7 +57,8 @@ async def apply_own(conn: asyncpg.Connection, e: DomainEvent) -> None:
     if isinstance(e, intake.StatusChanged):
         await conn.execute(
             "UPDATE tickets SET status = $2, updated_at = now() WHERE tid = $1",
-            e.tid, e.to_status,
+            e.tid,
+            e.to_status,
         )
 
 
@@ -57,7 +66,12 @@ async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
     await conn.execute(
         """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT DO NOTHING""",
-        env.id, env.subject, env.type, env.source, json.dumps(env.data), env.time,
+        env.id,
+        env.subject,
+        env.type,
+        env.source,
+        json.dumps(env.data),
+        env.time,
     )
 
 
@@ -68,7 +82,9 @@ async def _set_obligation(
         """UPDATE tickets SET obligations = jsonb_set(obligations, ARRAY[$2::text],
                coalesce(obligations -> $2::text, '{}'::jsonb) || $3::jsonb), updated_at = now()
            WHERE tid = $1""",
-        tid, obligation_id, json.dumps(fields, default=str),
+        tid,
+        obligation_id,
+        json.dumps(fields, default=str),
     )
 
 
@@ -80,22 +96,40 @@ async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
     """Fold what other services decided about a ticket into its read model."""
     if isinstance(e, classifier.TicketClassified | classifier.TicketReclassified):
         extra = (
-            {"category": e.category, "in_scope": e.in_scope, "entitlement": e.entitlement,
-             "urgent": e.urgent}
-            if isinstance(e, classifier.TicketClassified) else {}
+            {
+                "category": e.category,
+                "in_scope": e.in_scope,
+                "entitlement": e.entitlement,
+                "urgent": e.urgent,
+            }
+            if isinstance(e, classifier.TicketClassified)
+            else {}
         )
         await conn.execute(
             """UPDATE tickets SET level = $2, severity = $3,
                    category = coalesce($4, category), in_scope = coalesce($5, in_scope),
                    entitlement = coalesce($6, entitlement), urgent = coalesce($7, urgent),
                    updated_at = now() WHERE tid = $1""",
-            e.tid, e.level, e.severity, extra.get("category"), extra.get("in_scope"),
-            extra.get("entitlement"), extra.get("urgent"),
+            e.tid,
+            e.level,
+            e.severity,
+            extra.get("category"),
+            extra.get("in_scope"),
+            extra.get("entitlement"),
+            extra.get("urgent"),
         )
     elif isinstance(e, sla.ClockStarted):
-        await _set_obligation(conn, e.tid, e.obligation_id, {
-            "kind": e.kind, "started_at": _z(e.started_at), "deadline": _z(e.deadline),
-            "state": "running"})
+        await _set_obligation(
+            conn,
+            e.tid,
+            e.obligation_id,
+            {
+                "kind": e.kind,
+                "started_at": _z(e.started_at),
+                "deadline": _z(e.deadline),
+                "state": "running",
+            },
+        )
     elif isinstance(e, sla.ClockPaused):
         await _set_obligation(conn, e.tid, e.obligation_id, {"state": "paused", "deadline": None})
     elif isinstance(e, sla.ClockResumed | sla.TargetChanged):

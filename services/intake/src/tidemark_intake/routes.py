@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Response, status
-
 from tidekit.web.problems import Problem
 
 from . import tokens
@@ -22,11 +21,13 @@ NOT_FOUND = Problem(404, "Not found", "no such ticket, or this token does not op
     "/tickets",
     status_code=status.HTTP_201_CREATED,
     response_model=TicketCreated,
-    responses={200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-               409: {"description": "Idempotency-Key reused with a different body"},
-               413: {"description": "Subject or body over the configured limit"},
-               422: {"description": "Invalid field (e.g. unknown channel)"},
-               503: {"description": "Database unreachable; retry after Retry-After seconds"}},
+    responses={
+        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        409: {"description": "Idempotency-Key reused with a different body"},
+        413: {"description": "Subject or body over the configured limit"},
+        422: {"description": "Invalid field (e.g. unknown channel)"},
+        503: {"description": "Database unreachable; retry after Retry-After seconds"},
+    },
 )
 async def create_ticket(
     body: TicketCreate, service: Service, response: Response, idempotency_key: IdempotencyKey = None
@@ -54,13 +55,23 @@ async def get_ticket(tid: str, service: Service, token: TicketToken) -> TicketVi
     row = await _authorised_row(service, tid, token)
     obligations: dict[str, dict[str, Any]] = json.loads(row["obligations"])
     return TicketView(
-        tid=row["tid"], status=row["status"], channel=row["channel"],
+        tid=row["tid"],
+        status=row["status"],
+        channel=row["channel"],
         requester={"email": row["requester_email"], "name": row["requester_name"]},
-        license_key=row["license_key"], subject=row["subject"],
-        product=json.loads(row["product"]), site_url=row["site_url"], level=row["level"],
-        severity=row["severity"], category=row["category"], in_scope=row["in_scope"],
-        entitlement=row["entitlement"], queue=row["queue"], urgent=row["urgent"],
-        created_at=row["created_at"], messages=json.loads(row["messages"]),
+        license_key=row["license_key"],
+        subject=row["subject"],
+        product=json.loads(row["product"]),
+        site_url=row["site_url"],
+        level=row["level"],
+        severity=row["severity"],
+        category=row["category"],
+        in_scope=row["in_scope"],
+        entitlement=row["entitlement"],
+        queue=row["queue"],
+        urgent=row["urgent"],
+        created_at=row["created_at"],
+        messages=json.loads(row["messages"]),
         obligations=[Obligation(obligation_id=k, **v) for k, v in sorted(obligations.items())],
     )
 
@@ -80,7 +91,12 @@ async def ticket_events(tid: str, service: Service, token: TicketToken) -> list[
         tid,
     )
     return [
-        EventView(id=str(r["event_id"]), type=r["event_type"], source=r["source"],
-                  time=r["occurred_at"], data=json.loads(r["data"]))
+        EventView(
+            id=str(r["event_id"]),
+            type=r["event_type"],
+            source=r["source"],
+            time=r["occurred_at"],
+            data=json.loads(r["data"]),
+        )
         for r in rows
     ]

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
-
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidekit.runtime import ServiceRuntime
@@ -102,13 +101,15 @@ class IntakeService:
                 "this Idempotency-Key was already used with a different request body",
             )
         return TicketCreated(
-            tid=row["tid"], access_token=self._token(row["tid"], row["token_salt"]),
+            tid=row["tid"],
+            access_token=self._token(row["tid"], row["token_salt"]),
             status=row["status"],
         )
 
     # --- consumers: the other services' events about our tickets ----------------------
-    async def on_foreign_event(self, event: DomainEvent, envelope: Envelope,
-                               conn: asyncpg.Connection) -> None:
+    async def on_foreign_event(
+        self, event: DomainEvent, envelope: Envelope, conn: asyncpg.Connection
+    ) -> None:
         await projection.record_foreign(conn, envelope)
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":

@@ -1,4 +1,4 @@
-"""Intake settings: env prefix TIDEMARK_INTAKE_ (shared connection fields fall back to TIDEMARK_)."""
+"""Intake settings: env prefix TIDEMARK_INTAKE_ (shared fields fall back to TIDEMARK_)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-
 from tidekit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)

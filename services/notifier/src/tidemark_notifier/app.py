@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.kafka.consumer import Delivery, Handler
@@ -29,12 +28,18 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         t: handle for t in ("ticket.submitted", "ticket.classified", "sla.clock_started")
     }
     # A consumer commit that owed a message wakes the sender at once.
-    runtime.consumers.append(ConsumerSpec(
-        topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["sla-timer"]], handlers=handlers,
-        after_commit=sender.wake.set,
-    ))
+    runtime.consumers.append(
+        ConsumerSpec(
+            topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["sla-timer"]],
+            handlers=handlers,
+            after_commit=sender.wake.set,
+        )
+    )
     runtime.workers.append(sender.run)
-    app = service_app(runtime, title="Tidemark notifier",
-                      description="Acknowledgements, replies and alerts, exactly one each.")
+    app = service_app(
+        runtime,
+        title="Tidemark notifier",
+        description="Acknowledgements, replies and alerts, exactly one each.",
+    )
     app.include_router(router)
     return app

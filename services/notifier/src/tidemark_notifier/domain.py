@@ -45,8 +45,12 @@ def acknowledgement_due(facts: TicketFacts) -> Message | None:
         return None
     deadline = facts.deadline.strftime("%Y-%m-%d %H:%M") if facts.deadline else None
     body = render(
-        "acknowledgement.txt.j2", name=facts.requester_name, subject=facts.subject or "",
-        tid=facts.tid, level=facts.level, deadline=deadline,
+        "acknowledgement.txt.j2",
+        name=facts.requester_name,
+        subject=facts.subject or "",
+        tid=facts.tid,
+        level=facts.level,
+        deadline=deadline,
     )
     return Message(
         kind="acknowledgement",

@@ -31,10 +31,7 @@ async def list_notifications(
     request: Request, tid: Annotated[str, Query(min_length=1, max_length=50)]
 ) -> list[NotificationOut]:
     pool = request.app.state.runtime.require_pool()
-    rows = await pool.fetch(
-        "SELECT * FROM notifications WHERE tid = $1 ORDER BY created_at", tid
-    )
+    rows = await pool.fetch("SELECT * FROM notifications WHERE tid = $1 ORDER BY created_at", tid)
     return [
-        NotificationOut(**{**dict(r), "notification_id": str(r["notification_id"])})
-        for r in rows
+        NotificationOut(**{**dict(r), "notification_id": str(r["notification_id"])}) for r in rows
     ]

@@ -16,7 +16,6 @@ from email.utils import formatdate
 
 import aiosmtplib
 import asyncpg
-
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.runtime import ServiceRuntime
@@ -62,8 +61,9 @@ class Sender:
             runtime.wake_relay()
         return done
 
-    async def _attempt(self, runtime: ServiceRuntime, conn: asyncpg.Connection,
-                       row: asyncpg.Record) -> None:
+    async def _attempt(
+        self, runtime: ServiceRuntime, conn: asyncpg.Connection, row: asyncpg.Record
+    ) -> None:
         attempts = row["attempts"] + 1
         now = datetime.now(UTC)
         try:
@@ -72,30 +72,70 @@ class Sender:
             permanent = isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
             age = (now - row["created_at"]).total_seconds()
             if permanent or age >= self.settings.give_up_after_seconds:
-                await self._record(runtime, conn, row, NotificationFailed(
-                    tid=row["tid"], notification_id=str(row["notification_id"]),
-                    cause_event_id=str(row["cause_event_id"]), kind=row["kind"],
-                    channel="email", recipient=row["recipient"], reason=str(exc)[:500],
-                    attempts=attempts, failed_at=now), "failed", attempts, str(exc))
+                await self._record(
+                    runtime,
+                    conn,
+                    row,
+                    NotificationFailed(
+                        tid=row["tid"],
+                        notification_id=str(row["notification_id"]),
+                        cause_event_id=str(row["cause_event_id"]),
+                        kind=row["kind"],
+                        channel="email",
+                        recipient=row["recipient"],
+                        reason=str(exc)[:500],
+                        attempts=attempts,
+                        failed_at=now,
+                    ),
+                    "failed",
+                    attempts,
+                    str(exc),
+                )
                 return
-            delay = min(self.settings.retry_initial_seconds * 2 ** (attempts - 1),
-                        self.settings.retry_max_seconds) * random.uniform(0.5, 1.0)
+            delay = min(
+                self.settings.retry_initial_seconds * 2 ** (attempts - 1),
+                self.settings.retry_max_seconds,
+            ) * random.uniform(0.5, 1.0)
             await conn.execute(
                 """UPDATE notifications SET attempts = $2, last_error = $3,
                        next_attempt_at = $4 WHERE notification_id = $1""",
-                row["notification_id"], attempts, str(exc)[:500], now + timedelta(seconds=delay),
+                row["notification_id"],
+                attempts,
+                str(exc)[:500],
+                now + timedelta(seconds=delay),
             )
             log.warning("send failed; will retry", extra={"tid": row["tid"], "attempt": attempts})
             return
-        await self._record(runtime, conn, row, NotificationSent(
-            tid=row["tid"], notification_id=str(row["notification_id"]),
-            cause_event_id=str(row["cause_event_id"]), kind=row["kind"], channel="email",
-            recipient=row["recipient"], message_id=row["message_id"], attempts=attempts,
-            sent_at=now), "sent", attempts, None)
+        await self._record(
+            runtime,
+            conn,
+            row,
+            NotificationSent(
+                tid=row["tid"],
+                notification_id=str(row["notification_id"]),
+                cause_event_id=str(row["cause_event_id"]),
+                kind=row["kind"],
+                channel="email",
+                recipient=row["recipient"],
+                message_id=row["message_id"],
+                attempts=attempts,
+                sent_at=now,
+            ),
+            "sent",
+            attempts,
+            None,
+        )
 
-    async def _record(self, runtime: ServiceRuntime, conn: asyncpg.Connection,
-                      row: asyncpg.Record, event: NotificationSent | NotificationFailed,
-                      state: str, attempts: int, error: str | None) -> None:
+    async def _record(
+        self,
+        runtime: ServiceRuntime,
+        conn: asyncpg.Connection,
+        row: asyncpg.Record,
+        event: NotificationSent | NotificationFailed,
+        state: str,
+        attempts: int,
+        error: str | None,
+    ) -> None:
         version = await runtime.store.stream_version(conn, row["tid"])
         correlation = row["correlation_id"]
         cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
@@ -103,7 +143,10 @@ class Sender:
         await conn.execute(
             """UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
                    sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE notification_id = $1""",
-            row["notification_id"], state, attempts, error,
+            row["notification_id"],
+            state,
+            attempts,
+            error,
         )
 
     async def _smtp_send(self, row: asyncpg.Record) -> None:
@@ -118,7 +161,10 @@ class Sender:
         msg["X-Tidemark-TID"] = row["tid"]
         msg.set_content(row["body"])
         await aiosmtplib.send(
-            msg, hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls,
+            msg,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            start_tls=s.smtp_starttls,
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             timeout=s.smtp_timeout_seconds,

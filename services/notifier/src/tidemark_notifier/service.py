@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-
 from tidekit.events import classifier, intake, sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -22,23 +21,35 @@ async def on_ticket_event(
         await conn.execute(
             """UPDATE tickets SET requester_email = $2, requester_name = $3, channel = $4,
                    subject = $5, updated_at = now() WHERE tid = $1""",
-            tid, event.requester.email, event.requester.name, event.channel, event.subject,
+            tid,
+            event.requester.email,
+            event.requester.name,
+            event.channel,
+            event.subject,
         )
     elif isinstance(event, classifier.TicketClassified):
         await conn.execute(
             "UPDATE tickets SET level = $2, entitlement = $3, updated_at = now() WHERE tid = $1",
-            tid, event.level, event.entitlement,
+            tid,
+            event.level,
+            event.entitlement,
         )
     elif isinstance(event, sla.ClockStarted) and event.kind == "first_response":
         await conn.execute(
             """UPDATE tickets SET deadline = $2, clock_event_id = $3, updated_at = now()
                WHERE tid = $1 AND deadline IS NULL""",
-            tid, event.deadline, cause.id,
+            tid,
+            event.deadline,
+            cause.id,
         )
     row = await conn.fetchrow("SELECT * FROM tickets WHERE tid = $1 FOR UPDATE", tid)
     facts = TicketFacts(
-        tid=tid, requester_email=row["requester_email"], requester_name=row["requester_name"],
-        subject=row["subject"], level=row["level"], entitlement=row["entitlement"],
+        tid=tid,
+        requester_email=row["requester_email"],
+        requester_name=row["requester_name"],
+        subject=row["subject"],
+        level=row["level"],
+        entitlement=row["entitlement"],
         deadline=row["deadline"],
     )
     message = acknowledgement_due(facts)
@@ -56,7 +67,15 @@ async def owe(
                correlation_id, channel, recipient, subject, body, message_id)
            VALUES ($1, $2, $3, $4, $5, $10, 'email', $6, $7, $8, $9)
            ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING true""",
-        notification_id, tid, message.kind, message.cause_key, cause.id, message.recipient,
-        message.subject, message.body, f"<{notification_id}@{domain}>", cause.correlation_id,
+        notification_id,
+        tid,
+        message.kind,
+        message.cause_key,
+        cause.id,
+        message.recipient,
+        message.subject,
+        message.body,
+        f"<{notification_id}@{domain}>",
+        cause.correlation_id,
     )
     return bool(inserted)

@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-
 from tidekit.settings import ServiceSettings
 
 

@@ -77,9 +77,7 @@ class EventRegistry:
             try:
                 data = self._upcasters[(event_type, version)](data)
             except KeyError:
-                raise UnknownEventType(
-                    f"no upcaster for {event_type} version {version}"
-                ) from None
+                raise UnknownEventType(f"no upcaster for {event_type} version {version}") from None
             version += 1
         return cls.model_validate(data)
 

@@ -142,7 +142,7 @@ class Envelope:
             time = datetime.fromisoformat(str(attrs["time"]).replace("Z", "+00:00"))
         except (IndexError, ValueError) as exc:
             raise MalformedRecord(f"bad dataschema or time attribute: {exc}") from exc
-        trace = {
+        trace: dict[str, str] = {
             k: header_map[k].decode() for k in ("traceparent", "tracestate") if k in header_map
         }
         return cls(

@@ -28,6 +28,7 @@ from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
 log = logging.getLogger(__name__)
+RETRY_RECORD: tuple[type[BaseException], ...] = (ConcurrencyConflict, *TRANSIENT_ERRORS)
 HANDLED = Counter("tidemark_consumer_handled_total", "Records handled", ["consumer", "type"])
 DUPLICATES = Counter("tidemark_consumer_duplicates_total", "Redelivered records", ["consumer"])
 DEAD_LETTERED = Counter("tidemark_consumer_dlq_total", "Records sent to a DLQ", ["consumer"])
@@ -109,7 +110,7 @@ class EventConsumer:
             try:
                 await self.process(record)
                 return
-            except (ConcurrencyConflict, *TRANSIENT_ERRORS) as exc:
+            except RETRY_RECORD as exc:
                 log.warning(
                     "retrying record",
                     extra={"error": repr(exc), "topic": record.topic, "offset": record.offset},
@@ -133,7 +134,7 @@ class EventConsumer:
         with span_from_headers(f"consume {envelope.type}", envelope.trace, envelope.subject):
             try:
                 await self._handle(domain_event, envelope, record)
-            except (ConcurrencyConflict, *TRANSIENT_ERRORS):
+            except RETRY_RECORD:
                 raise
             except Exception as exc:
                 log.exception("handler failed; record dead-lettered")
@@ -163,7 +164,8 @@ class EventConsumer:
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         DEAD_LETTERED.labels(self.name).inc()
         log.error("record sent to DLQ", extra={"topic": record.topic, "reason": reason})
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlq_reason", reason.encode()[:2000]),
             ("dlq_consumer", self.name.encode()),
             ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
