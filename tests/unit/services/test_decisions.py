@@ -1,0 +1,150 @@
+"""The services' pure decisions, without any I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tidekit.events.classifier import TicketClassified
+from tidekit.events.escalation import TicketQueued
+from tidekit.events.intake import Requester, StatusChanged, TicketSubmitted
+from tidemark_classifier.domain import License, classify, entitlement_for
+from tidemark_escalation.domain import route_classified
+from tidemark_intake import domain as intake
+from tidemark_intake.attachments import AttachmentRefused, sniff
+from tidemark_notifier.domain import TicketFacts, acknowledgement_due
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+def lic(
+    edition: str = "business",
+    partner: bool = False,
+    bought: date = date(2026, 3, 1),
+    ends: date | None = None,
+) -> License:
+    return License("LIC-1", edition, "Owner", frozenset({"ada@example.com"}), partner, bought, ends)
+
+
+@pytest.mark.parametrize(
+    ("license_", "email", "level", "entitlement"),
+    [
+        (lic("business"), "ada@example.com", "commercial", "active"),
+        (lic("premium"), "ada@example.com", "commercial_vip", "active"),
+        (lic("ultimate"), "ADA@example.com", "commercial_vip", "active"),
+        (
+            lic("start", partner=True, bought=date(2010, 1, 1)),
+            "ada@example.com",
+            "partner",
+            "active",
+        ),
+        (lic("demo", bought=date(2026, 11, 20)), "ada@example.com", "non_commercial", "active"),
+        (lic("business"), "eve@example.com", "non_commercial", "unregistered_sender"),
+        (None, "ada@example.com", "non_commercial", "unknown_license"),
+        (lic("business", bought=date(2025, 11, 1)), "ada@example.com", "commercial", "expired"),
+        (lic("demo", bought=date(2026, 10, 1)), "ada@example.com", "non_commercial", "expired"),
+    ],
+)
+def test_entitlement_and_level(
+    license_: License | None, email: str, level: str, entitlement: str
+) -> None:
+    decided = entitlement_for(email, "LIC-1", license_, NOW.date())
+    assert (decided.level, decided.entitlement) == (level, entitlement)
+    assert decided.reasons, "every decision says why"
+
+
+def test_no_license_key_is_an_unregistered_sender() -> None:
+    decided = entitlement_for("ada@example.com", None, None, NOW.date())
+    assert (decided.level, decided.entitlement) == ("non_commercial", "unregistered_sender")
+
+
+def submitted(hint: str | None = "critical") -> TicketSubmitted:
+    return TicketSubmitted(
+        tid="TID-1",
+        channel="web",
+        requester=Requester(email="ada@example.com"),
+        license_key="LIC-1",
+        subject="down",
+        body="site down",
+        severity_hint=hint,  # type: ignore[arg-type]
+        submitted_at=NOW,
+    )
+
+
+def test_severity_hint_applies_only_to_commercial_levels() -> None:
+    commercial = classify(submitted(), lic("business"), "v1", NOW)
+    assert commercial.severity == "critical" and commercial.policy_version == "v1"
+    outsider = classify(submitted(), None, "v1", NOW)
+    assert outsider.severity is None
+    assert any("ignored" in r for r in outsider.reasons)
+
+
+def test_intake_opens_a_ticket_once_after_classification() -> None:
+    state = intake.evolve(intake.TicketState("TID-1", "new", 0), submitted())
+    opened = intake.decide_open_after_classification(state, NOW)
+    assert [type(e) for e in opened] == [StatusChanged]
+    state = intake.evolve(state, opened[0])
+    assert (state.status, state.version) == ("open", 2)
+    assert intake.decide_open_after_classification(state, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "media_type"),
+    [
+        (b"\x89PNG\r\n\x1a\nrest", "image/png"),
+        (b"GIF89a..", "image/gif"),
+        (b"\xff\xd8\xff\xe0", "image/jpeg"),
+        (b"PK\x03\x04", "application/zip"),
+        (b"Rar!\x1a\x07\x00", "application/vnd.rar"),
+        (b"%PDF-1.7", "application/pdf"),
+        (b"plain log line\n", "text/plain"),
+    ],
+)
+def test_attachments_are_recognised_by_content(content: bytes, media_type: str) -> None:
+    assert sniff(content) == media_type
+
+
+def test_bmp_is_refused_with_a_hint_and_binary_junk_names_the_allowed_types() -> None:
+    with pytest.raises(AttachmentRefused, match="ZIP"):
+        sniff(b"BM\x00\x00")
+    with pytest.raises(AttachmentRefused, match="allowed"):
+        sniff(b"\x00\x01\x02\xfe")
+
+
+def classified(urgent: bool = False) -> TicketClassified:
+    return TicketClassified(
+        tid="TID-1",
+        level="commercial",
+        severity="high",
+        category="other",
+        in_scope=True,
+        entitlement="active",
+        urgent=urgent,
+        policy_version="v1",
+        reasons=("r",),
+        submitted_at=NOW,
+        classified_at=NOW,
+    )
+
+
+def test_a_classified_ticket_is_queued_in_tier1_once() -> None:
+    events = route_classified(None, classified(urgent=True), NOW)
+    assert len(events) == 1 and isinstance(events[0], TicketQueued)
+    assert (events[0].queue, events[0].urgent, events[0].submitted_at) == ("tier1", True, NOW)
+    assert route_classified("tier1", classified(), NOW) == []
+
+
+def test_acknowledgement_waits_for_requester_level_and_deadline() -> None:
+    facts = TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "active", None)
+    assert acknowledgement_due(facts) is None
+    due = acknowledgement_due(
+        TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "active", NOW)
+    )
+    assert due is not None
+    assert "[TID-1]" in due.subject and "commercial" in due.body
+    assert "2026-11-27 15:00" in due.body and "keep [TID-1]" in due.body
+    expired = acknowledgement_due(
+        TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "expired", None)
+    )
+    assert expired is not None and "renew" in expired.body
