@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+
 from tidekit.events import TOPICS
 
 from .conftest import System, poll, wait_ready

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+
 from tidekit.events import TOPICS
 
 from .conftest import System, poll

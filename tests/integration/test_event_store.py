@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+
 from tidekit.events import registry
 from tidekit.events.intake import TicketRated
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from tidekit.events import dlq_topic, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
 from tidekit.events.vocabulary import Edition
 from tidekit.web.problems import Problem
 

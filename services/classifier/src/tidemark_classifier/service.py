@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import asyncpg
+
 from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope
 from tidekit.events.intake import TicketSubmitted

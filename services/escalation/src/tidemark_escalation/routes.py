@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
+
 from tidekit.events.vocabulary import QUEUES, Queue
 
 router = APIRouter(prefix="/v1", tags=["queues"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope

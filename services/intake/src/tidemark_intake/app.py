@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from tidekit.events import TOPICS, registry
 from tidekit.events import intake as intake_events
 from tidekit.kafka.consumer import Delivery, Handler

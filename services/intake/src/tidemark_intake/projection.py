@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+
 from tidekit.events import classifier, escalation, intake, sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Response, status
+
 from tidekit.web.problems import Problem
 
 from . import tokens

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidekit.runtime import ServiceRuntime

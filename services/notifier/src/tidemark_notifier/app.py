@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.kafka.consumer import Delivery, Handler

@@ -16,6 +16,7 @@ from email.utils import formatdate
 
 import aiosmtplib
 import asyncpg
+
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.runtime import ServiceRuntime

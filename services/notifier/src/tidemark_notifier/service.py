@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+
 from tidekit.events import classifier, intake, sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+
 from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope
 from tidekit.telemetry import current_trace_headers
