@@ -12,6 +12,7 @@ from tidekit.events.intake import Requester, StatusChanged, TicketSubmitted
 from tidemark_classifier.domain import License, classify, entitlement_for
 from tidemark_escalation.domain import route_classified
 from tidemark_intake import domain as intake
+from tidemark_intake import lifecycle
 from tidemark_intake.attachments import AttachmentRefused, sniff
 from tidemark_notifier.domain import TicketFacts, acknowledgement_due
 
@@ -81,10 +82,10 @@ def test_severity_hint_applies_only_to_commercial_levels() -> None:
 
 
 def test_intake_opens_a_ticket_once_after_classification() -> None:
-    state = intake.evolve(intake.TicketState("TID-1", "new", 0), submitted())
+    state = lifecycle.evolve(lifecycle.Ticket("TID-1", "new", 0), submitted())
     opened = intake.decide_open_after_classification(state, NOW)
     assert [type(e) for e in opened] == [StatusChanged]
-    state = intake.evolve(state, opened[0])
+    state = lifecycle.evolve(state, opened[0])
     assert (state.status, state.version) == ("open", 2)
     assert intake.decide_open_after_classification(state, NOW) == []
 

@@ -1,11 +1,10 @@
-"""Intake's pure decisions: what events a command produces, given the ticket's state.
+"""Intake's pure decisions on submission and classification (the lifecycle: lifecycle.py).
 
 No I/O here: handlers load the state, call these, and append what they return.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tidekit.events.base import DomainEvent
@@ -16,17 +15,10 @@ from tidekit.events.intake import (
     StatusChanged,
     TicketSubmitted,
 )
-from tidekit.events.vocabulary import Status
 
 from .api_models import TicketCreate
 from .attachments import CheckedAttachment
-
-
-@dataclass(frozen=True)
-class TicketState:
-    tid: str
-    status: Status
-    version: int
+from .lifecycle import Ticket
 
 
 def decide_submit(
@@ -55,7 +47,7 @@ def decide_submit(
     ]
 
 
-def decide_open_after_classification(state: TicketState, now: datetime) -> list[DomainEvent]:
+def decide_open_after_classification(state: Ticket, now: datetime) -> list[DomainEvent]:
     """A classified ticket leaves `new` for `open`; later classifications change nothing."""
     if state.status != "new":
         return []
@@ -69,11 +61,3 @@ def decide_open_after_classification(state: TicketState, now: datetime) -> list[
             changed_at=now,
         )
     ]
-
-
-def evolve(state: TicketState, event: DomainEvent) -> TicketState:
-    if isinstance(event, TicketSubmitted):
-        return TicketState(tid=event.tid, status="new", version=state.version + 1)
-    if isinstance(event, StatusChanged):
-        return replace(state, status=event.to_status, version=state.version + 1)
-    return replace(state, version=state.version + 1)

@@ -17,6 +17,7 @@ from tidekit.web.problems import Problem
 from . import attachments as att
 from . import domain, projection, tokens
 from .api_models import TicketCreate, TicketCreated
+from .lifecycle import Ticket
 from .settings import IntakeSettings
 
 
@@ -123,7 +124,7 @@ class IntakeService:
         if status is None:
             return  # not one of ours (e.g. a ticket from before a reset)
         version = await self.store.stream_version(conn, tid)
-        state = domain.TicketState(tid=tid, status=status, version=version)
+        state = Ticket(tid=tid, status=status, version=version)
         events = domain.decide_open_after_classification(state, datetime.now(UTC))
         if events:
             await self.store.append(conn, tid, version, events, caused_by=cause)

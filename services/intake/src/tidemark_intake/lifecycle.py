@@ -1,0 +1,208 @@
+"""The ticket lifecycle (SPEC 2) as a pure state machine: decide(state, command) -> events.
+
+new ─classified─▶ open ◀──▶ waiting_on_customer | on_hold ──▶ resolved ──▶ closed
+resolved and closed go back to open by a re-open; staff may close any open ticket with a
+reason. One fact, one event: resolving emits `ticket.resolved`, closing `ticket.closed`,
+re-opening `ticket.reopened`, every other move `ticket.status_changed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from tidekit.events.base import DomainEvent
+from tidekit.events.intake import (
+    MessageAdded,
+    StaffReplied,
+    StatusChanged,
+    SupervisorReviewRequested,
+    TicketClosed,
+    TicketRated,
+    TicketReopened,
+    TicketResolved,
+    TicketSubmitted,
+)
+from tidekit.events.vocabulary import Channel, CloseReason, Status
+
+ACTIVE: frozenset[Status] = frozenset({"new", "open", "waiting_on_customer", "on_hold"})
+FINISHED: frozenset[Status] = frozenset({"resolved", "closed"})
+STAFF_MOVES: dict[Status, frozenset[Status]] = {
+    "new": frozenset({"open", "closed"}),
+    "open": frozenset({"waiting_on_customer", "on_hold", "resolved", "closed"}),
+    "waiting_on_customer": frozenset({"open", "on_hold", "resolved", "closed"}),
+    "on_hold": frozenset({"open", "waiting_on_customer", "resolved", "closed"}),
+    "resolved": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    """The command does not fit the ticket's status; says which status and what is allowed."""
+
+    def __init__(self, action: str, status: Status, allowed: frozenset[str]) -> None:
+        allowed_text = ", ".join(sorted(allowed)) or "nothing (re-open it first)"
+        super().__init__(f"cannot {action} a ticket that is {status}; allowed: {allowed_text}")
+        self.status = status
+        self.allowed = allowed
+
+
+@dataclass(frozen=True)
+class Ticket:
+    tid: str
+    status: Status
+    version: int
+    rated: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    author_email: str
+    body: str
+    via: Channel
+    message_id: str
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    staff_id: str
+    body: str
+    visibility: Literal["public", "internal"]
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    to: Status
+    by: str
+    reason: str | None = None
+    close_reason: CloseReason | None = None
+
+
+@dataclass(frozen=True)
+class Reopen:
+    by: str
+
+
+@dataclass(frozen=True)
+class Rate:
+    rating: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class AskSupervisor:
+    reason: str
+
+
+Command = CustomerMessage | StaffMessage | ChangeStatus | Reopen | Rate | AskSupervisor
+
+
+def decide(t: Ticket, command: Command, now: datetime) -> list[DomainEvent]:
+    match command:
+        case CustomerMessage():
+            if t.status in FINISHED:
+                raise IllegalTransition("add a message to", t.status, frozenset({"reopen"}))
+            added: list[DomainEvent] = [
+                MessageAdded(
+                    tid=t.tid,
+                    message_id=command.message_id,
+                    author_email=command.author_email,
+                    body=command.body,
+                    via=command.via,
+                    added_at=now,
+                )
+            ]
+            if t.status == "waiting_on_customer":  # the customer answered: back to staff
+                added.append(
+                    StatusChanged(
+                        tid=t.tid,
+                        from_status=t.status,
+                        to_status="open",
+                        reason="customer replied",
+                        changed_by="system",
+                        changed_at=now,
+                    )
+                )
+            return added
+        case StaffMessage():
+            if t.status == "closed":
+                raise IllegalTransition("reply to", t.status, frozenset({"reopen"}))
+            return [
+                StaffReplied(
+                    tid=t.tid,
+                    message_id=command.message_id,
+                    staff_id=command.staff_id,
+                    body=command.body,
+                    visibility=command.visibility,
+                    replied_at=now,
+                )
+            ]
+        case ChangeStatus():
+            return _change_status(t, command, now)
+        case Reopen():
+            if t.status not in FINISHED:
+                raise IllegalTransition("re-open", t.status, STAFF_MOVES[t.status])
+            return [TicketReopened(tid=t.tid, reopened_by=command.by, reopened_at=now)]
+        case Rate():
+            if t.status not in FINISHED or t.rated:
+                raise IllegalTransition(
+                    "rate", t.status, frozenset() if t.rated else frozenset({"resolve first"})
+                )
+            return [
+                TicketRated(tid=t.tid, rating=command.rating, comment=command.comment, rated_at=now)
+            ]
+        case AskSupervisor():
+            if t.status not in FINISHED:
+                raise IllegalTransition(
+                    "ask for a supervisor's review of", t.status, frozenset({"resolve first"})
+                )
+            return [SupervisorReviewRequested(tid=t.tid, reason=command.reason, requested_at=now)]
+    raise TypeError(f"unknown command {command!r}")
+
+
+def _change_status(t: Ticket, c: ChangeStatus, now: datetime) -> list[DomainEvent]:
+    allowed = STAFF_MOVES[t.status]
+    if c.to not in allowed:
+        raise IllegalTransition(f"move to {c.to}", t.status, allowed)
+    if c.to == "resolved":
+        return [TicketResolved(tid=t.tid, resolved_by=c.by, resolved_at=now)]
+    if c.to == "closed":
+        return [
+            TicketClosed(
+                tid=t.tid,
+                reason=c.close_reason or "other",
+                note=c.reason,
+                closed_by=c.by,
+                closed_at=now,
+            )
+        ]
+    return [
+        StatusChanged(
+            tid=t.tid,
+            from_status=t.status,
+            to_status=c.to,
+            reason=c.reason,
+            changed_by=c.by,
+            changed_at=now,
+        )
+    ]
+
+
+def evolve(t: Ticket, event: DomainEvent) -> Ticket:
+    version = t.version + 1
+    match event:
+        case TicketSubmitted():
+            return Ticket(tid=event.tid, status="new", version=version)
+        case StatusChanged():
+            return replace(t, status=event.to_status, version=version)
+        case TicketResolved():
+            return replace(t, status="resolved", version=version)
+        case TicketClosed():
+            return replace(t, status="closed", version=version)
+        case TicketReopened():
+            return replace(t, status="open", version=version, rated=False)
+        case TicketRated():
+            return replace(t, rated=True, version=version)
+    return replace(t, version=version)
