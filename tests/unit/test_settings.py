@@ -1,0 +1,54 @@
+"""Typed settings: per-service prefix, shared fallback, fail fast naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tidemark_intake.settings import IntakeSettings
+from tidemark_notifier.settings import NotifierSettings
+
+
+def test_service_prefix_wins_over_the_shared_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDEMARK_DATABASE_URL", "postgresql://shared@127.0.0.1:1/db")
+    monkeypatch.setenv("TIDEMARK_KAFKA_BOOTSTRAP", "127.0.0.1:9999")
+    monkeypatch.setenv("TIDEMARK_INTAKE_DATABASE_URL", "postgresql://own@127.0.0.1:2/db")
+    intake = IntakeSettings()
+    notifier = NotifierSettings()
+    assert intake.database_url == "postgresql://own@127.0.0.1:2/db"
+    assert notifier.database_url == "postgresql://shared@127.0.0.1:1/db"
+    assert intake.kafka_bootstrap == notifier.kafka_bootstrap == "127.0.0.1:9999"
+    assert intake.db_schema == "intake"
+
+
+def test_only_connection_fields_fall_back_to_the_shared_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIDEMARK_SMTP_PORT", "1")  # not a shared field: ignored
+    assert NotifierSettings().smtp_port == 2525
+    monkeypatch.setenv("TIDEMARK_NOTIFIER_SMTP_PORT", "2600")
+    assert NotifierSettings().smtp_port == 2600
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field"),
+    [
+        ("TIDEMARK_DATABASE_URL", "mysql://x", "database_url"),
+        ("TIDEMARK_KAFKA_BOOTSTRAP", "localhost", "kafka_bootstrap"),
+        ("TIDEMARK_LOG_LEVEL", "chatty", "log_level"),
+        ("TIDEMARK_NOTIFIER_SMTP_PORT", "70000", "smtp_port"),
+        ("TIDEMARK_OTEL_EXPORTER", "zipkin", "otel_exporter"),
+    ],
+)
+def test_bad_values_fail_at_start_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, field: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as err:
+        NotifierSettings()
+    assert field in str(err.value)
+
+
+def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDEMARK_INTAKE_TOKEN_SECRET", "s3cret-value-that-is-long")
+    assert "s3cret" not in repr(IntakeSettings())
