@@ -1,0 +1,108 @@
+"""The local outbound SMTP sink: aiosmtpd stores every message as a .eml file in a maildir."""
+
+from __future__ import annotations
+
+import email
+import os
+import time
+import uuid
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class _MaildirHandler:
+    def __init__(self, mail_dir: Path) -> None:
+        self.mail_dir = mail_dir
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content
+        if isinstance(content, str):
+            content = content.encode("utf-8", "surrogateescape")
+        rcpts = ", ".join(envelope.rcpt_tos)
+        head = f"X-Sink-Mail-From: {envelope.mail_from}\r\nX-Sink-Rcpt-To: {rcpts}\r\n"
+        name = f"{time.time_ns()}.{uuid.uuid4().hex[:12]}.eml"
+        tmp = self.mail_dir / "tmp" / name
+        tmp.write_bytes(head.encode() + content)
+        os.replace(tmp, self.mail_dir / "new" / name)  # readers never see half a message
+        return "250 Message accepted for delivery"
+
+
+def read_messages(mail_dir: Path) -> list[EmailMessage]:
+    """Every stored message in arrival order, parsed with the modern e-mail policy."""
+    files = sorted((mail_dir / "new").glob("*.eml"))
+    return [_parse(path.read_bytes()) for path in files]
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+class SmtpSink:
+    """aiosmtpd in a background thread; `messages()` and `wait_for()` read what it stored."""
+
+    def __init__(self, mail_dir: Path, port: int, host: str = "127.0.0.1") -> None:
+        self.mail_dir = mail_dir
+        self.host = host
+        self.port = port
+        for sub in ("tmp", "new", "cur"):
+            (mail_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._controller = Controller(
+            _MaildirHandler(mail_dir),
+            hostname=host,
+            port=port,
+            enable_SMTPUTF8=True,
+            data_size_limit=64 * 1024 * 1024,
+            ready_timeout=10.0,
+        )
+        self._started = False
+
+    def start(self) -> SmtpSink:
+        if not self._started:
+            self._controller.start()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        if self._started:
+            self._controller.stop()
+            self._started = False
+
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def messages(self) -> list[EmailMessage]:
+        return read_messages(self.mail_dir)
+
+    def clear(self) -> None:
+        for path in (self.mail_dir / "new").glob("*.eml"):
+            path.unlink(missing_ok=True)
+
+    def wait_for(
+        self,
+        predicate: Callable[[EmailMessage], bool] = lambda _m: True,
+        timeout: float = 30.0,
+        interval: float = 0.1,
+    ) -> EmailMessage:
+        """The first stored message matching `predicate`; TimeoutError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self.messages():
+                if predicate(message):
+                    return message
+            if time.monotonic() > deadline:
+                subjects = [str(m["Subject"]) for m in self.messages()][-10:]
+                raise TimeoutError(
+                    f"no matching mail in {self.mail_dir} after {timeout}s; last subjects: "
+                    f"{subjects}"
+                )
+            time.sleep(interval)
