@@ -43,7 +43,10 @@ class PostgresServer:
         self.data_dir = home / "data"
         self.log_file = home / "postgres.log"
         self.socket_dir = self._pick_socket_dir(home / "run")
-        self.bin_dir = find_bin_dir()
+
+    @property
+    def bin_dir(self) -> Path:
+        return find_bin_dir()
 
     @staticmethod
     def _pick_socket_dir(wanted: Path) -> Path:
