@@ -58,7 +58,7 @@ def print_table(stack: Stack, failed: dict[str, str | None]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     stack = default_stack()
     pidfile = stack.run_dir / "devstack.pid"
-    if read_pidfile(pidfile):
+    if read_pidfile(pidfile, expect="tidemark-devstack"):
         print(f"a dev stack already runs (pid file {pidfile}); `make stop` first", file=sys.stderr)
         return 1
     stack.run_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_stop(args: argparse.Namespace) -> int:
     stack = default_stack()
-    pid = read_pidfile(stack.run_dir / "devstack.pid")
+    pid = read_pidfile(stack.run_dir / "devstack.pid", expect="tidemark-devstack")
     if pid:
         progress(f"stopping the running dev stack (pid {pid})…")
         stop_pid(pid, timeout=90)

@@ -103,12 +103,23 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def read_pidfile(path: Path) -> int | None:
+def read_pidfile(path: Path, expect: str | None = None) -> int | None:
+    """The live pid in `path`; with `expect`, only when its command line contains that text
+    (a recycled pid never gets signalled)."""
     try:
         pid = int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    return pid if pid_alive(pid) else None
+    if not pid_alive(pid):
+        return None
+    if expect is not None:
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return pid  # no /proc (not Linux): trust the file
+        if expect not in raw.replace(b"\0", b" ").decode(errors="replace"):
+            return None
+    return pid
 
 
 def stop_pid(pid: int, timeout: float = 30.0, sig: int = signal.SIGTERM) -> None:

@@ -135,7 +135,7 @@ class KafkaServer:
 
     def start(self, timeout: float = 90.0, fresh: bool = False) -> None:
         """Format once, start the broker, return when it answers a metadata request."""
-        if read_pidfile(self.pidfile):
+        if read_pidfile(self.pidfile, expect="kafka.Kafka"):
             raise DevstackError(f"Kafka already runs from {self.home} (pid file {self.pidfile})")
         if fresh:
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -174,7 +174,7 @@ class KafkaServer:
 
     def stop(self, timeout: float = 30.0) -> None:
         pid = self._proc.pid if self._proc and self._proc.poll() is None else None
-        pid = pid or read_pidfile(self.pidfile)
+        pid = pid or read_pidfile(self.pidfile, expect="kafka.Kafka")
         if pid:
             stop_pid(pid, timeout)
         if self._proc is not None:

@@ -52,8 +52,13 @@ class Stack:
             self.root / "kafka", self.libs_dir, self.ports.kafka, self.ports.kafka_controller
         )
         self.postgres = PostgresServer(self.root / "postgres", self.ports.postgres)
-        self.sink = SmtpSink(self.mail_dir, self.ports.smtp_sink)
-        self._sink_started = False
+        self._sink: SmtpSink | None = None
+
+    @property
+    def sink(self) -> SmtpSink:
+        if self._sink is None:
+            self._sink = SmtpSink(self.mail_dir, self.ports.smtp_sink)
+        return self._sink
 
     @property
     def mail_dir(self) -> Path:
@@ -85,14 +90,13 @@ class Stack:
 
     def start_kafka(self, fresh: bool = False) -> None:
         progress(f"starting Kafka on {self.kafka.bootstrap} (waiting for metadata)…")
-        stale = read_pidfile(self.kafka.pidfile)
+        stale = read_pidfile(self.kafka.pidfile, expect="kafka.Kafka")
         if stale:  # left behind by a run or test session that died
             stop_pid(stale)
         self.kafka.start(fresh=fresh)
 
     def start_sink(self) -> None:
         self.sink.start()
-        self._sink_started = True
 
     def start_infra(self, fresh_kafka: bool = False) -> None:
         self.install()
@@ -138,9 +142,8 @@ class Stack:
     def stop(self) -> None:
         """Services first, then the sink and Kafka, then Postgres."""
         self.stop_services()
-        if self._sink_started:
-            self.sink.stop()
-            self._sink_started = False
+        if self._sink is not None:
+            self._sink.stop()
         self.kafka.stop()
         self.postgres.stop()
 
@@ -148,12 +151,12 @@ class Stack:
         """Stop whatever pid files say still runs (a run that was killed). Names stopped."""
         stopped: list[str] = []
         for pidfile in sorted(self.run_dir.glob("*.pid")) if self.run_dir.exists() else []:
-            pid = read_pidfile(pidfile)
+            pid = read_pidfile(pidfile, expect="uvicorn")
             if pid and pidfile.stem != "devstack":
                 stop_pid(pid, 15)
                 stopped.append(pidfile.stem)
             pidfile.unlink(missing_ok=True)
-        if read_pidfile(self.kafka.pidfile):
+        if read_pidfile(self.kafka.pidfile, expect="kafka.Kafka"):
             self.kafka.stop()
             stopped.append("kafka")
         if self.postgres.initialised() and self.postgres.running():
