@@ -34,15 +34,32 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
+def _postgres_can_reach(folder: Path) -> bool:
+    """Whether every ancestor of `folder` lets others traverse it (the postgres user must)."""
+    for path in [folder, *folder.parents]:
+        if path.exists() and not path.stat().st_mode & 0o001:
+            return False
+    return True
+
+
 class PostgresServer:
     """PostgreSQL with its data, socket and log under `home`, listening on 127.0.0.1:`port`."""
 
     def __init__(self, home: Path, port: int) -> None:
-        self.home = home
+        self.home = self._pick_home(home)
         self.port = port
-        self.data_dir = home / "data"
-        self.log_file = home / "postgres.log"
-        self.socket_dir = self._pick_socket_dir(home / "run")
+        self.data_dir = self.home / "data"
+        self.log_file = self.home / "postgres.log"
+        self.socket_dir = self._pick_socket_dir(self.home / "run")
+
+    @staticmethod
+    def _pick_home(wanted: Path) -> Path:
+        """`wanted`, unless we are root and the postgres user cannot reach it (a clone under
+        /root, say): then a fixed folder per state folder under /var/tmp."""
+        if not _as_root() or _postgres_can_reach(wanted.parent):
+            return wanted
+        digest = hashlib.sha1(str(wanted).encode()).hexdigest()[:12]
+        return Path("/var/tmp") / f"tidemark-postgres-{digest}"
 
     @property
     def bin_dir(self) -> Path:
