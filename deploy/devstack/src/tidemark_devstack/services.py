@@ -38,8 +38,9 @@ class Endpoints:
         return {
             "TIDEMARK_DATABASE_URL": self.database_url,
             "TIDEMARK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "TIDEMARK_SMTP_HOST": self.smtp_host,
-            "TIDEMARK_SMTP_PORT": str(self.smtp_port),
+            # outbound mail is the notifier's; intake's own SMTP port is its listener
+            "TIDEMARK_NOTIFIER_SMTP_HOST": self.smtp_host,
+            "TIDEMARK_NOTIFIER_SMTP_PORT": str(self.smtp_port),
         }
 
 
