@@ -1,0 +1,201 @@
+"""`tidemark-sla`: the SLA rules on their own, with no Kafka or Postgres (SPEC 1.9).
+
+tidemark-sla < cases.jsonl          one JSON line out per JSON line in
+tidemark-sla due --level commercial --severity medium --at 2026-11-27T15:00Z
+tidemark-sla --policy my-policy.yaml ...   (any policy file instead of the default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, get_args
+
+from tidekit.events.vocabulary import Level, Severity
+
+from . import clocks
+from .calendar import CalendarError
+from .policy import CalendarModel, Policy, PolicyError, load_policy
+
+EVENT_TYPES: dict[str, type[Any]] = {
+    "submitted": clocks.Submitted,
+    "customer_message": clocks.CustomerMessage,
+    "staff_replied": clocks.StaffReplied,
+    "on_hold": clocks.OnHold,
+    "resumed": clocks.Resumed,
+    "resolved": clocks.Resolved,
+    "reopened": clocks.Reopened,
+    "reclassified": clocks.Reclassified,
+}
+LEVELS = set(get_args(Level))
+SEVERITIES = set(get_args(Severity))
+
+
+class CaseError(ValueError):
+    pass
+
+
+def utc(text: Any, what: str) -> datetime:
+    if not isinstance(text, str):
+        raise CaseError(f"{what} must be an RFC 3339 string")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CaseError(f"{what}: {text!r} is not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise CaseError(f"{what}: {text!r} has no offset (use Z for UTC)")
+    return moment.astimezone(UTC)
+
+
+def z(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _policy_for(base: Policy, case: dict[str, Any]) -> Policy:
+    override = case.get("calendar")
+    if override is None:
+        return base
+    if not isinstance(override, dict):
+        raise CaseError("calendar must be an object")
+    current = base.model.calendars["business_days"].model_dump()
+    merged = {**current, **{k: v for k, v in override.items() if v is not None}}
+    if isinstance(override.get("holidays"), dict):
+        merged["holidays"] = {
+            **current["holidays"],
+            **{k: v for k, v in override["holidays"].items()},
+        }
+    try:
+        calendar = CalendarModel.model_validate(merged).build("business_days")
+    except (ValueError, CalendarError) as exc:
+        raise CaseError(f"calendar: {exc}".splitlines()[0]) from None
+    return base.with_calendar("business_days", calendar)
+
+
+def _event(raw: Any, index: int) -> clocks.TicketEvent:
+    if not isinstance(raw, dict):
+        raise CaseError(f"events[{index}] must be an object")
+    kind = raw.get("type")
+    if kind not in EVENT_TYPES:
+        raise CaseError(f"events[{index}].type {kind!r} is not one of {sorted(EVENT_TYPES)}")
+    at = utc(raw.get("at"), f"events[{index}].at")
+    if kind == "reclassified":
+        level, severity = raw.get("level"), raw.get("severity")
+        if level is None and severity is None:
+            raise CaseError(f"events[{index}]: reclassified needs level and/or severity")
+        if level is not None and level not in LEVELS:
+            raise CaseError(f"events[{index}].level {level!r} is unknown")
+        if severity is not None and severity not in SEVERITIES:
+            raise CaseError(f"events[{index}].severity {severity!r} is unknown")
+        return clocks.Reclassified(at, level, severity)
+    event: clocks.TicketEvent = EVENT_TYPES[kind](at)
+    return event
+
+
+def run_case(base: Policy, case: Any) -> dict[str, Any]:
+    if not isinstance(case, dict):
+        raise CaseError("a case must be a JSON object")
+    level: Any = case.get("level")
+    severity: Any = case.get("severity")
+    if level not in LEVELS:
+        raise CaseError(f"level {level!r} is not one of {sorted(LEVELS)}")
+    if severity is not None and severity not in SEVERITIES:
+        raise CaseError(f"severity {severity!r} is not one of {sorted(SEVERITIES)} or null")
+    entitlement = case.get("entitlement", "active")
+    if entitlement not in ("active", "expired"):
+        raise CaseError("entitlement must be 'active' or 'expired'")
+    events = case.get("events")
+    if not isinstance(events, list):
+        raise CaseError("events must be a list")
+    parsed = [_event(e, i) for i, e in enumerate(events)]
+    if any(b.at < a.at for a, b in itertools.pairwise(parsed)):
+        raise CaseError("events must be in time order")
+    now = utc(case["now"], "now") if case.get("now") is not None else None
+    state = clocks.initial(_policy_for(base, case), level, severity, entitlement)
+    for event in parsed:
+        state = clocks.evolve(state, event)
+    return {
+        "id": case.get("id"),
+        "obligations": [
+            {
+                "kind": v.kind,
+                "started_at": z(v.started_at),
+                "deadline": z(v.deadline),
+                "warning_at": z(v.warning_at),
+                "state": v.state,
+            }
+            for v in clocks.obligations(state, now)
+        ],
+    }
+
+
+def answer_lines(policy: Policy, lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        if not line.strip():
+            continue
+        case_id: Any = None
+        try:
+            case = json.loads(line)
+            case_id = case.get("id") if isinstance(case, dict) else None
+            out = run_case(policy, case)
+        except json.JSONDecodeError as exc:
+            out = {"id": None, "error": f"not JSON: {exc.msg} at column {exc.colno}"}
+        except (CaseError, CalendarError, PolicyError) as exc:
+            out = {"id": case_id, "error": str(exc)}
+        yield json.dumps(out, separators=(",", ":"))
+
+
+def _due(policy: Policy, args: argparse.Namespace) -> int:
+    at = utc(args.at, "--at")
+    state = clocks.evolve(clocks.initial(policy, args.level, args.severity), clocks.Submitted(at))
+    view = clocks.obligations(state, at)[0]
+    zone = policy.calendars["business_days"].tz
+    for label, moment in (
+        ("starts", view.started_at),
+        ("warning", view.warning_at),
+        ("deadline", view.deadline),
+    ):
+        assert moment is not None
+        local = moment.astimezone(zone)
+        print(f"{label:9} {z(moment)}   ({local:%a %Y-%m-%d %H:%M} {zone.key})")
+    legs = ", ".join(
+        f"{leg.source}: {leg.duration} on {leg.calendar.name}" for leg in view.target.legs
+    )
+    print(f"target    {legs} (earliest wins); policy {view.policy_version}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tidemark-sla",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--policy", help="a policy YAML file instead of the shipped default")
+    sub = parser.add_subparsers(dest="command")
+    due = sub.add_parser("due", help="when is a new ticket of this level due?")
+    due.add_argument("--level", required=True, choices=sorted(LEVELS))
+    due.add_argument("--severity", choices=sorted(SEVERITIES))
+    due.add_argument("--at", required=True, help="submission time, e.g. 2026-11-27T15:00Z")
+    args = parser.parse_args(argv)
+    try:
+        policy = load_policy(args.policy)
+    except (PolicyError, OSError) as exc:
+        print(f"tidemark-sla: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "due":
+        try:
+            return _due(policy, args)
+        except CaseError as exc:
+            print(f"tidemark-sla: {exc}", file=sys.stderr)
+            return 2
+    for out in answer_lines(policy, sys.stdin):
+        sys.stdout.write(out + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The support policy as data: a versioned YAML file validated with pydantic.
+
+Operators replace the shipped default (default_policy.yaml) with their own file; a bad
+file fails with a message naming the bad field. Every target carries the policy version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tidekit.events.vocabulary import Level, Severity
+
+from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*$")
+_UNIT = {"m": 60, "h": 3600, "d": 86400}
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 14d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT[match.group(2)])
+
+
+class HolidaysModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    country: str | None = None
+    subdivision: str | None = None
+    extra: list[date] = Field(default_factory=list)
+
+
+class CalendarModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    time_zone: str = "UTC"
+    hours: dict[str, list[tuple[str, str]]]
+    holidays: HolidaysModel = HolidaysModel()
+
+    @field_validator("hours")
+    @classmethod
+    def _weekdays(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        unknown = set(value) - set(WEEKDAYS)
+        if unknown:
+            raise ValueError(f"unknown weekday(s) {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
+        for day, intervals in value.items():
+            for start, end in intervals:
+                if parse_hhmm(start) >= parse_hhmm(end):
+                    raise ValueError(f"{day}: {start}-{end} does not end after it starts")
+        return value
+
+    def build(self, name: str) -> Calendar:
+        week = tuple(
+            tuple(sorted((parse_hhmm(a), parse_hhmm(b)) for a, b in self.hours.get(day, [])))
+            for day in WEEKDAYS
+        )
+        holidays = Holidays(
+            self.holidays.country, self.holidays.subdivision, frozenset(self.holidays.extra)
+        )
+        if holidays.country:  # fail now, not at the first deadline
+            holidays.closed(date(2000, 1, 1))
+        return Calendar(name=name, zone=self.time_zone, week=week, holidays=holidays)
+
+
+class TargetModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_response: str
+    calendar: str
+
+    @field_validator("max_response")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class LevelModel(TargetModel):
+    severity_targets: bool = False
+    may_go_to_development: bool = False
+    support_period: str | None = None
+
+
+class PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: str = Field(min_length=1)
+    warning_share: float = Field(default=0.75, gt=0, lt=1)
+    calendars: dict[str, CalendarModel]
+    levels: dict[Level, LevelModel]
+    severities: dict[Severity, TargetModel]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One candidate deadline: a duration on a calendar."""
+
+    duration: timedelta
+    calendar: Calendar
+    source: str  # "level commercial" / "severity high": which rule gave it
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a ticket is owed: the earliest of its legs, under one policy version."""
+
+    legs: tuple[Leg, ...]
+    policy_version: str
+
+    @property
+    def duration(self) -> timedelta:  # the governing leg's, for display
+        return min(leg.duration for leg in self.legs)
+
+    @property
+    def calendar(self) -> Calendar:
+        return min(self.legs, key=lambda leg: leg.duration).calendar
+
+
+@dataclass(frozen=True)
+class Policy:
+    model: PolicyModel
+    calendars: dict[str, Calendar]
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def warning_share(self) -> float:
+        return self.model.warning_share
+
+    def model_dump(self, mode: str = "json") -> dict[str, Any]:
+        return self.model.model_dump(mode=mode)
+
+    def with_calendar(self, name: str, calendar: Calendar) -> Policy:
+        return Policy(self.model, {**self.calendars, name: calendar})
+
+
+def target_for(policy: Policy, level: Level, severity: Severity | None) -> Target:
+    """Level target; for levels with severity targets, also the severity's (earlier wins)."""
+    lvl = policy.model.levels[level]
+    legs = [Leg(parse_duration(lvl.max_response), policy.calendars[lvl.calendar], f"level {level}")]
+    if lvl.severity_targets and severity is not None:
+        sev = policy.model.severities[severity]
+        legs.append(
+            Leg(
+                parse_duration(sev.max_response),
+                policy.calendars[sev.calendar],
+                f"severity {severity}",
+            )
+        )
+    return Target(tuple(legs), policy.version)
+
+
+def build_policy(data: Any, origin: str = "policy") -> Policy:
+    try:
+        model = PolicyModel.model_validate(data)
+        calendars = {name: cal.build(name) for name, cal in model.calendars.items()}
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PolicyError(f"{origin}: {where}: {first['msg']}") from None
+    except (CalendarError, ValueError) as exc:
+        raise PolicyError(f"{origin}: {exc}") from None
+    for name, target in [*model.levels.items(), *model.severities.items()]:
+        if target.calendar not in calendars:
+            raise PolicyError(f"{origin}: {name}.calendar: unknown calendar {target.calendar!r}")
+    missing = {
+        "vip_request",
+        "partner",
+        "commercial_vip",
+        "commercial",
+        "non_commercial",
+        "non_product",
+        "development",
+    } - set(model.levels)
+    if missing:
+        raise PolicyError(f"{origin}: levels: missing {sorted(missing)}")
+    return Policy(model, calendars)
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    """The policy in `path`, or the shipped default when None."""
+    if path is None:
+        text = resources.files("tidekit.sla").joinpath("default_policy.yaml").read_text()
+        origin = "default_policy.yaml"
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+        origin = str(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{origin}: not valid YAML: {exc}") from None
+    return build_policy(data, origin)
