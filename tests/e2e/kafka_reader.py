@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,18 @@ async def _read_all(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
     )
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())
-        ]
+        partitions = await _partitions(bootstrap, topics)
         if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [
-                TopicPartition(t, p)
-                for t in topics
-                for p in (consumer.partitions_for_topic(t) or ())
-            ]
+            return []  # the topics do not exist yet
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         seen: list[SeenRecord] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in partitions])
+
+        while await behind():
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for r in records:
@@ -53,6 +51,19 @@ async def _read_all(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
         return seen
     finally:
         await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """The topics' partitions, asked of the broker now (a consumer's metadata may be stale)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in topics if t in existing]
+        described = await admin.describe_topics(wanted) if wanted else []
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
 
 
 def read_topics(bootstrap: str, topics: list[str]) -> list[SeenRecord]:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
@@ -85,7 +86,7 @@ class ServiceRuntime:
         pool = await self._retry("postgres", self._connect_db)
         producer = await self._retry("kafka", self._connect_kafka)
         self.relay = OutboxRelay(pool, producer, schema=self.settings.db_schema)
-        self._spawn(self.relay.run(), "outbox-relay")
+        self._spawn(self.relay.run, "outbox-relay")
         for spec in self.consumers:
             consumer = EventConsumer(
                 name=f"tidemark.{self.settings.service_name}.{spec.suffix}",
@@ -98,13 +99,27 @@ class ServiceRuntime:
                 after_commit=_chain(self.relay.wake, spec.after_commit),
             )
             self.running_consumers.append(consumer)
-            self._spawn(consumer.run(), consumer.name)
+            self._spawn(consumer.run, consumer.name)
         for worker in self.workers:
-            self._spawn(worker(self), getattr(worker, "__name__", "worker"))
+            self._spawn(partial(worker, self), getattr(worker, "__name__", "worker"))
         log.info("service running", extra={"topic": self.topic})
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.append(asyncio.create_task(coro, name=name))
+    def _spawn(self, factory: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        """Run a loop for the life of the service; an unexpected crash is logged and the loop
+        restarted after a pause, so one bad record or bug never silently stops a worker."""
+
+        async def supervised() -> None:
+            while True:
+                try:
+                    await factory()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("worker crashed; restarting in 1 s", extra={"worker": name})
+                    await asyncio.sleep(1.0)
+
+        self._tasks.append(asyncio.create_task(supervised(), name=name))
 
     async def _connect_db(self) -> asyncpg.Pool:
         s = self.settings

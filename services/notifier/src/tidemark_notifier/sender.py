@@ -8,6 +8,7 @@ the message once, with the same Message-ID, so mail servers and clients can drop
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
+from tidekit.telemetry import span_from_headers
 
 from .settings import NotifierSettings
 
@@ -56,7 +58,9 @@ class Sender:
                    ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED"""
             )
             for row in rows:
-                await self._attempt(runtime, conn, row)
+                # Continue the trace of the event that made this message owed.
+                with span_from_headers("send notification", json.loads(row["trace"]), row["tid"]):
+                    await self._attempt(runtime, conn, row)
                 done += 1
         if done:
             runtime.wake_relay()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
@@ -65,8 +66,8 @@ async def owe(
     notification_id = uuid.uuid4()
     inserted = await conn.fetchval(
         """INSERT INTO notifications (notification_id, tid, kind, cause_key, cause_event_id,
-               correlation_id, channel, recipient, subject, body, message_id)
-           VALUES ($1, $2, $3, $4, $5, $10, 'email', $6, $7, $8, $9)
+               correlation_id, trace, channel, recipient, subject, body, message_id)
+           VALUES ($1, $2, $3, $4, $5, $10, $11::jsonb, 'email', $6, $7, $8, $9)
            ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING true""",
         notification_id,
         tid,
@@ -78,5 +79,6 @@ async def owe(
         message.body,
         f"<{notification_id}@{domain}>",
         cause.correlation_id,
+        json.dumps(dict(cause.trace)),
     )
     return bool(inserted)

@@ -22,6 +22,7 @@ CREATE TABLE notifications (
     cause_key        text        NOT NULL,
     cause_event_id   uuid        NOT NULL,
     correlation_id   uuid,
+    trace            jsonb       NOT NULL DEFAULT '{}'::jsonb,  -- the cause's W3C context
     channel          text        NOT NULL,
     recipient        text        NOT NULL,
     subject          text        NOT NULL,
