@@ -5,10 +5,9 @@ command; see docs/sla.md.
 """
 
 from .calendar import Calendar, CalendarError, Holidays, add, elapsed, instant_reaching
-from .clocks import (
+from .clocks import Obligation, TicketClocks, evolve, initial
+from .events import (
     CustomerMessage,
-    Obligation,
-    ObligationView,
     OnHold,
     Reclassified,
     Reopened,
@@ -16,22 +15,20 @@ from .clocks import (
     Resumed,
     StaffReplied,
     Submitted,
-    TicketClocks,
     TicketEvent,
-    evolve,
-    initial,
-    next_due,
-    obligations,
 )
 from .policy import Leg, Policy, PolicyError, Target, load_policy, parse_duration, target_for
+from .queries import DueKind, ObligationState, ObligationView, next_due, obligations
 
 __all__ = [
     "Calendar",
     "CalendarError",
     "CustomerMessage",
+    "DueKind",
     "Holidays",
     "Leg",
     "Obligation",
+    "ObligationState",
     "ObligationView",
     "OnHold",
     "Policy",

@@ -1,32 +1,58 @@
 """Business calendars and exact calendar arithmetic. Pure: no I/O, no clock reads.
 
-A calendar is a weekly pattern of open intervals in local wall time, an IANA zone and a
-set of closed dates (holidays). Durations are real elapsed time inside open hours, so a
-23-hour or 25-hour day across a DST change counts as it really is. Arithmetic walks whole
-open intervals day by day (cached per calendar and date), never minute by minute.
+A calendar is a weekly pattern of open intervals in local wall time, an IANA zone and a set
+of closed dates (holidays). Durations are real elapsed time inside open hours, so a 23-hour
+or 25-hour day across a DST change counts as it really is. Arithmetic never steps through
+time: each UTC year of a calendar is compiled once into merged open intervals with running
+totals (see timeline.py), and `add`/`elapsed` are a bisection in it, exact to the microsecond.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
+from .timeline import US, Chunk, Interval, build_chunk
+from .zones import DAY, EPOCH, MAX_YEAR, MIN_YEAR
+
+__all__ = [
+    "DAY",
+    "WEEKDAYS",
+    "Calendar",
+    "CalendarError",
+    "Holidays",
+    "Interval",
+    "Segment",
+    "add",
+    "elapsed",
+    "instant_reaching",
+    "parse_hhmm",
+    "spent",
+]
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY = 86_400
 ZERO = timedelta(0)
-_MAX_DAYS = 366 * 20  # a calendar open at least once a year answers well within this
+_MAX_CLOSED_YEARS = 50  # a deadline further than this is refused: the calendar is never open
 
 
 class CalendarError(ValueError):
     pass
 
 
-Interval = tuple[int, int]  # seconds after local midnight, end up to 86400 ("24:00")
+@lru_cache(maxsize=2048)
+def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[int]:
+    """Ordinals of the public holidays (as the `holidays` package lists them, observed
+    days included) of one country, subdivision and year."""
+    try:
+        table = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError as exc:  # unknown country or subdivision
+        raise CalendarError(str(exc)) from None
+    return frozenset(day.toordinal() for day in table)
 
 
 @dataclass(frozen=True)
@@ -36,33 +62,42 @@ class Holidays:
     country: str | None = None
     subdivision: str | None = None
     extra: frozenset[date] = frozenset()
+    _extra_ordinals: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_extra_ordinals", frozenset(d.toordinal() for d in self.extra))
+        if self.subdivision is not None and self.country is None:
+            raise CalendarError("holidays: a subdivision needs a country")
+        if self.country is not None:
+            _public_holidays(self.country, self.subdivision, 2000)  # fail now, not later
+
+    def closed_ordinal(self, ordinal: int) -> bool:
+        if ordinal in self._extra_ordinals:
+            return True
+        if self.country is None:
+            return False
+        year = date.fromordinal(ordinal).year
+        return ordinal in _public_holidays(self.country, self.subdivision, year)
 
     def closed(self, day: date) -> bool:
-        return day in self.extra or (
-            self.country is not None
-            and day in _public_holidays(self.country, self.subdivision, day.year)
-        )
-
-
-@lru_cache(maxsize=512)
-def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    try:
-        table = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
-    except NotImplementedError as exc:  # unknown country or subdivision
-        raise CalendarError(str(exc)) from None
-    return frozenset(table.keys())
+        return self.closed_ordinal(day.toordinal())
 
 
 @dataclass(frozen=True)
 class Calendar:
+    """Weekly open intervals (Monday first, seconds after local midnight), zone, holidays."""
+
     name: str
     zone: str
-    week: tuple[tuple[Interval, ...], ...]  # Monday first, 7 entries
+    week: tuple[tuple[Interval, ...], ...]
     holidays: Holidays = field(default_factory=Holidays)
+    _chunks: dict[int, Chunk] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if len(self.week) != 7:
-            raise CalendarError("a week has 7 days")
+            raise CalendarError(f"{self.name}: a week has 7 days")
         for day, intervals in zip(WEEKDAYS, self.week, strict=True):
             last_end = -1
             for start, end in intervals:
@@ -82,77 +117,84 @@ class Calendar:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.zone)
 
+    def chunk(self, year: int) -> Chunk:
+        """The compiled open intervals of one UTC year (built once, then cached)."""
+        found = self._chunks.get(year)
+        if found is None:
+            if not MIN_YEAR <= year <= MAX_YEAR:
+                raise CalendarError(f"{self.name}: year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
+            found = build_chunk(self.week, self.zone, self.holidays.closed_ordinal, year)
+            self._chunks[year] = found
+        return found
+
     def open_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        """The open intervals of local date `day`, as UTC instants, in order."""
-        return _day_intervals(self, day)
-
-    def days_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Every open interval that ends after `instant`, in order."""
-        day = instant.astimezone(self.tz).date()
-        for offset in range(_MAX_DAYS):
-            for start, end in _day_intervals(self, day + timedelta(days=offset)):
-                if end > instant:
-                    yield start, end
-        raise CalendarError(f"{self.name}: no open time within {_MAX_DAYS} days")
-
-
-def _wall_to_utc(tz: ZoneInfo, day: date, seconds: int) -> datetime:
-    # "24:00" is the next local midnight. Wall times in a DST gap map forward (fold=0).
-    if seconds == DAY:
-        local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    else:
-        local = datetime.combine(
-            day, time(seconds // 3600, seconds // 60 % 60, seconds % 60), tzinfo=tz
+        """The open time of UTC date `day`, as UTC instants (for displays and tests)."""
+        lo = _to_us(datetime(day.year, day.month, day.day, tzinfo=UTC))
+        hi = lo + DAY * US
+        ch = self.chunk(day.year)
+        return tuple(
+            (_from_us(max(a, lo)), _from_us(min(b, hi)))
+            for a, b in zip(ch.starts, ch.ends, strict=True)
+            if a < hi and b > lo
         )
-    return local.astimezone(UTC)
+
+    # --- integer arithmetic (UTC microseconds since the epoch) ----------------------
+    def add_us(self, t: int, duration: int) -> int:
+        if duration <= 0:
+            return t
+        year = _year_of(t)
+        ch = self.chunk(year)
+        goal = ch.position(t) + duration
+        for _ in range(_MAX_CLOSED_YEARS):
+            if goal <= ch.total:
+                return ch.reach(goal)
+            goal -= ch.total
+            year += 1
+            ch = self.chunk(year)
+        raise CalendarError(f"{self.name}: not enough open time within {_MAX_CLOSED_YEARS} years")
+
+    def elapsed_us(self, a: int, b: int) -> int:
+        if b <= a:
+            return 0
+        ya, yb = _year_of(a), _year_of(b)
+        if ya == yb:
+            ch = self.chunk(ya)
+            return ch.position(b) - ch.position(a)
+        first = self.chunk(ya)
+        total = first.total - first.position(a)
+        for year in range(ya + 1, yb):
+            total += self.chunk(year).total
+        return total + self.chunk(yb).position(b)
 
 
-@lru_cache(maxsize=65_536)
-def _day_intervals(cal: Calendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
-    if cal.holidays.closed(day):
-        return ()
-    tz = cal.tz
-    out: list[tuple[datetime, datetime]] = []
-    for start, end in cal.week[day.weekday()]:
-        a, b = _wall_to_utc(tz, day, start), _wall_to_utc(tz, day, end)
-        if out and a < out[-1][1]:
-            a = out[-1][1]  # DST overlap folded two wall intervals onto each other
-        if b > a:
-            out.append((a, b))
-    return tuple(out)
-
-
-def _check(instant: datetime) -> datetime:
+def _to_us(instant: datetime) -> int:
     if instant.tzinfo is None:
         raise CalendarError("instants must be timezone-aware")
-    return instant.astimezone(UTC)
+    delta = instant - EPOCH
+    return (delta.days * DAY + delta.seconds) * US + delta.microseconds
+
+
+def _from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def _year_of(us: int) -> int:
+    return _from_us(us).year
+
+
+def _td_us(duration: timedelta) -> int:
+    return (duration.days * DAY + duration.seconds) * US + duration.microseconds
 
 
 def add(cal: Calendar, start: datetime, duration: timedelta) -> datetime:
-    """The earliest instant at which `duration` of open time has elapsed since `start`."""
-    start = _check(start)
-    if duration <= ZERO:
-        return start
-    remaining = duration
-    for a, b in cal.days_from(start):
-        a = max(a, start)
-        if remaining <= b - a:
-            return a + remaining
-        remaining -= b - a
-    raise AssertionError("unreachable")  # days_from raises first
+    """The earliest instant at which `duration` of open time has elapsed since `start`
+    (`start` itself for a zero or negative duration). Returned in UTC."""
+    return _from_us(cal.add_us(_to_us(start), _td_us(duration)))
 
 
 def elapsed(cal: Calendar, start: datetime, end: datetime) -> timedelta:
     """Open time between `start` and `end` (zero when end <= start)."""
-    start, end = _check(start), _check(end)
-    total = ZERO
-    if end <= start:
-        return total
-    for a, b in cal.days_from(start):
-        if a >= end:
-            break
-        total += min(b, end) - max(a, start)
-    return total
+    return timedelta(microseconds=cal.elapsed_us(_to_us(start), _to_us(end)))
 
 
 Segment = tuple[datetime, datetime | None]  # a running stretch of a clock; None: still running
@@ -161,21 +203,28 @@ Segment = tuple[datetime, datetime | None]  # a running stretch of a clock; None
 def instant_reaching(
     cal: Calendar, segments: Sequence[Segment], amount: timedelta
 ) -> datetime | None:
-    """When the open time inside `segments` reaches `amount`; None if paused before that."""
+    """When the open time inside `segments` reaches `amount`; None if the segments end
+    (the clock is paused) before that. A zero amount is reached at the first start."""
+    need = _td_us(amount)
     for start, end in segments:
+        a = _to_us(start)
         if end is None:
-            return add(cal, start, amount)
-        spent = elapsed(cal, start, end)
-        if amount <= spent:
-            return add(cal, start, amount)
-        amount -= spent
+            return _from_us(cal.add_us(a, need))
+        got = cal.elapsed_us(a, _to_us(end))
+        if need <= got:
+            return _from_us(cal.add_us(a, need))
+        need -= got
     return None
 
 
 def spent(cal: Calendar, segments: Iterable[Segment], now: datetime) -> timedelta:
-    return sum(
-        (elapsed(cal, s, e if e is not None and e < now else now) for s, e in segments), ZERO
-    )
+    """Open time inside `segments` up to `now`."""
+    t = _to_us(now)
+    total = 0
+    for start, end in segments:
+        stop = t if end is None else min(_to_us(end), t)
+        total += cal.elapsed_us(_to_us(start), stop)
+    return timedelta(microseconds=total)
 
 
 def parse_hhmm(text: str) -> int:

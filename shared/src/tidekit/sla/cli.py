@@ -17,19 +17,19 @@ from typing import Any, get_args
 
 from tidekit.events.vocabulary import Level, Severity
 
-from . import clocks
+from . import clocks, events, queries
 from .calendar import CalendarError
 from .policy import CalendarModel, Policy, PolicyError, load_policy
 
 EVENT_TYPES: dict[str, type[Any]] = {
-    "submitted": clocks.Submitted,
-    "customer_message": clocks.CustomerMessage,
-    "staff_replied": clocks.StaffReplied,
-    "on_hold": clocks.OnHold,
-    "resumed": clocks.Resumed,
-    "resolved": clocks.Resolved,
-    "reopened": clocks.Reopened,
-    "reclassified": clocks.Reclassified,
+    "submitted": events.Submitted,
+    "customer_message": events.CustomerMessage,
+    "staff_replied": events.StaffReplied,
+    "on_hold": events.OnHold,
+    "resumed": events.Resumed,
+    "resolved": events.Resolved,
+    "reopened": events.Reopened,
+    "reclassified": events.Reclassified,
 }
 LEVELS = set(get_args(Level))
 SEVERITIES = set(get_args(Severity))
@@ -75,7 +75,7 @@ def _policy_for(base: Policy, case: dict[str, Any]) -> Policy:
     return base.with_calendar("business_days", calendar)
 
 
-def _event(raw: Any, index: int) -> clocks.TicketEvent:
+def _event(raw: Any, index: int) -> events.TicketEvent:
     if not isinstance(raw, dict):
         raise CaseError(f"events[{index}] must be an object")
     kind = raw.get("type")
@@ -90,8 +90,8 @@ def _event(raw: Any, index: int) -> clocks.TicketEvent:
             raise CaseError(f"events[{index}].level {level!r} is unknown")
         if severity is not None and severity not in SEVERITIES:
             raise CaseError(f"events[{index}].severity {severity!r} is unknown")
-        return clocks.Reclassified(at, level, severity)
-    event: clocks.TicketEvent = EVENT_TYPES[kind](at)
+        return events.Reclassified(at, level, severity)
+    event: events.TicketEvent = EVENT_TYPES[kind](at)
     return event
 
 
@@ -127,7 +127,7 @@ def run_case(base: Policy, case: Any) -> dict[str, Any]:
                 "warning_at": z(v.warning_at),
                 "state": v.state,
             }
-            for v in clocks.obligations(state, now)
+            for v in queries.obligations(state, now)
         ],
     }
 
@@ -150,8 +150,8 @@ def answer_lines(policy: Policy, lines: Iterable[str]) -> Iterator[str]:
 
 def _due(policy: Policy, args: argparse.Namespace) -> int:
     at = utc(args.at, "--at")
-    state = clocks.evolve(clocks.initial(policy, args.level, args.severity), clocks.Submitted(at))
-    view = clocks.obligations(state, at)[0]
+    state = clocks.evolve(clocks.initial(policy, args.level, args.severity), events.Submitted(at))
+    view = queries.obligations(state, at)[0]
     zone = policy.calendars["business_days"].tz
     for label, moment in (
         ("starts", view.started_at),

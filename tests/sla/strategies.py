@@ -1,0 +1,89 @@
+"""Hypothesis strategies: random calendars, zones with DST, holidays, starts, pauses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import holidays
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from tidekit.sla.calendar import Calendar, Holidays
+
+from .reference import NaiveCalendar
+
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/St_Johns",
+    "Australia/Sydney",
+    "Pacific/Chatham",
+    "Asia/Kolkata",
+    "America/Santiago",
+]
+COUNTRIES = [None, "US", "DE", "GB", "AU", "BR", "JP"]
+
+
+@dataclass(frozen=True)
+class CalendarCase:
+    fast: Calendar
+    naive: NaiveCalendar
+    description: str
+
+
+@st.composite
+def day_intervals(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
+    k = draw(st.integers(0, 2))
+    points = sorted(draw(st.lists(st.integers(0, 96), min_size=2 * k, max_size=2 * k, unique=True)))
+    return tuple((points[i] * 900, points[i + 1] * 900) for i in range(0, len(points), 2))
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> CalendarCase:
+    week = tuple(draw(day_intervals()) for _ in range(7))
+    weekly_open = sum(b - a for day in week for a, b in day)
+    assume(weekly_open >= 20 * 3600)  # keeps the minute-stepping reference fast
+    zone = draw(st.sampled_from(ZONES))
+    country = draw(st.sampled_from(COUNTRIES))
+    extra = frozenset(draw(st.lists(st.dates(date(2024, 1, 1), date(2029, 12, 31)), max_size=8)))
+    closed = set(extra)
+    if country:
+        closed |= set(holidays.country_holidays(country, years=range(2023, 2031)).keys())
+    fast = Calendar("random", zone, week, Holidays(country, None, extra))
+    return CalendarCase(fast, NaiveCalendar(zone, week, closed), f"{zone} {country} {week}")
+
+
+@st.composite
+def starts(draw: st.DrawFn) -> datetime:
+    """Instants across 2024-2029, often in the DST months, minute-aligned."""
+    if draw(st.booleans()):
+        year = draw(st.integers(2024, 2029))
+        month = draw(st.sampled_from([3, 4, 9, 10, 11]))
+        day = draw(st.integers(1, 28))
+        base = datetime(year, month, day, tzinfo=UTC)
+    else:
+        base = draw(st.datetimes(datetime(2024, 1, 1), datetime(2029, 12, 1))).replace(
+            tzinfo=UTC, second=0, microsecond=0
+        )
+    return base.replace(hour=0, minute=0) + timedelta(minutes=draw(st.integers(0, 1439)))
+
+
+durations = st.integers(0, 50 * 60)  # minutes of open time
+
+
+@st.composite
+def segments(draw: st.DrawFn, start: datetime) -> tuple[tuple[datetime, datetime | None], ...]:
+    """A clock's running stretches from `start`: some closed by pauses, the last maybe open."""
+    cuts = sorted(draw(st.lists(st.integers(1, 10 * 1440), max_size=6, unique=True)))
+    if len(cuts) % 2 == 1 and draw(st.booleans()):
+        cuts = cuts[:-1]
+    points = [start] + [start + timedelta(minutes=c) for c in cuts]
+    out: list[tuple[datetime, datetime | None]] = []
+    for i in range(0, len(points), 2):
+        end = points[i + 1] if i + 1 < len(points) else None
+        out.append((points[i], end))
+    return tuple(out)
