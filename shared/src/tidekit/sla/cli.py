@@ -13,9 +13,9 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
-from tidekit.events.vocabulary import Level, Severity
+from tidekit.events.vocabulary import Entitlement, Level, Severity
 
 from . import clocks, events, queries
 from .calendar import CalendarError
@@ -33,6 +33,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
 }
 LEVELS = set(get_args(Level))
 SEVERITIES = set(get_args(Severity))
+ENTITLEMENTS = set(get_args(Entitlement))
 
 
 class CaseError(ValueError):
@@ -55,14 +56,29 @@ def z(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_CALENDARS: dict[tuple[int, str], Policy] = {}  # same override, same compiled calendar
+
+
 def _policy_for(base: Policy, case: dict[str, Any]) -> Policy:
     override = case.get("calendar")
     if override is None:
         return base
     if not isinstance(override, dict):
         raise CaseError("calendar must be an object")
+    key = (id(base), json.dumps(override, sort_keys=True))
+    cached = _CALENDARS.get(key)
+    if cached is None:
+        if len(_CALENDARS) > 256:
+            _CALENDARS.clear()
+        cached = _CALENDARS[key] = _override(base, override)
+    return cached
+
+
+def _override(base: Policy, override: dict[str, Any]) -> Policy:
     current = base.model.calendars["business_days"].model_dump()
     merged = {**current, **{k: v for k, v in override.items() if v is not None}}
+    if "holidays" in override and not isinstance(override["holidays"], dict | None):
+        raise CaseError("calendar.holidays must be an object")
     if isinstance(override.get("holidays"), dict):
         merged["holidays"] = {
             **current["holidays"],
@@ -79,18 +95,18 @@ def _event(raw: Any, index: int) -> events.TicketEvent:
     if not isinstance(raw, dict):
         raise CaseError(f"events[{index}] must be an object")
     kind = raw.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise CaseError(f"events[{index}].type {kind!r} is not one of {sorted(EVENT_TYPES)}")
     at = utc(raw.get("at"), f"events[{index}].at")
     if kind == "reclassified":
         level, severity = raw.get("level"), raw.get("severity")
         if level is None and severity is None:
             raise CaseError(f"events[{index}]: reclassified needs level and/or severity")
-        if level is not None and level not in LEVELS:
+        if level is not None and (not isinstance(level, str) or level not in LEVELS):
             raise CaseError(f"events[{index}].level {level!r} is unknown")
-        if severity is not None and severity not in SEVERITIES:
+        if severity is not None and (not isinstance(severity, str) or severity not in SEVERITIES):
             raise CaseError(f"events[{index}].severity {severity!r} is unknown")
-        return events.Reclassified(at, level, severity)
+        return events.Reclassified(at, cast(Level | None, level), cast(Severity | None, severity))
     event: events.TicketEvent = EVENT_TYPES[kind](at)
     return event
 
@@ -100,22 +116,29 @@ def run_case(base: Policy, case: Any) -> dict[str, Any]:
         raise CaseError("a case must be a JSON object")
     level: Any = case.get("level")
     severity: Any = case.get("severity")
-    if level not in LEVELS:
+    if not isinstance(level, str) or level not in LEVELS:
         raise CaseError(f"level {level!r} is not one of {sorted(LEVELS)}")
-    if severity is not None and severity not in SEVERITIES:
+    if severity is not None and (not isinstance(severity, str) or severity not in SEVERITIES):
         raise CaseError(f"severity {severity!r} is not one of {sorted(SEVERITIES)} or null")
-    entitlement = case.get("entitlement", "active")
-    if entitlement not in ("active", "expired"):
-        raise CaseError("entitlement must be 'active' or 'expired'")
-    events = case.get("events")
-    if not isinstance(events, list):
+    entitlement = case.get("entitlement") or "active"
+    if entitlement not in ENTITLEMENTS:
+        raise CaseError(f"entitlement {entitlement!r} is not one of {sorted(ENTITLEMENTS)}")
+    raw_events = case.get("events")
+    if not isinstance(raw_events, list):
         raise CaseError("events must be a list")
-    parsed = [_event(e, i) for i, e in enumerate(events)]
+    parsed = [_event(e, i) for i, e in enumerate(raw_events)]
     if any(b.at < a.at for a, b in itertools.pairwise(parsed)):
         raise CaseError("events must be in time order")
     now = utc(case["now"], "now") if case.get("now") is not None else None
-    state = clocks.initial(_policy_for(base, case), level, severity, entitlement)
+    state = clocks.initial(
+        _policy_for(base, case),
+        cast(Level, level),
+        cast(Severity | None, severity),
+        cast(Entitlement, entitlement),
+    )
     for event in parsed:
+        if now is not None and event.at > now:
+            break  # the state as of `now`: later events have not happened yet
         state = clocks.evolve(state, event)
     return {
         "id": case.get("id"),
@@ -145,27 +168,42 @@ def answer_lines(policy: Policy, lines: Iterable[str]) -> Iterator[str]:
             out = {"id": None, "error": f"not JSON: {exc.msg} at column {exc.colno}"}
         except (CaseError, CalendarError, PolicyError) as exc:
             out = {"id": case_id, "error": str(exc)}
+        except Exception as exc:  # a bad line never stops the run
+            out = {"id": case_id, "error": f"{type(exc).__name__}: {exc}"}
         yield json.dumps(out, separators=(",", ":"))
 
 
 def _due(policy: Policy, args: argparse.Namespace) -> int:
     at = utc(args.at, "--at")
-    state = clocks.evolve(clocks.initial(policy, args.level, args.severity), events.Submitted(at))
+    state = events_apply(policy, args.level, args.severity, [events.Submitted(at)])
+    ob = state.obligations[0]
+    found = ob.governing()
+    assert found is not None
+    _, leg = found
     view = queries.obligations(state, at)[0]
-    zone = policy.calendars["business_days"].tz
+    zone = leg.calendar.tz
     for label, moment in (
-        ("starts", view.started_at),
+        ("submitted", view.started_at),
         ("warning", view.warning_at),
         ("deadline", view.deadline),
     ):
         assert moment is not None
         local = moment.astimezone(zone)
-        print(f"{label:9} {z(moment)}   ({local:%a %Y-%m-%d %H:%M} {zone.key})")
-    legs = ", ".join(
+        print(f"{label:9} {z(moment)}   {local:%a %Y-%m-%d %H:%M %z} {zone.key}")
+    legs = "; ".join(
         f"{leg.source}: {leg.duration} on {leg.calendar.name}" for leg in view.target.legs
     )
-    print(f"target    {legs} (earliest wins); policy {view.policy_version}")
+    print(f"target    {legs} (earliest wins: {leg.source}); policy {view.policy_version}")
     return 0
+
+
+def events_apply(
+    policy: Policy, level: Level, severity: Severity | None, history: list[events.TicketEvent]
+) -> clocks.TicketClocks:
+    state = clocks.initial(policy, level, severity)
+    for event in history:
+        state = clocks.evolve(state, event)
+    return state
 
 
 def main(argv: list[str] | None = None) -> int:
