@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
 
 import holidays
 from hypothesis import assume
@@ -34,6 +36,10 @@ class CalendarCase:
     naive: NaiveCalendar
     description: str
 
+    @property
+    def zone(self) -> str:
+        return self.fast.zone
+
 
 @st.composite
 def day_intervals(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
@@ -57,14 +63,27 @@ def calendars(draw: st.DrawFn) -> CalendarCase:
     return CalendarCase(fast, NaiveCalendar(zone, week, closed), f"{zone} {country} {week}")
 
 
+@cache
+def dst_changes(zone: str, year: int) -> tuple[date, ...]:
+    """The local dates on which `zone` changes its UTC offset in `year`."""
+    tz = ZoneInfo(zone)
+    days = [date(year, 1, 1) + timedelta(days=i) for i in range(366)]
+    return tuple(
+        d
+        for d in days[1:]
+        if datetime.combine(d, time(12), tz).utcoffset()
+        != datetime.combine(d - timedelta(days=1), time(12), tz).utcoffset()
+    )
+
+
 @st.composite
-def starts(draw: st.DrawFn) -> datetime:
-    """Instants across 2024-2029, often in the DST months, minute-aligned."""
-    if draw(st.booleans()):
-        year = draw(st.integers(2024, 2029))
-        month = draw(st.sampled_from([3, 4, 9, 10, 11]))
-        day = draw(st.integers(1, 28))
-        base = datetime(year, month, day, tzinfo=UTC)
+def starts(draw: st.DrawFn, zone: str = "UTC") -> datetime:
+    """Instants across 2024-2029, often in the days before a DST change, minute-aligned."""
+    year = draw(st.integers(2024, 2029))
+    changes = dst_changes(zone, year)
+    if changes and draw(st.booleans()):
+        change = draw(st.sampled_from(changes))
+        base = datetime.combine(change - timedelta(days=draw(st.integers(0, 1))), time(0), UTC)
     else:
         base = draw(st.datetimes(datetime(2024, 1, 1), datetime(2029, 12, 1))).replace(
             tzinfo=UTC, second=0, microsecond=0
@@ -87,3 +106,7 @@ def segments(draw: st.DrawFn, start: datetime) -> tuple[tuple[datetime, datetime
         end = points[i + 1] if i + 1 < len(points) else None
         out.append((points[i], end))
     return tuple(out)
+
+
+def calendar_and_start() -> st.SearchStrategy[tuple[CalendarCase, datetime]]:
+    return calendars().flatmap(lambda c: st.tuples(st.just(c), starts(c.zone)))
