@@ -9,16 +9,15 @@ totals (see timeline.py), and `add`/`elapsed` are a bisection in it, exact to th
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 from .timeline import US, Chunk, Interval, build_chunk
-from .zones import DAY, EPOCH, MAX_YEAR, MIN_YEAR
+from .zones import DAY, EPOCH, MAX_YEAR, MIN_YEAR, year_start
 
 __all__ = [
     "DAY",
@@ -48,6 +47,8 @@ class CalendarError(ValueError):
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[int]:
     """Ordinals of the public holidays (as the `holidays` package lists them, observed
     days included) of one country, subdivision and year."""
+    import holidays as holidays_lib  # slow to import: only when a calendar has a country
+
     try:
         table = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as exc:  # unknown country or subdivision
@@ -178,8 +179,11 @@ def _from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+_YEAR_STARTS = [year_start(y) * US for y in range(MIN_YEAR, MAX_YEAR + 2)]
+
+
 def _year_of(us: int) -> int:
-    return _from_us(us).year
+    return MIN_YEAR - 1 + bisect_right(_YEAR_STARTS, us)
 
 
 def _td_us(duration: timedelta) -> int:

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast, get_args
 
-from tidekit.events.vocabulary import Entitlement, Level, Severity
+from pydantic import ValidationError
 
 from . import clocks, events, queries
 from .calendar import CalendarError
-from .policy import CalendarModel, Policy, PolicyError, load_policy
+from .names import Entitlement, Level, Severity
+from .policy import CalendarModel, Policy, PolicyError, describe, load_policy
 
 EVENT_TYPES: dict[str, type[Any]] = {
     "submitted": events.Submitted,
@@ -86,8 +87,10 @@ def _override(base: Policy, override: dict[str, Any]) -> Policy:
         }
     try:
         calendar = CalendarModel.model_validate(merged).build("business_days")
+    except ValidationError as exc:
+        raise CaseError(f"calendar.{describe(exc)}") from None
     except (ValueError, CalendarError) as exc:
-        raise CaseError(f"calendar: {exc}".splitlines()[0]) from None
+        raise CaseError(f"calendar: {exc}") from None
     return base.with_calendar("business_days", calendar)
 
 
@@ -173,6 +176,22 @@ def answer_lines(policy: Policy, lines: Iterable[str]) -> Iterator[str]:
         yield json.dumps(out, separators=(",", ":"))
 
 
+def _input_batches() -> Iterator[list[str]]:
+    """Standard input as batches of whole lines: whatever has arrived so far, so that bulk
+    input is answered in few writes and a line-by-line co-process is answered at once."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None or not hasattr(raw, "read1"):
+        yield from ([line] for line in sys.stdin)
+        return
+    rest = b""
+    while chunk := raw.read1(1 << 16):
+        *complete, rest = (rest + chunk).split(b"\n")
+        if complete:
+            yield [line.decode("utf-8", "replace") for line in complete]
+    if rest.strip():
+        yield [rest.decode("utf-8", "replace")]
+
+
 def _due(policy: Policy, args: argparse.Namespace) -> int:
     at = utc(args.at, "--at")
     state = events_apply(policy, args.level, args.severity, [events.Submitted(at)])
@@ -230,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         except CaseError as exc:
             print(f"tidemark-sla: {exc}", file=sys.stderr)
             return 2
-    for out in answer_lines(policy, sys.stdin):
-        sys.stdout.write(out + "\n")
+    for batch in _input_batches():
+        answers = list(answer_lines(policy, batch))
+        if answers:
+            sys.stdout.write("\n".join(answers) + "\n")
+            sys.stdout.flush()  # answered as soon as a batch of input is in
     return 0
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-
-from tidekit.events.vocabulary import Entitlement, Level, ObligationKind, Severity
+from functools import cached_property
+from typing import Any
 
 from .calendar import Segment, instant_reaching
 from .events import (
@@ -27,6 +27,7 @@ from .events import (
     Submitted,
     TicketEvent,
 )
+from .names import Entitlement, Level, ObligationKind, Severity
 from .policy import Leg, Policy, Target, target_for
 
 
@@ -56,6 +57,10 @@ class Obligation:
     def governing(self) -> tuple[datetime, Leg] | None:
         """The earliest-due leg and its deadline; None while no deadline is known (paused
         before the target was used up, or met while paused)."""
+        return self._governing
+
+    @cached_property
+    def _governing(self) -> tuple[datetime, Leg] | None:
         segments = self._measured()
         best: tuple[datetime, Leg] | None = None
         for leg in self.target.legs:
@@ -116,68 +121,76 @@ def initial(
     return TicketClocks(policy, level, severity, entitlement)
 
 
-def _start(state: TicketClocks, kind: ObligationKind, at: datetime) -> TicketClocks:
+def _copy(state: TicketClocks, **changes: Any) -> TicketClocks:
+    """`dataclasses.replace` without its per-call field walk (evolve is hot in the CLI)."""
+    new = object.__new__(TicketClocks)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+def _start(state: TicketClocks, kind: ObligationKind, at: datetime, **changes: Any) -> TicketClocks:
     if state.entitlement == "expired":
-        return state
+        return _copy(state, last_event_at=at, **changes)
     ob = Obligation(
         number=len(state.obligations) + 1,
         kind=kind,
         started_at=at,
-        segments=() if state.on_hold else ((at, None),),
+        segments=() if changes.get("on_hold", state.on_hold) else ((at, None),),
         target=target_for(state.policy, state.level, state.severity),
     )
-    return replace(state, obligations=(*state.obligations, ob))
+    return _copy(state, obligations=(*state.obligations, ob), last_event_at=at, **changes)
 
 
-def _replace_current(state: TicketClocks, ob: Obligation) -> TicketClocks:
-    return replace(state, obligations=(*state.obligations[:-1], ob))
+def _set_current(state: TicketClocks, ob: Obligation, at: datetime, **changes: Any) -> TicketClocks:
+    return _copy(state, obligations=(*state.obligations[:-1], ob), last_event_at=at, **changes)
+
+
+def _resume(ob: Obligation, at: datetime) -> Obligation:
+    return replace(ob, segments=(*ob.segments, (at, None)))
 
 
 def evolve(state: TicketClocks, event: TicketEvent) -> TicketClocks:
     """The state after `event`. Events are expected in time order."""
-    state = replace(state, last_event_at=event.at)
+    at = event.at
     current = state.current
     match event:
         case Submitted():
-            return _start(state, "first_response", event.at) if not state.obligations else state
+            if not state.obligations:
+                return _start(state, "first_response", at)
         case CustomerMessage():
             if current is None and not state.resolved and state.obligations:
-                return _start(state, "next_response", event.at)
-            return state
+                return _start(state, "next_response", at)
         case StaffReplied() | Resolved():
+            resolved = state.resolved or isinstance(event, Resolved)
             if current is not None:
-                state = _replace_current(
-                    state, replace(current.close_segment(event.at), met_at=event.at)
-                )
-            return replace(state, resolved=True) if isinstance(event, Resolved) else state
+                met = replace(current.close_segment(at), met_at=at)
+                return _set_current(state, met, at, resolved=resolved)
+            return _copy(state, last_event_at=at, resolved=resolved)
         case OnHold():
             if current is not None:
-                state = _replace_current(state, current.close_segment(event.at))
-            return replace(state, on_hold=True)
+                return _set_current(state, current.close_segment(at), at, on_hold=True)
+            return _copy(state, last_event_at=at, on_hold=True)
         case Resumed():
             if current is not None and state.on_hold and not current.running:
-                state = _replace_current(
-                    state, replace(current, segments=(*current.segments, (event.at, None)))
-                )
-            return replace(state, on_hold=False)
+                return _set_current(state, _resume(current, at), at, on_hold=False)
+            return _copy(state, last_event_at=at, on_hold=False)
         case Reopened():
-            was_on_hold = state.on_hold
-            state = replace(state, resolved=False, on_hold=False)
             if current is None:
-                return _start(state, "next_response", event.at)
-            if was_on_hold and not current.running:  # a re-open also ends a hold
-                state = _replace_current(
-                    state, replace(current, segments=(*current.segments, (event.at, None)))
-                )
-            return state
+                return _start(state, "next_response", at, resolved=False, on_hold=False)
+            if state.on_hold and not current.running:  # a re-open also ends a hold
+                current = _resume(current, at)
+            return _set_current(state, current, at, resolved=False, on_hold=False)
         case Reclassified():
-            state = replace(
-                state,
-                level=event.level or state.level,
-                severity=event.severity or state.severity,
+            level = event.level or state.level
+            severity = event.severity or state.severity
+            if current is None:
+                return _copy(state, last_event_at=at, level=level, severity=severity)
+            # the running obligation, from its original start, under the new target
+            target = target_for(state.policy, level, severity)
+            return _set_current(
+                state, replace(current, target=target), at, level=level, severity=severity
             )
-            if current is not None:  # from the original start, under the new target
-                target = target_for(state.policy, state.level, state.severity)
-                state = _replace_current(state, replace(current, target=target))
-            return state
-    raise TypeError(f"unknown event {event!r}")
+        case _:
+            raise TypeError(f"unknown event {event!r}")
+    return _copy(state, last_event_at=at)

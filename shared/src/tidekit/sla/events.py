@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tidekit.events.vocabulary import Level, Severity
+from .names import Level, Severity
 
 
 @dataclass(frozen=True)

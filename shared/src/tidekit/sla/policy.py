@@ -7,18 +7,17 @@ file fails with a message naming the bad field. Every target carries the policy 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tidekit.events.vocabulary import Level, Severity
-
 from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
+from .names import Level, Severity
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
@@ -129,6 +128,9 @@ class Target:
 class Policy:
     model: PolicyModel
     calendars: dict[str, Calendar]
+    _targets: dict[tuple[str, str | None], Target] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def version(self) -> str:
@@ -147,6 +149,13 @@ class Policy:
 
 def target_for(policy: Policy, level: Level, severity: Severity | None) -> Target:
     """Level target; for levels with severity targets, also the severity's (earlier wins)."""
+    found = policy._targets.get((level, severity))
+    if found is None:
+        found = policy._targets[(level, severity)] = _target(policy, level, severity)
+    return found
+
+
+def _target(policy: Policy, level: Level, severity: Severity | None) -> Target:
     lvl = policy.model.levels[level]
     legs = [Leg(parse_duration(lvl.max_response), policy.calendars[lvl.calendar], f"level {level}")]
     if lvl.severity_targets and severity is not None:
@@ -161,14 +170,19 @@ def target_for(policy: Policy, level: Level, severity: Severity | None) -> Targe
     return Target(tuple(legs), policy.version)
 
 
+def describe(exc: ValidationError) -> str:
+    """The first problem of a validation error as `field.path: message`."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
 def build_policy(data: Any, origin: str = "policy") -> Policy:
     try:
         model = PolicyModel.model_validate(data)
         calendars = {name: cal.build(name) for name, cal in model.calendars.items()}
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PolicyError(f"{origin}: {where}: {first['msg']}") from None
+        raise PolicyError(f"{origin}: {describe(exc)}") from None
     except (CalendarError, ValueError) as exc:
         raise PolicyError(f"{origin}: {exc}") from None
     for name, target in [*model.levels.items(), *model.severities.items()]:
@@ -185,6 +199,9 @@ def build_policy(data: Any, origin: str = "policy") -> Policy:
     } - set(model.levels)
     if missing:
         raise PolicyError(f"{origin}: levels: missing {sorted(missing)}")
+    missing = set(get_args(Severity)) - set(model.severities)
+    if missing:
+        raise PolicyError(f"{origin}: severities: missing {sorted(missing)}")
     return Policy(model, calendars)
 
 

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from tidekit.events.vocabulary import ObligationKind
-
 from .calendar import spent
 from .clocks import Obligation, TicketClocks
+from .names import ObligationKind
 from .policy import Target
 
 ObligationState = Literal["running", "paused", "met", "breached"]
