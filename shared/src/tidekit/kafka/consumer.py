@@ -2,11 +2,12 @@
 
 For each record: parse the CloudEvents envelope and decode the event; records that cannot
 be parsed, name an unknown type, or make the handler raise a non-transient error go to
-`<topic>.dlq` with the reason in a header, and the consumer goes on. Otherwise, in one
-Postgres transaction, insert (consumer, event id) into the inbox; if it was already there
-the record is a redelivery and nothing happens, else the handler runs with the same
-connection. Offsets are committed to Kafka only after the transactions of a batch commit.
-Transient failures (Postgres or Kafka away) back off and retry the same record.
+`<topic>.dlq` with the reason in a header, and the consumer goes on. Otherwise, in the
+Postgres transaction of its batch (one per partition and poll, each record in a
+savepoint), insert (consumer, event id) into the inbox; if it was already there the
+record is a redelivery and nothing happens, else the handler runs with the same
+connection. Offsets are committed to Kafka only after the batches' transactions commit.
+Transient failures (Postgres or Kafka away) back off and retry the whole batch.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class EventConsumer:
         handlers: dict[str, Handler],
         dlq_producer: AIOKafkaProducer,
         after_commit: Callable[[], None] = lambda: None,
+        batch_size: int = 200,
     ) -> None:
         self.name = name
         self._bootstrap = bootstrap
@@ -66,6 +68,7 @@ class EventConsumer:
         self._handlers = handlers
         self._dlq = dlq_producer
         self._after_commit = after_commit
+        self._batch_size = batch_size
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 
@@ -97,69 +100,103 @@ class EventConsumer:
 
     async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
             self.healthy = True
-            for tp, records in batches.items():
-                for record in records:
-                    await self._process_until_done(record)
-                await consumer.commit({tp: records[-1].offset + 1})
+            if not batches:
+                continue
+            # Partitions in parallel (order is per partition, i.e. per TID); each batch of a
+            # partition in one transaction, so a commit's cost is shared by its records.
+            await asyncio.gather(*(self._batch_until_done(recs) for recs in batches.values()))
+            await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+            self._after_commit()
 
-    async def _process_until_done(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _batch_until_done(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         backoff = 0.2
         while True:
             try:
-                await self.process(record)
+                await self.process_batch(records)
                 return
             except RETRY_RECORD as exc:
                 log.warning(
-                    "retrying record",
-                    extra={"error": repr(exc), "topic": record.topic, "offset": record.offset},
+                    "retrying batch",
+                    extra={
+                        "error": repr(exc),
+                        "topic": records[0].topic,
+                        "offset": records[0].offset,
+                    },
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 
+    async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Handle records of one partition in one transaction, each in its own savepoint.
+
+        A transient error rolls the whole batch back and it is retried; a handler's other
+        errors roll back that record's savepoint only and send the record to the DLQ."""
+        decoded = [(r, await self._decode(r)) for r in records]
+        wanted = [(r, d) for r, d in decoded if d is not None]
+        if not wanted:
+            return
+        handled: list[str] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            for record, (domain_event, envelope) in wanted:
+                with span_from_headers(
+                    f"consume {envelope.type}", envelope.trace, envelope.subject
+                ):
+                    try:
+                        async with conn.transaction():
+                            if await self._handle(conn, domain_event, envelope, record):
+                                handled.append(envelope.type)
+                    except RETRY_RECORD:
+                        raise
+                    except Exception as exc:
+                        log.exception("handler failed; record dead-lettered")
+                        await self._dead_letter(
+                            record, f"handler error: {type(exc).__name__}: {exc}"
+                        )
+        for event_type in handled:
+            HANDLED.labels(self.name, event_type).inc()
+
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        headers = list(record.headers or ())
+        """One record on its own (tests and tools); the same path as a batch."""
+        await self.process_batch([record])
+
+    async def _decode(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> tuple[DomainEvent, Envelope] | None:
+        """The event, or None when it is not for us; poison records go to the DLQ here."""
         try:
-            envelope = Envelope.from_kafka(record.value, headers)
-            handler = self._handlers.get(envelope.type)
-            if handler is None:
+            envelope = Envelope.from_kafka(record.value, list(record.headers or ()))
+            if envelope.type not in self._handlers:
                 if envelope.type not in self._registry:
                     raise UnknownEventType(f"unknown event type {envelope.type!r}")
-                return  # a known event this service does not care about
-            domain_event = envelope.decode(self._registry)
+                return None  # a known event this service does not care about
+            return envelope.decode(self._registry), envelope
         except (MalformedRecord, UnknownEventType, ValueError) as exc:
             await self._dead_letter(record, f"unparseable: {exc}")
-            return
-        with span_from_headers(f"consume {envelope.type}", envelope.trace, envelope.subject):
-            try:
-                await self._handle(domain_event, envelope, record)
-            except RETRY_RECORD:
-                raise
-            except Exception as exc:
-                log.exception("handler failed; record dead-lettered")
-                await self._dead_letter(record, f"handler error: {type(exc).__name__}: {exc}")
+            return None
 
     async def _handle(
-        self, domain_event: DomainEvent, envelope: Envelope, record: ConsumerRecord[bytes, bytes]
-    ) -> None:
-        handler = self._handlers[envelope.type]
-        async with self._pool.acquire() as conn, conn.transaction():
-            first_time = await conn.fetchval(
-                """INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
-                self.name,
-                envelope.id,
-                record.topic,
-                record.partition,
-                record.offset,
-            )
-            if not first_time:
-                DUPLICATES.labels(self.name).inc()
-                return
-            await handler(domain_event, Delivery(envelope, conn))
-        HANDLED.labels(self.name, envelope.type).inc()
-        self._after_commit()
+        self,
+        conn: asyncpg.Connection,
+        domain_event: DomainEvent,
+        envelope: Envelope,
+        record: ConsumerRecord[bytes, bytes],
+    ) -> bool:
+        first_time = await conn.fetchval(
+            """INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
+            self.name,
+            envelope.id,
+            record.topic,
+            record.partition,
+            record.offset,
+        )
+        if not first_time:
+            DUPLICATES.labels(self.name).inc()
+            return False
+        await self._handlers[envelope.type](domain_event, Delivery(envelope, conn))
+        return True
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         DEAD_LETTERED.labels(self.name).inc()

@@ -1,0 +1,92 @@
+"""Intake benchmarks, side by side in one run on this machine (loopback only):
+
+(a) requests/s of a bare FastAPI + pydantic POST endpoint that does no I/O,
+(b) requests/s of POST /v1/tickets with the durable commit, and their ratio,
+(c) latency from POST to the acknowledgement e-mail over real SMTP, p50/p99, for 1,000
+    tickets sent at 200/s through all five services, Kafka and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tidemark_devstack.common import free_port, state_dir
+from tidemark_devstack.services import SERVICES
+from tidemark_devstack.stack import Ports, Stack
+
+from .ack_latency import ack_latencies, start_sink
+from .load import wrk_post_rps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _wait_ok(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
+
+
+def _drain(stack: Stack, pause: float = 2.0) -> None:
+    """Wait until the acknowledgement pipeline is idle (no growth in sent mail)."""
+    time.sleep(pause)
+
+
+def main() -> None:
+    root = state_dir() / "bench"
+    ports = Ports(kafka=free_port(), kafka_controller=free_port(), postgres=free_port(),
+                  smtp_sink=free_port(), intake_smtp=free_port(),
+                  services={name: free_port() for name in SERVICES})
+    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    sink_port = free_port()
+    controller, sink = start_sink(sink_port)
+    bare: subprocess.Popen[bytes] | None = None
+    try:
+        stack.install()
+        stack.start_postgres()
+        stack.start_kafka(fresh=True)
+        env = {"TIDEMARK_NOTIFIER_SMTP_PORT": str(sink_port), "TIDEMARK_LOG_LEVEL": "WARNING"}
+        for name in SERVICES:
+            stack.start_service(name, ports.services[name], ports.intake_smtp,
+                                stack.log_dir / f"{name}.log", extra_env=env)
+        for name in SERVICES:
+            _wait_ok(f"http://127.0.0.1:{ports.services[name]}/readyz")
+        intake = f"http://127.0.0.1:{ports.services['intake']}"
+
+        print("\n== intake: POST -> acknowledgement e-mail (1,000 tickets at 200/s) ==")
+        lat = ack_latencies(intake, sink, count=1000, rate=200.0)
+        print(f"p50 {lat['p50_ms']:.1f} ms   p99 {lat['p99_ms']:.1f} ms   "
+              f"max {lat['max_ms']:.1f} ms   (goal: p99 <= 250 ms)")
+        _drain(stack)
+
+        bare_port = free_port()
+        bare = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.bare_app:create_app",
+             "--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
+            cwd=REPO, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_ok(f"http://127.0.0.1:{bare_port}/docs")
+        print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
+        bare_rps = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
+        durable_rps = wrk_post_rps(f"{intake}/v1/tickets")
+        print(f"bare FastAPI+pydantic POST (no I/O): {bare_rps:8.0f} req/s")
+        print(f"POST /v1/tickets (durable commit):   {durable_rps:8.0f} req/s")
+        print(f"ratio durable/bare:                  {durable_rps / bare_rps:8.2f}"
+              "   (goal: >= 0.5)")
+    finally:
+        if bare is not None:
+            bare.terminate()
+            bare.wait(10)
+        controller.stop()
+        stack.stop()
