@@ -115,6 +115,15 @@ class Calendar:
             raise CalendarError(f"{self.name}: unknown time zone {self.zone!r}") from exc
 
     @property
+    def always_open(self) -> bool:
+        """Open every second of every day (24x7 in any zone: no holidays)."""
+        return (
+            all(day == ((0, DAY),) for day in self.week)
+            and self.holidays.country is None
+            and not self.holidays.extra
+        )
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.zone)
 

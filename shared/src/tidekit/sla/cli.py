@@ -109,7 +109,9 @@ def _event(raw: Any, index: int) -> events.TicketEvent:
             raise CaseError(f"events[{index}].level {level!r} is unknown")
         if severity is not None and (not isinstance(severity, str) or severity not in SEVERITIES):
             raise CaseError(f"events[{index}].severity {severity!r} is unknown")
-        return events.Reclassified(at, cast(Level | None, level), cast(Severity | None, severity))
+        return events.Reclassified(
+            at, cast("Level | None", level), cast("Severity | None", severity)
+        )
     event: events.TicketEvent = EVENT_TYPES[kind](at)
     return event
 
@@ -135,9 +137,9 @@ def run_case(base: Policy, case: Any) -> dict[str, Any]:
     now = utc(case["now"], "now") if case.get("now") is not None else None
     state = clocks.initial(
         _policy_for(base, case),
-        cast(Level, level),
-        cast(Severity | None, severity),
-        cast(Entitlement, entitlement),
+        cast("Level", level),
+        cast("Severity | None", severity),
+        cast("Entitlement", entitlement),
     )
     for event in parsed:
         if now is not None and event.at > now:

@@ -63,7 +63,7 @@ class Obligation:
     def _governing(self) -> tuple[datetime, Leg] | None:
         segments = self._measured()
         best: tuple[datetime, Leg] | None = None
-        for leg in self.target.legs:
+        for leg in self.target.contenders:
             at = instant_reaching(leg.calendar, segments, leg.duration)
             if at is not None and (best is None or at < best[0]):
                 best = (at, leg)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
@@ -122,6 +123,26 @@ class Target:
     @property
     def calendar(self) -> Calendar:
         return min(self.legs, key=lambda leg: leg.duration).calendar
+
+    @cached_property
+    def contenders(self) -> tuple[Leg, ...]:
+        """The legs that can give the earliest deadline. A leg is dropped when another is
+        no longer and runs on the same calendar or on an always-open one: that other leg
+        is due no later whatever the start and the pauses."""
+        return tuple(
+            leg
+            for i, leg in enumerate(self.legs)
+            if not any(
+                _dominates(other, leg, prefer=j < i) for j, other in enumerate(self.legs) if j != i
+            )
+        )
+
+
+def _dominates(a: Leg, b: Leg, prefer: bool) -> bool:
+    if a.duration > b.duration or not (a.calendar == b.calendar or a.calendar.always_open):
+        return False
+    tie = a.duration == b.duration and (a.calendar == b.calendar or b.calendar.always_open)
+    return prefer or not tie  # of two equal legs, the first is kept
 
 
 @dataclass(frozen=True)
