@@ -61,7 +61,10 @@ def test_an_operators_file_is_loaded(tmp_path: Path) -> None:
             lambda d: d["levels"]["commercial"].update(max_response="soon"),
             "levels.commercial.max_response",
         ),
-        (lambda d: d["levels"]["commercial"].update(calendar="lunar"), "commercial.calendar"),
+        (
+            lambda d: d["levels"]["commercial"].update(calendar="lunar"),
+            "levels.commercial.calendar",
+        ),
         (lambda d: d["calendars"]["tier2"]["hours"].update(mon=[["06:00", "25:00"]]), "tier2"),
         (lambda d: d["calendars"]["tier2"].update(time_zone="Mars/Base"), "Mars/Base"),
         (lambda d: d["calendars"]["business_days"]["holidays"].update(country="XX"), "XX"),

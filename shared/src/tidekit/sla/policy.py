@@ -206,9 +206,13 @@ def build_policy(data: Any, origin: str = "policy") -> Policy:
         raise PolicyError(f"{origin}: {describe(exc)}") from None
     except (CalendarError, ValueError) as exc:
         raise PolicyError(f"{origin}: {exc}") from None
-    for name, target in [*model.levels.items(), *model.severities.items()]:
+    named: list[tuple[str, TargetModel]] = [
+        *((f"levels.{name}", t) for name, t in model.levels.items()),
+        *((f"severities.{name}", t) for name, t in model.severities.items()),
+    ]
+    for where, target in named:
         if target.calendar not in calendars:
-            raise PolicyError(f"{origin}: {name}.calendar: unknown calendar {target.calendar!r}")
+            raise PolicyError(f"{origin}: {where}.calendar: unknown calendar {target.calendar!r}")
     missing = {
         "vip_request",
         "partner",
