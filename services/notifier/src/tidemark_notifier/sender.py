@@ -24,6 +24,7 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
+from .mailer import Mailer
 from .settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Sender:
     def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self.wake = asyncio.Event()
+        self.mailer = Mailer(settings)
 
     async def run(self, runtime: ServiceRuntime) -> None:
         while True:
@@ -55,7 +57,7 @@ class Sender:
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 """SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED"""
+                   ORDER BY next_attempt_at LIMIT 50 FOR UPDATE SKIP LOCKED"""
             )
             for row in rows:
                 # Continue the trace of the event that made this message owed.
@@ -165,12 +167,4 @@ class Sender:
         msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: mail loops stop here
         msg["X-Tidemark-TID"] = row["tid"]
         msg.set_content(row["body"])
-        await aiosmtplib.send(
-            msg,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            start_tls=s.smtp_starttls,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            timeout=s.smtp_timeout_seconds,
-        )
+        await self.mailer.send(msg)

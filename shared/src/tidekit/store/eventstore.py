@@ -18,6 +18,21 @@ from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope
 from tidekit.telemetry import current_trace_headers
 
+_APPEND = """
+WITH appended AS (
+    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
+                        causation_id, correlation_id, occurred_at)
+    SELECT $1, v, id, t, sv, d::jsonb, c, r, o
+    FROM unnest($2::int[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::uuid[],
+                $8::uuid[], $9::timestamptz[]) AS e(v, id, t, sv, d, c, r, o)
+    RETURNING event_id
+)
+INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
+SELECT id, $10, k, val, h::jsonb
+FROM unnest($3::uuid[], $11::bytea[], $12::bytea[], $13::text[]) AS o(id, k, val, h)
+WHERE (SELECT count(*) FROM appended) > 0
+"""
+
 
 class ConcurrencyConflict(Exception):
     """Another writer appended to the stream first; reload, decide again, retry."""
@@ -72,44 +87,36 @@ class EventStore:
             Envelope.wrap(e, source=self.source, time=occurred_at, caused_by=caused_by, trace=trace)
             for e in events
         ]
-        rows = []
-        outbox = []
-        for offset, env in enumerate(envelopes, start=1):
+        for env in envelopes:
             if env.subject != stream_id:
                 raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
-            rows.append(
-                (
-                    stream_id,
-                    expected_version + offset,
-                    env.id,
-                    env.type,
-                    env.schema_version,
-                    json.dumps(env.data),
-                    env.causation_id,
-                    env.correlation_id,
-                    env.time,
-                )
-            )
-            key, value, headers = env.to_kafka()
-            encoded = [[k, base64.b64encode(v).decode()] for k, v in headers]
-            outbox.append((env.id, self.topic, key, value, json.dumps(encoded)))
+        records = [env.to_kafka() for env in envelopes]
         try:
-            async with conn.transaction():  # savepoint: a conflict leaves the caller's tx usable
-                await conn.executemany(
-                    """INSERT INTO events (stream_id, version, event_id, event_type,
-                           schema_version, data, causation_id, correlation_id, occurred_at)
-                       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)""",
-                    rows,
-                )
+            # One round trip for the events and their outbox rows. No savepoint: a
+            # conflict aborts the caller's transaction, and the caller retries it whole.
+            await conn.execute(
+                _APPEND,
+                stream_id,
+                [expected_version + n for n in range(1, len(envelopes) + 1)],
+                [env.id for env in envelopes],
+                [env.type for env in envelopes],
+                [env.schema_version for env in envelopes],
+                [json.dumps(env.data) for env in envelopes],
+                [env.causation_id for env in envelopes],
+                [env.correlation_id for env in envelopes],
+                [env.time for env in envelopes],
+                self.topic,
+                [key for key, _, _ in records],
+                [value for _, value, _ in records],
+                [
+                    json.dumps([[k, base64.b64encode(v).decode()] for k, v in headers])
+                    for _, _, headers in records
+                ],
+            )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version":
                 raise ConcurrencyConflict(stream_id, expected_version) from exc
             raise
-        await conn.executemany(
-            """INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
-               VALUES ($1, $2, $3, $4, $5::jsonb)""",
-            outbox,
-        )
         return envelopes
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
