@@ -18,8 +18,8 @@ TICKET = {
 }
 
 
-def wrk_post_rps(url: str, seconds: int = 10, connections: int = 32) -> float:
-    """Requests/s of POST {url} with a ticket body, measured by wrk (Debian's package)."""
+def wrk_post_rps(url: str, seconds: int = 10, connections: int = 32) -> tuple[float, int]:
+    """(requests/s, requests sent) of POST {url} with a ticket body, measured by wrk."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     if not url.startswith(("http://127.", "http://localhost")):
@@ -53,9 +53,10 @@ def wrk_post_rps(url: str, seconds: int = 10, connections: int = 32) -> float:
             check=True,
         ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
     bad = re.search(r"non2xx=(\d+)", out)
     if match is None:
         raise RuntimeError(f"could not read wrk output:\n{out}")
     if bad and int(bad.group(1)) > 0:
         raise RuntimeError(f"{bad.group(1)} requests failed during the run:\n{out}")
-    return float(match.group(1))
+    return float(match.group(1)), int(total.group(1)) if total else 0
