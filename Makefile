@@ -26,7 +26,8 @@ lint: setup       ## ruff, mypy on the typed packages, import-linter contracts
 	$(UV) run --frozen mypy shared/src/tidekit
 	$(UV) run --frozen lint-imports
 
-bench: setup      ## benchmarks: prints ratios measured side by side in one run
+bench:            ## benchmarks: prints ratios measured side by side in one run
+	@bash deploy/bootstrap.sh --bench
 	@$(UV) run --frozen python -m tests.bench
 
 schemas: setup    ## regenerate the published JSON Schemas of every event type

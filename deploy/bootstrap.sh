@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tidemark needs on a fresh machine; a second run only checks and returns.
-#   uv + the Python workspace, PostgreSQL server binaries, Java 17 + Maven, the Kafka jars.
+#   uv + the Python workspace, PostgreSQL server binaries, Java 17 + Maven, the Kafka jars;
+#   with --bench also the load generator wrk (Debian's package) that `make bench` drives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,3 +57,5 @@ if [ "${#need[@]}" -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # The Kafka broker jars (cached in $TIDEMARK_STATE_DIR/kafka/libs; quiet when present).
 "$UV" run --frozen --quiet tidemark-devstack install --quiet
+
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then apt_install wrk; fi

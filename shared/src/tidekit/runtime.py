@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from tidekit.clock import Clock, clock_from_setting
 from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
 from tidekit.events import TOPICS, dlq_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
@@ -63,6 +64,7 @@ class ServiceRuntime:
         name = self.settings.service_name
         self.topic = TOPICS[name]
         self.store = EventStore(source=f"tidemark/{name}", topic=self.topic, registry=registry)
+        self.clock: Clock = clock_from_setting(self.settings.clock)
 
     # --- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:

@@ -1,7 +1,7 @@
 """Typed settings. Each service subclasses ServiceSettings with its own env prefix.
 
 A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the connection settings shared by
-all services (database_url, kafka_bootstrap, log_level, otel_exporter) fall back to
+all services (database_url, kafka_bootstrap, log_level, otel_exporter, clock) fall back to
 `TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
 Bad values fail at start-up with the field named.
 """
@@ -19,9 +19,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from tidekit.clock import clock_from_setting
 from tidekit.telemetry import Exporter
 
-SHARED_FIELDS = ("database_url", "kafka_bootstrap", "log_level", "otel_exporter")
+SHARED_FIELDS = ("database_url", "kafka_bootstrap", "log_level", "otel_exporter", "clock")
 
 
 class _SharedEnvSource(EnvSettingsSource):
@@ -45,6 +46,16 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     topic_partitions: int = Field(default=3, ge=1)
     retry_after_seconds: int = Field(default=5, ge=1)
+    clock: str = Field(
+        default="system",
+        description="'system', or 'manual[:<ISO instant>]' for tests (see tidekit.clock)",
+    )
+
+    @field_validator("clock")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        clock_from_setting(value)  # raises ValueError naming the accepted forms
+        return value
 
     @field_validator("database_url")
     @classmethod

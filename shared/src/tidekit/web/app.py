@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tidekit.clock import ManualClock
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import configure_logging, configure_tracing
+from tidekit.web.clock import clock_router
 from tidekit.web.ops import install_http_telemetry, ops_router
 from tidekit.web.problems import install_problem_handlers
 
@@ -32,4 +34,6 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     install_problem_handlers(app, settings.retry_after_seconds)
     install_http_telemetry(app)
     app.include_router(ops_router(runtime))
+    if isinstance(runtime.clock, ManualClock):
+        app.include_router(clock_router(runtime.clock))
     return app
