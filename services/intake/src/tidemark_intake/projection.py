@@ -126,14 +126,16 @@ async def _add_message(conn: asyncpg.Connection, tid: str, message: dict[str, An
 
 async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
     await conn.execute(
-        """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT DO NOTHING""",
+        """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at,
+               schema_version)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT DO NOTHING""",
         env.id,
         env.subject,
         env.type,
         env.source,
         json.dumps(env.data),
         env.time,
+        env.schema_version,
     )
 
 

@@ -26,3 +26,5 @@ CREATE INDEX credentials_tid ON credentials (tid);
 
 ALTER TABLE tickets ADD COLUMN rating smallint, ADD COLUMN rating_comment text;
 ALTER TABLE foreign_events ALTER COLUMN recorded_at SET DEFAULT clock_timestamp();
+-- The version the data was written in, so a projection rebuild can upcast it.
+ALTER TABLE foreign_events ADD COLUMN schema_version integer NOT NULL DEFAULT 1;
