@@ -47,7 +47,11 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="session")
 def system(service_launcher: Any, api_keys: ApiKeys) -> Iterator[System]:
-    processes = {name: service_launcher(name) for name in SERVICES}
+    intake = service_launcher("intake")
+    # The others ask this intake about staff keys.
+    others = {"TIDEMARK_INTAKE_URL": intake.url}
+    processes = {"intake": intake}
+    processes.update({name: service_launcher(name, others) for name in SERVICES[1:]})
     for proc in processes.values():
         wait_ready(proc.url)
     yield System({n: p.url for n, p in processes.items()}, processes, api_keys)

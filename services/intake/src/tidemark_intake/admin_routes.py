@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
 
 from tidekit.web.problems import Problem
 
@@ -44,3 +45,38 @@ async def revoke_key(key_id: str, service: Service, admin: AdminCaller) -> None:
     async with service.runtime.require_pool().acquire() as conn:
         if not await keys.revoke_key(conn, key_id):
             raise Problem(404, "Not found", f"no key {key_id}")
+
+
+introspection = APIRouter(prefix="/v1", tags=["access (services)"])
+
+
+class IntrospectIn(BaseModel):
+    key: str = Field(max_length=200)
+
+
+class IntrospectOut(BaseModel):
+    """RFC 7662 in spirit: `active` false for unknown, malformed and revoked keys alike."""
+
+    active: bool
+    key_id: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    role: str | None = None
+    channels: list[str] = Field(default_factory=list)
+
+
+@introspection.post("/introspect")
+async def introspect(body: IntrospectIn, service: Service) -> IntrospectOut:
+    """For the other services: is this API key active, and whose is it? (Never the secret.)"""
+    async with service.runtime.require_pool().acquire() as conn:
+        principal = await keys.authenticate(conn, body.key)
+    if principal is None:
+        return IntrospectOut(active=False)
+    return IntrospectOut(
+        active=True,
+        key_id=principal.key_id,
+        name=principal.name,
+        kind=principal.kind,
+        role=principal.role,
+        channels=sorted(principal.channels),
+    )

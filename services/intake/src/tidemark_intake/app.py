@@ -41,6 +41,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app.state.intake = service
     app.state.actions = TicketActions(runtime, settings.vault())
-    for module_router in (router, ticket_routes.router, vault_routes.router, admin_routes.router):
+    for module_router in (
+        router,
+        ticket_routes.router,
+        vault_routes.router,
+        admin_routes.router,
+        admin_routes.introspection,
+    ):
         app.include_router(module_router)
     return app
