@@ -39,11 +39,15 @@ def start_sink(port: int) -> tuple[Controller, TimingSink]:
     return controller, sink
 
 
-async def post_paced(url: str, count: int, rate: float) -> dict[str, float]:
+async def post_paced(
+    url: str, count: int, rate: float, headers: dict[str, str]
+) -> dict[str, float]:
     """POST `count` tickets at `rate`/s; return TID → the instant its POST was sent."""
     sent: dict[str, float] = {}
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=10, limits=limits, headers=headers
+    ) as client:
 
         async def one(i: int) -> None:
             await asyncio.sleep(i / rate)
@@ -57,9 +61,14 @@ async def post_paced(url: str, count: int, rate: float) -> dict[str, float]:
 
 
 def ack_latencies(
-    intake_url: str, sink: TimingSink, count: int = 1000, rate: float = 200.0, wait: float = 120.0
+    intake_url: str,
+    sink: TimingSink,
+    headers: dict[str, str],
+    count: int = 1000,
+    rate: float = 200.0,
+    wait: float = 120.0,
 ) -> dict[str, float]:
-    sent = asyncio.run(post_paced(intake_url, count, rate))
+    sent = asyncio.run(post_paced(intake_url, count, rate, headers))
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and not set(sent) <= set(sink.arrived):
         time.sleep(0.2)

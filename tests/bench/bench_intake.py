@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.fixtures.access import make_keys
 from tidemark_devstack.common import free_port, state_dir
 from tidemark_devstack.services import SERVICES
 from tidemark_devstack.stack import Ports, Stack
@@ -83,6 +85,7 @@ def main() -> None:
         # what the durable commit costs rather than the rest of the pipeline's CPU.
         start(("intake",))
         intake = f"http://127.0.0.1:{ports.services['intake']}"
+        key = {"X-Api-Key": asyncio.run(make_keys(stack.database_url)).web}
         bare_port = free_port()
         bare = subprocess.Popen(
             [
@@ -106,7 +109,7 @@ def main() -> None:
         _wait_ok(f"http://127.0.0.1:{bare_port}/docs")
         print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
         bare_rps, _ = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
-        durable_rps, created = wrk_post_rps(f"{intake}/v1/tickets")
+        durable_rps, created = wrk_post_rps(f"{intake}/v1/tickets", headers=key)
         print(f"bare FastAPI+pydantic POST (no I/O):       {bare_rps:8.0f} req/s")
         print(f"POST /v1/tickets, durable (intake alone):  {durable_rps:8.0f} req/s")
         print(
@@ -131,7 +134,7 @@ def main() -> None:
                 f"\n== POST -> acknowledgement e-mail, 1,000 tickets at {rate:.0f}/s, "
                 "all five services =="
             )
-            lat = ack_latencies(intake, sink, count=1000, rate=rate, wait=600.0)
+            lat = ack_latencies(intake, sink, key, count=1000, rate=rate, wait=600.0)
             print(
                 f"p50 {lat['p50_ms']:.1f} ms   p99 {lat['p99_ms']:.1f} ms   "
                 f"max {lat['max_ms']:.1f} ms   (goal: p99 <= 250 ms at 200/s)"

@@ -18,7 +18,9 @@ TICKET = {
 }
 
 
-def wrk_post_rps(url: str, seconds: int = 10, connections: int = 32) -> tuple[float, int]:
+def wrk_post_rps(
+    url: str, seconds: int = 10, connections: int = 32, headers: dict[str, str] | None = None
+) -> tuple[float, int]:
     """(requests/s, requests sent) of POST {url} with a ticket body, measured by wrk."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
@@ -28,7 +30,10 @@ def wrk_post_rps(url: str, seconds: int = 10, connections: int = 32) -> tuple[fl
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(json.dumps(TICKET))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
-        "done = function(summary, latency, requests)\n"
+        + "".join(
+            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in (headers or {}).items()
+        )
+        + "done = function(summary, latency, requests)\n"
         '  io.write(string.format("non2xx=%d\\n", summary.errors.status))\n'
         "end\n"
     )

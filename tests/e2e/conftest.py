@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.access import ApiKeys
+
 SERVICES = ("intake", "classifier", "sla-timer", "notifier", "escalation")
 
 
@@ -17,9 +19,15 @@ SERVICES = ("intake", "classifier", "sla-timer", "notifier", "escalation")
 class System:
     urls: dict[str, str]
     processes: dict[str, Any]
+    keys: ApiKeys
 
-    def client(self, service: str) -> httpx.Client:
-        return httpx.Client(base_url=self.urls[service], timeout=10.0)
+    def client(self, service: str, key: str | None = None) -> httpx.Client:
+        """A client of `service`; intake's carries a frontend key for every channel unless
+        another key is given."""
+        if key is None and service == "intake":
+            key = self.keys.all_channels
+        headers = {"X-Api-Key": key} if key else {}
+        return httpx.Client(base_url=self.urls[service], timeout=10.0, headers=headers)
 
 
 def wait_ready(url: str, timeout: float = 60.0) -> None:
@@ -38,11 +46,15 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def system(service_launcher: Any) -> Iterator[System]:
-    processes = {name: service_launcher(name) for name in SERVICES}
+def system(service_launcher: Any, api_keys: ApiKeys) -> Iterator[System]:
+    intake = service_launcher("intake")
+    # The others ask this intake about staff keys.
+    others = {"TIDEMARK_INTAKE_URL": intake.url}
+    processes = {"intake": intake}
+    processes.update({name: service_launcher(name, others) for name in SERVICES[1:]})
     for proc in processes.values():
         wait_ready(proc.url)
-    yield System({n: p.url for n, p in processes.items()}, processes)
+    yield System({n: p.url for n, p in processes.items()}, processes, api_keys)
 
 
 def poll(fetch: Any, until: Any, timeout: float = 30.0, interval: float = 0.2) -> Any:

@@ -72,3 +72,17 @@ def read_topics(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
 
 def for_ticket(records: list[SeenRecord], tid: str) -> list[SeenRecord]:
     return [r for r in records if r.headers.get("ce_subject") == tid]
+
+
+def all_topics(bootstrap: str) -> list[str]:
+    """Every topic on the broker but Kafka's own internal ones (`__…`)."""
+
+    async def names() -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return sorted(t for t in await admin.list_topics() if not t.startswith("__"))
+        finally:
+            await admin.close()
+
+    return asyncio.run(names())

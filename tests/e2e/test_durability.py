@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.fixtures.access import make_keys
 from tidekit.events import TOPICS
 
 from .conftest import System, poll, wait_ready
@@ -59,6 +60,7 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
     # An intake of its own (own database) whose Kafka is unreachable: the 201 can only
     # come from Postgres, and the outbox row is certainly unpublished when we kill it.
     db = fresh_database(database_url)
+    key = {"X-Api-Key": asyncio.run(make_keys(db)).web}
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"
     cut_off = service_launcher(
         "intake",
@@ -69,7 +71,9 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
     )
     poll(lambda: _healthy(cut_off.url), bool)
     created = poll(
-        lambda: httpx.post(f"{cut_off.url}/v1/tickets", json=new_ticket(email), timeout=5),
+        lambda: httpx.post(
+            f"{cut_off.url}/v1/tickets", json=new_ticket(email), headers=key, timeout=5
+        ),
         lambda r: r.status_code == 201,
     ).json()
     cut_off.kill()  # SIGKILL: no shutdown hooks, no flush
@@ -99,9 +103,12 @@ def test_postgres_outage_answers_503_with_retry_after_then_recovers(
     system: System, postgres_control: Any
 ) -> None:
     intake = system.urls["intake"]
+    key = {"X-Api-Key": system.keys.web}
     postgres_control.stop()
     try:
-        down = httpx.post(f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), timeout=15)
+        down = httpx.post(
+            f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), headers=key, timeout=15
+        )
         assert down.status_code == 503, down.text
         assert int(down.headers["Retry-After"]) > 0
         assert down.headers["content-type"].startswith("application/problem+json")
@@ -111,7 +118,7 @@ def test_postgres_outage_answers_503_with_retry_after_then_recovers(
         postgres_control.start()
     recovered = poll(
         lambda: httpx.post(
-            f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), timeout=15
+            f"{intake}/v1/tickets", json=new_ticket("outage@example.com"), headers=key, timeout=15
         ),
         lambda r: r.status_code == 201,
         timeout=60,

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     schema = f"t_{uuid.uuid4().hex[:10]}"
     connection = await asyncpg.connect(database_url)
-    assert await apply_migrations(connection, schema, [CORE_MIGRATIONS]) == 1
+    assert await apply_migrations(connection, schema, [CORE_MIGRATIONS]) == len(
+        CORE_MIGRATIONS.files()
+    )
     assert await apply_migrations(connection, schema, [CORE_MIGRATIONS]) == 0  # idempotent
     await connection.execute(f"SET search_path TO {schema}")
     yield connection

@@ -1,7 +1,7 @@
 """Typed settings. Each service subclasses ServiceSettings with its own env prefix.
 
-A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the connection settings shared by
-all services (database_url, kafka_bootstrap, log_level, otel_exporter, clock) fall back to
+A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the settings shared by all services
+(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url) fall back to
 `TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
 Bad values fail at start-up with the field named.
 """
@@ -22,7 +22,14 @@ from pydantic_settings import (
 from tidekit.clock import clock_from_setting
 from tidekit.telemetry import Exporter
 
-SHARED_FIELDS = ("database_url", "kafka_bootstrap", "log_level", "otel_exporter", "clock")
+SHARED_FIELDS = (
+    "database_url",
+    "kafka_bootstrap",
+    "log_level",
+    "otel_exporter",
+    "clock",
+    "intake_url",
+)
 
 
 class _SharedEnvSource(EnvSettingsSource):
@@ -49,6 +56,14 @@ class ServiceSettings(BaseSettings):
     clock: str = Field(
         default="system",
         description="'system', or 'manual[:<ISO instant>]' for tests (see tidekit.clock)",
+    )
+
+    intake_url: str = Field(
+        default="http://127.0.0.1:8101",
+        description="Where intake answers; other services ask it about staff API keys",
+    )
+    staff_key_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long an answer about a staff key is reused"
     )
 
     @field_validator("clock")

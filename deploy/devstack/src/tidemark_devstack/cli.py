@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from tidemark_devstack.common import (
@@ -55,6 +57,26 @@ def print_table(stack: Stack, failed: dict[str, str | None]) -> None:
         print(f"{what:<{width}}  {where:<{url_width}}  {logs}", flush=True)
 
 
+def ensure_dev_keys(stack: Stack) -> Path:
+    """A frontend key for every channel and an admin key, made once per state folder with
+    `tidemark-keys` and kept (mode 600) in <state>/dev-keys.env for curl and local frontends."""
+    path = stack.root / "dev-keys.env"
+    if path.exists():
+        return path
+    env = {**os.environ, "TIDEMARK_DATABASE_URL": stack.database_url}
+
+    def create(*scope: str) -> str:
+        command = [sys.executable, "-m", "tidemark_intake.keys_cli", "create", *scope, "--quiet"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    web = create("--name", "dev-frontend", "--channels", "web,email,in_product,chat")
+    admin = create("--name", "dev-admin", "--role", "admin")
+    path.touch(mode=0o600)
+    path.write_text(f"TIDEMARK_WEB_KEY={web}\nTIDEMARK_ADMIN_KEY={admin}\n")
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     stack = default_stack()
     pidfile = stack.run_dir / "devstack.pid"
@@ -76,6 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             if error:
                 print(f"\n!! {name} did not start:\n{error}\n", file=sys.stderr, flush=True)
         print_table(stack, failed)
+        if "intake" in names and failed.get("intake") is None:
+            keys_file = ensure_dev_keys(stack)
+            print(f"\ndevelopment API keys (web frontend, admin): {keys_file}", flush=True)
         ok = sum(1 for e in failed.values() if e is None)
         print(f"\nup in {time.monotonic() - began:.1f}s ({ok}/{len(failed)} services healthy); "
               f"state in {stack.root}; Ctrl-C stops everything", flush=True)  # fmt: skip

@@ -33,9 +33,12 @@ class Endpoints:
     kafka_bootstrap: str
     smtp_host: str
     smtp_port: int
+    intake_url: str | None = None  # the other services ask intake about staff keys
 
     def env(self) -> dict[str, str]:
+        intake = {"TIDEMARK_INTAKE_URL": self.intake_url} if self.intake_url else {}
         return {
+            **intake,
             "TIDEMARK_DATABASE_URL": self.database_url,
             "TIDEMARK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             # outbound mail is the notifier's; intake's own SMTP port is its listener

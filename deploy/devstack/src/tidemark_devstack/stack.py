@@ -77,7 +77,10 @@ class Stack:
         return self.postgres.url(self.database)
 
     def endpoints(self) -> Endpoints:
-        return Endpoints(self.database_url, self.kafka.bootstrap, "127.0.0.1", self.ports.smtp_sink)
+        intake = f"http://127.0.0.1:{self.ports.services['intake']}"
+        return Endpoints(
+            self.database_url, self.kafka.bootstrap, "127.0.0.1", self.ports.smtp_sink, intake
+        )
 
     def install(self) -> None:
         assert self.libs_dir is not None

@@ -95,6 +95,7 @@ class TicketView(BaseModel):
     created_at: datetime
     messages: list[dict[str, Any]]
     obligations: list[Obligation]
+    rating: int | None = None
 
 
 class EventView(BaseModel):

@@ -11,6 +11,8 @@ from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from . import admin_routes, ticket_routes, vault_routes
+from .actions import TicketActions
 from .routes import router
 from .service import IntakeService
 from .settings import IntakeSettings
@@ -38,5 +40,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="The front door: tickets from web, e-mail, product and chat.",
     )
     app.state.intake = service
-    app.include_router(router)
+    app.state.actions = TicketActions(runtime, settings.vault())
+    for module_router in (
+        router,
+        ticket_routes.router,
+        vault_routes.router,
+        admin_routes.router,
+        admin_routes.introspection,
+    ):
+        app.include_router(module_router)
     return app

@@ -7,6 +7,8 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
+from tidekit.events.intake import AttachmentRef
+
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"GIF87a", "image/gif"),
@@ -33,6 +35,12 @@ class CheckedAttachment:
     @property
     def ref(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
+
+    def as_ref(self) -> AttachmentRef:
+        """What an event carries: the content hash, name, type and size, never the bytes."""
+        return AttachmentRef(
+            ref=self.ref, filename=self.filename, media_type=self.media_type, size=len(self.content)
+        )
 
 
 def sniff(content: bytes) -> str:

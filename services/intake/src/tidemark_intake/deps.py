@@ -1,12 +1,25 @@
-"""Request dependencies as Annotated aliases."""
+"""Request dependencies as Annotated aliases: the service, the caller, and what they may do.
+
+Two credentials, two headers (SPEC 3.4):
+- `X-Api-Key: tmk_…` — a frontend (scoped to channels) or staff (agent/supervisor/admin);
+- `Authorization: Bearer <access token>` — a customer, for that one ticket only.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from tidekit.web.problems import Problem
+
+from . import keys, tokens
+from .access import Principal, Role
 from .service import IntakeService
+
+UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key", Bearer realm="tidemark"'}
+NOT_FOUND_DETAIL = "no such ticket, or these credentials do not open it"
 
 
 def get_service(request: Request) -> IntakeService:
@@ -14,16 +27,94 @@ def get_service(request: Request) -> IntakeService:
     return service
 
 
+Service = Annotated[IntakeService, Depends(get_service)]
+
+
 def get_ticket_token(
     authorization: Annotated[str | None, Header(description="Bearer <ticket access token>")] = None,
 ) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
+        return authorization[7:].strip() or None
     return None
 
 
-Service = Annotated[IntakeService, Depends(get_service)]
+async def get_principal(
+    service: Service,
+    x_api_key: Annotated[
+        str | None, Header(description="A frontend's or staff member's API key (tmk_…)")
+    ] = None,
+) -> Principal | None:
+    if x_api_key is None:
+        return None
+    async with service.runtime.require_pool().acquire() as conn:
+        principal = await keys.authenticate(conn, x_api_key)
+    if principal is None:  # malformed, unknown and revoked keys look the same
+        raise Problem(401, "Unauthorized", "unknown or revoked API key", headers=UNAUTHENTICATED)
+    return principal
+
+
 TicketToken = Annotated[str | None, Depends(get_ticket_token)]
+MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
+
+
+def require_principal(principal: MaybePrincipal) -> Principal:
+    if principal is None:
+        raise Problem(401, "Unauthorized", "send an API key in X-Api-Key", headers=UNAUTHENTICATED)
+    return principal
+
+
+def _staff(at_least: Role) -> object:
+    def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+        if not principal.is_staff(at_least):
+            raise Problem(403, "Forbidden", f"this needs a staff key with role {at_least} or above")
+        return principal
+
+    return check
+
+
+ApiCaller = Annotated[Principal, Depends(require_principal)]
+StaffCaller = Annotated[Principal, Depends(_staff("agent"))]
+AdminCaller = Annotated[Principal, Depends(_staff("admin"))]
+
+
+@dataclass(frozen=True)
+class TicketAccess:
+    """Who is acting on the ticket in the path: its customer, or staff."""
+
+    tid: str
+    requester_email: str
+    channel: str
+    staff: Principal | None  # None: the customer, by the ticket's access token
+
+    @property
+    def actor(self) -> str:
+        return self.staff.actor if self.staff else f"customer:{self.requester_email}"
+
+
+async def get_ticket_access(
+    tid: str, service: Service, principal: MaybePrincipal, token: TicketToken
+) -> TicketAccess:
+    if principal is None and token is None:
+        raise Problem(
+            401,
+            "Unauthorized",
+            "send the ticket's access token or an API key",
+            headers=UNAUTHENTICATED,
+        )
+    row = await service.runtime.require_pool().fetchrow(
+        "SELECT tid, requester_email, channel, token_hash FROM tickets WHERE tid = $1", tid
+    )
+    if row is not None:
+        if principal is not None and principal.is_staff():
+            return TicketAccess(tid, row["requester_email"], row["channel"], principal)
+        if token is not None and tokens.token_matches(token, row["token_hash"]):
+            return TicketAccess(tid, row["requester_email"], row["channel"], None)
+    # The same answer for "no such ticket" and "not yours": no existence leak.
+    raise Problem(404, "Not found", NOT_FOUND_DETAIL)
+
+
+Ticket = Annotated[TicketAccess, Depends(get_ticket_access)]
+
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import (
-    AttachmentRef,
     Product,
     Requester,
     StatusChanged,
@@ -36,12 +35,7 @@ def decide_submit(
             site_url=command.site_url,
             severity_hint=command.severity_hint,
             vip_coupon=command.vip_coupon,
-            attachments=tuple(
-                AttachmentRef(
-                    ref=a.ref, filename=a.filename, media_type=a.media_type, size=len(a.content)
-                )
-                for a in attachments
-            ),
+            attachments=tuple(a.as_ref() for a in attachments),
             submitted_at=now,
         )
     ]

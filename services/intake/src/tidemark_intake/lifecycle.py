@@ -14,6 +14,7 @@ from typing import Literal
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import (
+    AttachmentRef,
     MessageAdded,
     StaffReplied,
     StatusChanged,
@@ -62,6 +63,7 @@ class CustomerMessage:
     body: str
     via: Channel
     message_id: str
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def decide(t: Ticket, command: Command, now: datetime) -> list[DomainEvent]:
                     author_email=command.author_email,
                     body=command.body,
                     via=command.via,
+                    attachments=command.attachments,
                     added_at=now,
                 )
             ]

@@ -33,6 +33,7 @@ async def insert_ticket(
         "body": e.body,
         "at": e.submitted_at.isoformat().replace("+00:00", "Z"),
         "attachments": [a.model_dump() for a in e.attachments],
+        "visibility": "public",
     }
     await conn.execute(
         """INSERT INTO tickets (tid, status, channel, requester_email, requester_name,
@@ -54,25 +55,87 @@ async def insert_ticket(
     )
 
 
+def _z(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+_STATUS_AFTER: dict[type[DomainEvent], str] = {
+    intake.TicketResolved: "resolved",
+    intake.TicketClosed: "closed",
+    intake.TicketReopened: "open",
+}
+
+
 async def apply_own(conn: asyncpg.Connection, e: DomainEvent) -> None:
+    """Fold one of intake's own events (after the first) into the read model."""
     if isinstance(e, intake.StatusChanged):
-        await conn.execute(
-            "UPDATE tickets SET status = $2, updated_at = now() WHERE tid = $1",
+        await _set_status(conn, e.tid, e.to_status)
+    elif type(e) in _STATUS_AFTER:
+        await _set_status(conn, e.stream_id(), _STATUS_AFTER[type(e)])
+    elif isinstance(e, intake.MessageAdded):
+        await _add_message(
+            conn,
             e.tid,
-            e.to_status,
+            {
+                "message_id": e.message_id,
+                "author": "customer",
+                "email": e.author_email,
+                "visibility": "public",
+                "body": e.body,
+                "at": _z(e.added_at),
+                "attachments": [a.model_dump() for a in e.attachments],
+            },
         )
+    elif isinstance(e, intake.StaffReplied):
+        await _add_message(
+            conn,
+            e.tid,
+            {
+                "message_id": e.message_id,
+                "author": "staff",
+                "staff_id": e.staff_id,
+                "visibility": e.visibility,
+                "body": e.body,
+                "at": _z(e.replied_at),
+                "attachments": [],
+            },
+        )
+    elif isinstance(e, intake.TicketRated):
+        await conn.execute(
+            "UPDATE tickets SET rating = $2, rating_comment = $3, updated_at = now() "
+            "WHERE tid = $1",
+            e.tid,
+            e.rating,
+            e.comment,
+        )
+
+
+async def _set_status(conn: asyncpg.Connection, tid: str, status: str) -> None:
+    await conn.execute(
+        "UPDATE tickets SET status = $2, updated_at = now() WHERE tid = $1", tid, status
+    )
+
+
+async def _add_message(conn: asyncpg.Connection, tid: str, message: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE tickets SET messages = messages || $2::jsonb, updated_at = now() WHERE tid = $1",
+        tid,
+        json.dumps([message]),
+    )
 
 
 async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
     await conn.execute(
-        """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT DO NOTHING""",
+        """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at,
+               schema_version)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT DO NOTHING""",
         env.id,
         env.subject,
         env.type,
         env.source,
         json.dumps(env.data),
         env.time,
+        env.schema_version,
     )
 
 
@@ -87,10 +150,6 @@ async def _set_obligation(
         obligation_id,
         json.dumps(fields, default=str),
     )
-
-
-def _z(value: Any) -> Any:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:

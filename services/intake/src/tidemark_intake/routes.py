@@ -10,12 +10,10 @@ from fastapi import APIRouter, Response, status
 
 from tidekit.web.problems import Problem
 
-from . import tokens
 from .api_models import EventView, Obligation, TicketCreate, TicketCreated, TicketView
-from .deps import IdempotencyKey, Service, TicketToken
+from .deps import ApiCaller, IdempotencyKey, Service, Ticket
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
-NOT_FOUND = Problem(404, "Not found", "no such ticket, or this token does not open it")
 
 
 @router.post(
@@ -24,6 +22,8 @@ NOT_FOUND = Problem(404, "Not found", "no such ticket, or this token does not op
     response_model=TicketCreated,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        401: {"description": "No API key, or an unknown or revoked one"},
+        403: {"description": "The key may not post on this channel"},
         409: {"description": "Idempotency-Key reused with a different body"},
         413: {"description": "Subject or body over the configured limit"},
         422: {"description": "Invalid field (e.g. unknown channel)"},
@@ -31,9 +31,19 @@ NOT_FOUND = Problem(404, "Not found", "no such ticket, or this token does not op
     },
 )
 async def create_ticket(
-    body: TicketCreate, service: Service, response: Response, idempotency_key: IdempotencyKey = None
+    body: TicketCreate,
+    service: Service,
+    caller: ApiCaller,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> TicketCreated:
-    """Create a ticket. A 201 means its first event is durably stored."""
+    """Create a ticket (a frontend key scoped to the body's channel, or a staff key).
+    A 201 means its first event is durably stored."""
+    if not caller.may_post_on(body.channel):
+        allowed = ", ".join(sorted(caller.channels)) or "none"
+        raise Problem(
+            403, "Channel not allowed", f"this key may post on: {allowed}, not {body.channel}"
+        )
     result = await service.submit(body, idempotency_key)
     if result.replayed:
         response.status_code = status.HTTP_200_OK
@@ -41,19 +51,16 @@ async def create_ticket(
     return result.created
 
 
-async def _authorised_row(service: Service, tid: str, token: str | None) -> asyncpg.Record:
-    pool = service.runtime.require_pool()
-    row = await pool.fetchrow("SELECT * FROM tickets WHERE tid = $1", tid)
-    # Same answer for "no such ticket" and "not your ticket": no existence leak.
-    if row is None or token is None or not tokens.token_matches(token, row["token_hash"]):
-        raise NOT_FOUND
-    return row
-
-
-@router.get("/tickets/{tid}", response_model=TicketView, responses={404: {}})
-async def get_ticket(tid: str, service: Service, token: TicketToken) -> TicketView:
-    """The ticket as it stands: status, level, severity, open obligations, queue, messages."""
-    row = await _authorised_row(service, tid, token)
+@router.get("/tickets/{tid}", response_model=TicketView, responses={401: {}, 404: {}})
+async def get_ticket(ticket: Ticket, service: Service) -> TicketView:
+    """The ticket as it stands: status, level, severity, open obligations, queue, messages.
+    Its customer (access token) does not see staff's internal notes."""
+    row = await service.runtime.require_pool().fetchrow(
+        "SELECT * FROM tickets WHERE tid = $1", ticket.tid
+    )
+    messages = json.loads(row["messages"])
+    if ticket.staff is None:
+        messages = [m for m in messages if m.get("visibility", "public") == "public"]
     obligations: dict[str, dict[str, Any]] = json.loads(row["obligations"])
     return TicketView(
         tid=row["tid"],
@@ -72,15 +79,16 @@ async def get_ticket(tid: str, service: Service, token: TicketToken) -> TicketVi
         queue=row["queue"],
         urgent=row["urgent"],
         created_at=row["created_at"],
-        messages=json.loads(row["messages"]),
+        messages=messages,
+        rating=row["rating"],
         obligations=[Obligation(obligation_id=k, **v) for k, v in sorted(obligations.items())],
     )
 
 
-@router.get("/tickets/{tid}/events", response_model=list[EventView], responses={404: {}})
-async def ticket_events(tid: str, service: Service, token: TicketToken) -> list[EventView]:
-    """The ticket's full event history across all services, in the order intake saw it."""
-    await _authorised_row(service, tid, token)
+@router.get("/tickets/{tid}/events", response_model=list[EventView], responses={401: {}, 404: {}})
+async def ticket_events(ticket: Ticket, service: Service) -> list[EventView]:
+    """The ticket's full event history across all services, in the order intake saw it.
+    Its customer does not see staff's internal notes."""
     pool = service.runtime.require_pool()
     rows = await pool.fetch(
         """SELECT event_id, event_type, 'tidemark/intake' AS source, data, occurred_at,
@@ -88,8 +96,8 @@ async def ticket_events(tid: str, service: Service, token: TicketToken) -> list[
            UNION ALL
            SELECT event_id, event_type, source, data, occurred_at, recorded_at
            FROM foreign_events WHERE tid = $1
-           ORDER BY recorded_at, occurred_at""",
-        tid,
+           ORDER BY recorded_at""",
+        ticket.tid,
     )
     return [
         EventView(
@@ -100,4 +108,12 @@ async def ticket_events(tid: str, service: Service, token: TicketToken) -> list[
             data=json.loads(r["data"]),
         )
         for r in rows
+        if ticket.staff is not None or not _internal_note(r)
     ]
+
+
+def _internal_note(row: asyncpg.Record) -> bool:
+    return bool(
+        row["event_type"] == "ticket.staff_replied"
+        and json.loads(row["data"]).get("visibility") == "internal"
+    )

@@ -13,6 +13,7 @@ from tidekit.telemetry import configure_logging, configure_tracing
 from tidekit.web.clock import clock_router
 from tidekit.web.ops import install_http_telemetry, ops_router
 from tidekit.web.problems import install_problem_handlers
+from tidekit.web.staff import StaffKeys
 
 
 def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
@@ -28,9 +29,13 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
             yield
         finally:
             await runtime.stop()
+            await app.state.staff_keys.close()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.staff_keys = StaffKeys(
+        settings.intake_url, settings.staff_key_cache_seconds, settings.retry_after_seconds
+    )
     install_problem_handlers(app, settings.retry_after_seconds)
     install_http_telemetry(app)
     app.include_router(ops_router(runtime))

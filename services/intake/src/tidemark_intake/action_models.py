@@ -1,0 +1,143 @@
+"""Bodies of the commands on an existing ticket, and of the admin and vault routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from tidekit.events.vocabulary import CloseReason
+
+from .api_models import AttachmentIn
+
+
+class MessageIn(BaseModel):
+    """A customer message (ticket token) or a staff reply (staff key; public or internal)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"body": "The error is back since this morning.", "attachments": []},
+                {"body": "Please clear the cache and retry.", "visibility": "public"},
+                {"body": "Customer's host blocks our IP range.", "visibility": "internal"},
+            ]
+        },
+    )
+    body: str = Field(min_length=1)
+    visibility: Literal["public", "internal"] = Field(
+        default="public", description="Staff only: `internal` is a note the customer never sees"
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"status": "waiting_on_customer", "reason": "asked for the server log"},
+                {"status": "closed", "close_reason": "duplicate", "reason": "see TID-1001"},
+            ]
+        },
+    )
+    status: Literal["open", "waiting_on_customer", "on_hold", "resolved", "closed"]
+    reason: str | None = Field(default=None, max_length=2000)
+    close_reason: CloseReason | None = Field(
+        default=None, description="Why a ticket is closed (only with status `closed`)"
+    )
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"rating": 5, "comment": "Fast!"}]}
+    )
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=5000)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "The answer did not solve my problem"}]},
+    )
+    reason: str = Field(default="", max_length=5000)
+
+
+class ActionResult(BaseModel):
+    tid: str
+    status: str
+    version: int = Field(description="The ticket stream's version after this command")
+    events: list[str] = Field(description="Types of the events this command recorded")
+    message_id: str | None = None
+
+
+class CredentialEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["ftp", "sftp", "ssh", "control_panel", "database", "other"]
+    host: str = Field(min_length=1, max_length=500)
+    username: str = Field(min_length=1, max_length=500)
+    password: SecretStr = Field(min_length=1, max_length=2000)
+    notes: str = Field(default="", max_length=2000)
+
+
+class CredentialsIn(BaseModel):
+    """Server access data; stored encrypted, shown only to staff, destroyed on resolution."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "entries": [
+                        {
+                            "kind": "ssh",
+                            "host": "shop.example.com",
+                            "username": "deploy",
+                            "password": "correct horse battery staple",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    entries: list[CredentialEntry] = Field(min_length=1, max_length=10)
+
+
+class CredentialsStoredOut(BaseModel):
+    tid: str
+    credentials_ref: str
+    kinds: list[str]
+
+
+class StoredCredentials(BaseModel):
+    credentials_ref: str
+    stored_at: datetime
+    entries: list[dict[str, str]]
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "web-portal", "channels": ["web", "chat"]},
+                {"name": "alice", "role": "agent"},
+            ]
+        },
+    )
+    name: str = Field(min_length=1, max_length=100)
+    channels: list[Literal["web", "email", "in_product", "chat"]] = Field(default_factory=list)
+    role: Literal["agent", "supervisor", "admin"] | None = None
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    name: str
+    kind: str
+    channels: list[str]
+    role: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    key: str | None = Field(default=None, description="Only in the answer to its creation")
