@@ -1,48 +1,204 @@
-"""Escalation routes: the queues in serving order."""
+"""Escalation routes: the queues in serving order, and staff escalation."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from tidekit.events.vocabulary import QUEUES, Queue
+from tidekit.events.escalation import TicketEscalated, TicketQueued
+from tidekit.events.vocabulary import QUEUES, Level, Queue, Severity
+from tidekit.web.problems import Problem
 
-router = APIRouter(prefix="/v1", tags=["queues"])
-SERVING_ORDER = "ORDER BY urgent DESC, submitted_at, tid"
+from .deps import Service, Staff
+from .domain import Refused, StaffEscalation
+from .ordering import BadCursor, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/v1")
+TidPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^TID-\d{1,20}$")]
 
 
-@router.get("/queues")
-async def list_queues(request: Request) -> list[dict[str, object]]:
-    pool = request.app.state.runtime.require_pool()
-    rows = await pool.fetch(
-        """SELECT queue, count(*) AS waiting, min(submitted_at) AS oldest_submitted_at,
-                  min(deadline) AS next_deadline FROM queue_entries GROUP BY queue"""
-    )
-    by_name = {r["queue"]: dict(r) for r in rows}
+class Oldest(BaseModel):
+    tid: str
+    submitted_at: datetime
+    waiting_seconds: int
+
+
+class NextDeadline(BaseModel):
+    tid: str
+    deadline: datetime
+    time_left_seconds: int = Field(description="negative when the deadline has passed")
+
+
+class QueueSummary(BaseModel):
+    queue: Queue
+    waiting: int
+    oldest: Oldest | None
+    next_deadline: NextDeadline | None
+
+
+class QueuedTicket(BaseModel):
+    tid: str
+    urgent: bool
+    level: Level
+    severity: Severity | None
+    submitted_at: datetime
+    queued_at: datetime
+    deadline: datetime | None = Field(description="of the open response obligation")
+    time_left_seconds: int | None = Field(description="by the service clock; negative: overdue")
+    rule: str | None
+    reason: str | None
+    note: str | None
+
+
+class QueuePage(BaseModel):
+    queue: Queue
+    now: datetime
+    tickets: list[QueuedTicket]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class EscalationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Literal["tier2", "supervisor", "development"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EscalationOut(BaseModel):
+    tid: str
+    from_queue: Queue | None
+    to_queue: Queue
+    rule: str
+    escalated_by: str
+    escalated_at: datetime
+
+
+def _seconds(later: datetime, earlier: datetime) -> int:
+    return round((later - earlier).total_seconds())
+
+
+@router.get("/queues", response_model=list[QueueSummary], tags=["queues"])
+async def list_queues(service: Service) -> list[QueueSummary]:
+    """Each queue: how many wait, the oldest waiting ticket, the next deadline."""
+    pool = service.runtime.require_pool()
+    now = service.runtime.clock.now()
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        counts = await conn.fetch(
+            "SELECT queue, count(*) AS n FROM queue_entries WHERE waiting GROUP BY queue"
+        )
+        oldest = await conn.fetch(
+            """SELECT DISTINCT ON (queue) queue, tid, submitted_at FROM queue_entries
+               WHERE waiting ORDER BY queue, submitted_at, tid_key"""
+        )
+        due = await conn.fetch(
+            """SELECT DISTINCT ON (q.queue) q.queue, q.tid, d.deadline
+               FROM queue_entries q JOIN ticket_deadlines d USING (tid)
+               WHERE q.waiting AND d.deadline IS NOT NULL
+               ORDER BY q.queue, d.deadline, q.tid_key"""
+        )
+    n = {r["queue"]: r["n"] for r in counts}
+    old = {r["queue"]: r for r in oldest}
+    nxt = {r["queue"]: r for r in due}
     return [
-        by_name.get(
-            q, {"queue": q, "waiting": 0, "oldest_submitted_at": None, "next_deadline": None}
+        QueueSummary(
+            queue=q,
+            waiting=n.get(q, 0),
+            oldest=None
+            if q not in old
+            else Oldest(
+                tid=old[q]["tid"],
+                submitted_at=old[q]["submitted_at"],
+                waiting_seconds=_seconds(now, old[q]["submitted_at"]),
+            ),
+            next_deadline=None
+            if q not in nxt
+            else NextDeadline(
+                tid=nxt[q]["tid"],
+                deadline=nxt[q]["deadline"],
+                time_left_seconds=_seconds(nxt[q]["deadline"], now),
+            ),
         )
         for q in QUEUES
     ]
 
 
-@router.get("/queues/{name}")
-async def get_queue(name: Queue, request: Request) -> dict[str, object]:
-    """The tickets waiting in `name`, in serving order: urgent first, then first come."""
-    pool = request.app.state.runtime.require_pool()
-    rows = await pool.fetch(
-        f"SELECT * FROM queue_entries WHERE queue = $1 {SERVING_ORDER} LIMIT 500", name
+@router.get("/queues/{name}", response_model=QueuePage, tags=["queues"])
+async def get_queue(
+    name: Queue,
+    service: Service,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> QueuePage:
+    """The tickets waiting in `name`, in serving order: urgent first, then first come
+    (submission time), ties by TID. Cursor-paged: follow `next_cursor`."""
+    limit = min(limit, service.settings.page_size_max)
+    after = None
+    if cursor is not None:
+        try:
+            after = decode_cursor(cursor)
+        except BadCursor as exc:
+            raise Problem(422, "Invalid cursor", str(exc)) from exc
+    rank, at, tkey = after if after else (None, None, None)
+    now = service.runtime.clock.now()
+    rows = await service.runtime.require_pool().fetch(
+        """SELECT q.*, d.deadline FROM queue_entries q LEFT JOIN ticket_deadlines d USING (tid)
+           WHERE q.queue = $1 AND q.waiting
+             AND ($2::smallint IS NULL
+                  OR (q.serve_rank, q.submitted_at, q.tid_key) > ($2, $3::timestamptz, $4))
+           ORDER BY q.serve_rank, q.submitted_at, q.tid_key LIMIT $5""",
+        name,
+        rank,
+        at,
+        tkey,
+        limit + 1,
     )
-    tickets: list[dict[str, object]] = []
-    for r in rows:
-        entry: dict[str, object] = dict(r)
-        deadline: datetime | None = r["deadline"]
-        entry["time_left_seconds"] = (
-            None
-            if deadline is None
-            else round((deadline - datetime.now(deadline.tzinfo)).total_seconds())
-        )
-        tickets.append(entry)
-    return {"queue": name, "tickets": tickets}
+    page, more = rows[:limit], len(rows) > limit
+    last = page[-1] if page else None
+    return QueuePage(
+        queue=name,
+        now=now,
+        tickets=[
+            QueuedTicket(
+                tid=r["tid"],
+                urgent=r["urgent"],
+                level=r["level"],
+                severity=r["severity"],
+                submitted_at=r["submitted_at"],
+                queued_at=r["queued_at"],
+                deadline=r["deadline"],
+                time_left_seconds=None if r["deadline"] is None else _seconds(r["deadline"], now),
+                rule=r["rule"],
+                reason=r["reason"],
+                note=r["note"],
+            )
+            for r in page
+        ],
+        next_cursor=encode_cursor((last["serve_rank"], last["submitted_at"], last["tid_key"]))
+        if more and last is not None
+        else None,
+    )
+
+
+@router.post("/tickets/{tid}/escalate", response_model=EscalationOut, tags=["escalation"])
+async def escalate(
+    tid: TidPath, body: EscalationIn, service: Service, staff: Staff
+) -> EscalationOut:
+    """Staff move a ticket to tier2, supervisor or development, with a reason. Levels that
+    may not go to development (SPEC 1.1: non_commercial, non_product) get 409."""
+    command = StaffEscalation(tid=tid, to=body.to, reason=body.reason, staff_id=staff.staff_id)
+    try:
+        decided = await service.escalate(command)
+    except Refused as exc:
+        raise Problem(exc.status, exc.title, exc.detail) from exc
+    queued = next(e for e in decided if isinstance(e, TicketQueued))
+    escalated = next((e for e in decided if isinstance(e, TicketEscalated)), None)
+    return EscalationOut(
+        tid=tid,
+        from_queue=queued.from_queue,
+        to_queue=queued.queue,
+        rule=queued.rule,
+        escalated_by=escalated.escalated_by if escalated else staff.staff_id,
+        escalated_at=queued.queued_at,
+    )
