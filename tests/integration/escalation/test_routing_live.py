@@ -15,6 +15,7 @@ from tests.unit.escalation.factories import (
     review,
     warned,
 )
+from tidekit.events.intake import TicketReopened, TicketResolved
 
 from .conftest import Escalation, new_tid, poll
 
@@ -112,3 +113,11 @@ def test_warning_and_review_requests(start_escalation: Any) -> None:
     moved = esc.wait_stream(other, lambda s: len(s) == 3)
     assert queued(moved)[-1] == ("supervisor", "tier1", "review:supervisor")
     assert other in {t["tid"] for t in esc.queue("supervisor")}
+
+    # Resolved: it leaves the listing; re-opened: back, in the same queue.
+    at = IN_TIER2.replace(day=30)
+    esc.publish("intake", TicketResolved(tid=other, resolved_by="ann", resolved_at=at))
+    poll(lambda: {t["tid"] for t in esc.queue("supervisor")}, lambda s: other not in s)
+    esc.publish("intake", TicketReopened(tid=other, reopened_by="customer", reopened_at=at))
+    poll(lambda: {t["tid"] for t in esc.queue("supervisor")}, lambda s: other in s)
+    assert len(esc.stream(other)) == 3  # leaving and re-entering the listing is not a move
