@@ -24,6 +24,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.e2e.kafka_reader import for_ticket, read_topics
 from tests.fixtures.backends import create_fresh_database, drop_database
@@ -81,7 +82,10 @@ async def _lag(bootstrap: str, group: str, topics: list[str]) -> int:
             TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]
         ]
         ends = await consumer.end_offsets(parts)
-        committed = await admin.list_consumer_group_offsets(group)
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+        except KafkaError:  # the group (or its coordinator) is not there yet
+            return sum(ends.values()) + 1
         return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in parts)
     finally:
         await consumer.stop()

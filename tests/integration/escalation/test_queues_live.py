@@ -40,6 +40,10 @@ def test_urgent_first_then_fifo_ties_by_tid_number_across_pages(start_escalation
         (f"TID-{base}1", False, t - timedelta(minutes=5)),
     ]
     random.shuffle(plan)
+    # A deadline learnt before its ticket is queued (the sla topic read first) is kept.
+    early = f"TID-{base}4"
+    esc.publish("sla-timer", started(early, 1, IN_TIER2 + timedelta(hours=2)))
+    esc.wait_caught_up()
     # entitlement expired: the session's real sla-timer (if one runs) starts no clock of its
     # own for these tickets; this test plays the sla-timer.
     esc.publish(
@@ -82,6 +86,8 @@ def test_urgent_first_then_fifo_ties_by_tid_number_across_pages(start_escalation
     assert rows[c]["deadline"] is None and rows[c]["time_left_seconds"] is None
     assert rows[a]["level"] == "commercial" and rows[a]["severity"] == "medium"
     assert rows[a]["urgent"] is True
+    assert rows[early]["deadline"] == iso(IN_TIER2 + timedelta(hours=2))
+    assert rows[early]["time_left_seconds"] == 3600
 
     with esc.client() as client:
         bad = client.get("/v1/queues/tier1", params={"cursor": "not-a-cursor"})

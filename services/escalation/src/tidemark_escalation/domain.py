@@ -25,12 +25,14 @@ from tidekit.events.intake import (
 )
 from tidekit.events.sla import SlaBreached, SlaWarning
 from tidekit.events.vocabulary import Level, Queue, Severity
-from tidekit.sla import Calendar, add
+from tidekit.sla import Calendar, add, elapsed
 
 from .rules import Rule, Rules, Trigger
 
 SYSTEM = "system"
 STAFF_TARGETS: tuple[Queue, ...] = ("tier2", "supervisor", "development")
+_TICK = timedelta(microseconds=1)
+_NO_TIME = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,12 @@ Command: TypeAlias = (
 # --- tier-2 hours ----------------------------------------------------------------------
 def in_hours(calendar: Calendar, instant: datetime) -> bool:
     """Is `instant` (aware) inside the calendar's open hours?"""
-    return any(a <= instant < b for a, b in calendar.open_intervals(instant.date()))
+    return elapsed(calendar, instant, instant + _TICK) > _NO_TIME
 
 
 def next_opening(calendar: Calendar, instant: datetime) -> datetime:
     """The instant the calendar is next open (`instant` itself when it is open now)."""
-    tick = timedelta(microseconds=1)
-    return add(calendar, instant, tick) - tick
+    return add(calendar, instant, _TICK) - _TICK
 
 
 # --- decide ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,44 +84,40 @@ async def list_queues(service: Service) -> list[QueueSummary]:
     """Each queue: how many wait, the oldest waiting ticket, the next deadline."""
     pool = service.runtime.require_pool()
     now = service.runtime.clock.now()
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        counts = await conn.fetch(
-            "SELECT queue, count(*) AS n FROM queue_entries WHERE waiting GROUP BY queue"
+    rows = await pool.fetch(
+        """SELECT q.name AS queue,
+                  (SELECT count(*) FROM queue_entries e WHERE e.queue = q.name AND e.waiting) AS n,
+                  o.tid AS oldest_tid, o.submitted_at, d.tid AS due_tid, d.deadline
+           FROM unnest($1::text[]) AS q(name)
+           LEFT JOIN LATERAL (
+               SELECT tid, submitted_at FROM queue_entries e WHERE e.queue = q.name AND e.waiting
+               ORDER BY submitted_at, tid_key LIMIT 1) o ON true
+           LEFT JOIN LATERAL (
+               SELECT tid, deadline FROM queue_entries e
+               WHERE e.queue = q.name AND e.waiting AND e.deadline IS NOT NULL
+               ORDER BY deadline, tid_key LIMIT 1) d ON true""",
+        list(QUEUES),
+    )
+    by_queue = {r["queue"]: r for r in rows}
+    return [_summary(by_queue[q], now) for q in QUEUES]
+
+
+def _summary(r: Any, now: datetime) -> QueueSummary:
+    oldest = None
+    if r["oldest_tid"] is not None:
+        oldest = Oldest(
+            tid=r["oldest_tid"],
+            submitted_at=r["submitted_at"],
+            waiting_seconds=_seconds(now, r["submitted_at"]),
         )
-        oldest = await conn.fetch(
-            """SELECT DISTINCT ON (queue) queue, tid, submitted_at FROM queue_entries
-               WHERE waiting ORDER BY queue, submitted_at, tid_key"""
+    due = None
+    if r["due_tid"] is not None:
+        due = NextDeadline(
+            tid=r["due_tid"],
+            deadline=r["deadline"],
+            time_left_seconds=_seconds(r["deadline"], now),
         )
-        due = await conn.fetch(
-            """SELECT DISTINCT ON (q.queue) q.queue, q.tid, d.deadline
-               FROM queue_entries q JOIN ticket_deadlines d USING (tid)
-               WHERE q.waiting AND d.deadline IS NOT NULL
-               ORDER BY q.queue, d.deadline, q.tid_key"""
-        )
-    n = {r["queue"]: r["n"] for r in counts}
-    old = {r["queue"]: r for r in oldest}
-    nxt = {r["queue"]: r for r in due}
-    return [
-        QueueSummary(
-            queue=q,
-            waiting=n.get(q, 0),
-            oldest=None
-            if q not in old
-            else Oldest(
-                tid=old[q]["tid"],
-                submitted_at=old[q]["submitted_at"],
-                waiting_seconds=_seconds(now, old[q]["submitted_at"]),
-            ),
-            next_deadline=None
-            if q not in nxt
-            else NextDeadline(
-                tid=nxt[q]["tid"],
-                deadline=nxt[q]["deadline"],
-                time_left_seconds=_seconds(nxt[q]["deadline"], now),
-            ),
-        )
-        for q in QUEUES
-    ]
+    return QueueSummary(queue=r["queue"], waiting=r["n"], oldest=oldest, next_deadline=due)
 
 
 @router.get("/queues/{name}", response_model=QueuePage, tags=["queues"])
@@ -143,7 +139,7 @@ async def get_queue(
     rank, at, tkey = after if after else (None, None, None)
     now = service.runtime.clock.now()
     rows = await service.runtime.require_pool().fetch(
-        """SELECT q.*, d.deadline FROM queue_entries q LEFT JOIN ticket_deadlines d USING (tid)
+        """SELECT * FROM queue_entries q
            WHERE q.queue = $1 AND q.waiting
              AND ($2::smallint IS NULL
                   OR (q.serve_rank, q.submitted_at, q.tid_key) > ($2, $3::timestamptz, $4))

@@ -60,6 +60,11 @@ class EscalationService:
         due = next_due(current, event)
         if due == current:
             return
+        await conn.execute(
+            "UPDATE queue_entries SET deadline = $2 WHERE tid = $1",
+            tid,
+            None if due is None else due.deadline,
+        )
         if due is None:
             await conn.execute("DELETE FROM ticket_deadlines WHERE tid = $1", tid)
         else:
@@ -135,8 +140,9 @@ async def load_state(conn: asyncpg.Connection, tid: str) -> TicketState:
 async def save_state(conn: asyncpg.Connection, s: TicketState) -> None:
     await conn.execute(
         """INSERT INTO queue_entries (tid, queue, urgent, submitted_at, level, severity,
-               queued_at, serve_rank, tid_key, waiting, rule, reason, note, acted_on)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+               queued_at, serve_rank, tid_key, waiting, rule, reason, note, acted_on, deadline)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   (SELECT deadline FROM ticket_deadlines WHERE tid = $1))
            ON CONFLICT (tid) DO UPDATE SET queue = EXCLUDED.queue, urgent = EXCLUDED.urgent,
                submitted_at = EXCLUDED.submitted_at, level = EXCLUDED.level,
                severity = EXCLUDED.severity, queued_at = EXCLUDED.queued_at,
