@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +13,15 @@ import httpx
 import pytest
 
 SERVICES = ("intake", "classifier", "sla-timer", "notifier", "escalation")
+# A staff key for escalation's staff routes (stored hashed, as in production).
+STAFF_KEY = "e2e-staff-key-0123456789abcdef"
+EXTRA_ENV = {
+    "escalation": {
+        "TIDEMARK_ESCALATION_STAFF_KEYS": json.dumps(
+            [{"sha256": hashlib.sha256(STAFF_KEY.encode()).hexdigest(), "staff_id": "e2e"}]
+        )
+    }
+}
 
 
 @dataclass
@@ -39,7 +50,7 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="session")
 def system(service_launcher: Any) -> Iterator[System]:
-    processes = {name: service_launcher(name) for name in SERVICES}
+    processes = {name: service_launcher(name, extra_env=EXTRA_ENV.get(name)) for name in SERVICES}
     for proc in processes.values():
         wait_ready(proc.url)
     yield System({n: p.url for n, p in processes.items()}, processes)
