@@ -197,6 +197,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "rule": "breach:tier1->tier2",
         "escalated_by": "system",
         "escalated_at": T1,
+        "level": "commercial",
+        "severity": "high",
     },
     "ticket.queued": {
         "tid": "TID-1000",
@@ -207,5 +209,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "new classified ticket",
         "rule": "default:tier1",
         "queued_at": T1,
+        "note": None,
     },
 }

@@ -10,7 +10,7 @@ from tidekit.events.classifier import TicketClassified
 from tidekit.events.escalation import TicketQueued
 from tidekit.events.intake import Requester, StatusChanged, TicketSubmitted
 from tidemark_classifier.domain import License, classify, entitlement_for
-from tidemark_escalation.domain import route_classified
+from tidemark_escalation.domain import TicketState, handle
 from tidemark_intake import domain as intake
 from tidemark_intake import lifecycle
 from tidemark_intake.attachments import AttachmentRefused, sniff
@@ -130,10 +130,13 @@ def classified(urgent: bool = False) -> TicketClassified:
 
 
 def test_a_classified_ticket_is_queued_in_tier1_once() -> None:
-    events = route_classified(None, classified(urgent=True), NOW)
+    from tests.unit.escalation.factories import ctx  # the shipped rules and policy
+
+    evening = ctx(NOW.replace(hour=17))  # high severity, but tier 2 has gone home: tier 1
+    state, events = handle(TicketState(tid="TID-1"), classified(urgent=True), evening)
     assert len(events) == 1 and isinstance(events[0], TicketQueued)
     assert (events[0].queue, events[0].urgent, events[0].submitted_at) == ("tier1", True, NOW)
-    assert route_classified("tier1", classified(), NOW) == []
+    assert handle(state, classified(), evening)[1] == []
 
 
 def test_acknowledgement_waits_for_requester_level_and_deadline() -> None:

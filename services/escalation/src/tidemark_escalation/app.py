@@ -8,26 +8,50 @@ from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
 from .routes import router
+from .rules import load_rules
 from .service import EscalationService
 from .settings import EscalationSettings
+
+CONSUMED = {
+    TOPICS["classifier"]: ("ticket.classified", "ticket.reclassified"),
+    TOPICS["sla-timer"]: (
+        "sla.clock_started",
+        "sla.clock_paused",
+        "sla.clock_resumed",
+        "sla.clock_met",
+        "sla.target_changed",
+        "sla.warning",
+        "sla.breached",
+    ),
+    TOPICS["intake"]: (
+        "ticket.supervisor_review_requested",
+        "ticket.resolved",
+        "ticket.closed",
+        "ticket.reopened",
+    ),
+}
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     settings = settings or EscalationSettings()
+    rules = load_rules(settings.rules_file)  # a bad file fails here, naming the field
+    policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
-    service = EscalationService(runtime)
+    service = EscalationService(runtime, settings, rules, policy)
 
     async def handle(event: DomainEvent, delivery: Delivery) -> None:
         await service.on_event(event, delivery.envelope, delivery.conn)
 
     runtime.consumers.append(
         ConsumerSpec(
-            topics=[TOPICS["classifier"], TOPICS["sla-timer"]],
-            handlers={"ticket.classified": handle, "sla.clock_started": handle},
+            topics=list(CONSUMED),
+            handlers={t: handle for types in CONSUMED.values() for t in types},
+            suffix=settings.consumer_group_suffix,
         )
     )
     app = service_app(
@@ -35,5 +59,8 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         title="Tidemark escalation",
         description="Queues in serving order; who works on what next.",
     )
+    app.state.escalation = service
+    app.state.settings = settings
+    app.state.rules_version = rules.version
     app.include_router(router)
     return app

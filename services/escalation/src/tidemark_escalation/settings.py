@@ -1,9 +1,11 @@
-"""Escalation settings: env prefix TIDEMARK_ESCALATION_."""
+"""Escalation settings: env prefix TIDEMARK_ESCALATION_ (shared fields fall back to TIDEMARK_)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.settings import ServiceSettings
@@ -12,3 +14,17 @@ from tidekit.settings import ServiceSettings
 class EscalationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TIDEMARK_ESCALATION_", extra="ignore")
     service_name: ClassVar[str] = "escalation"
+
+    rules_file: Path | None = Field(
+        default=None, description="An operator's routing rules YAML; the shipped default when unset"
+    )
+    policy_file: Path | None = Field(
+        default=None, description="The SLA policy (for the tier-2 calendar and development rights)"
+    )
+    consumer_group_suffix: str = Field(
+        default="main",
+        pattern=r"^[a-z0-9_-]{1,40}$",
+        description="A second, independent copy of the queues (a rebuild) uses another suffix "
+        "and another database",
+    )
+    page_size_max: int = Field(default=500, ge=1, le=5000)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from .base import DomainEvent, event
-from .vocabulary import Queue, UtcDatetime
+from .vocabulary import Level, Queue, Severity, UtcDatetime
 
 
 @event
 class TicketEscalated(DomainEvent):
+    """The ticket moved from one queue to another, by a rule or by staff.
+
+    `to_queue: development` is the hand-off to the development department: the sla-timer
+    starts the policy's `development` obligation (14 days, 24x7) from `escalated_at`.
+    `level` and `severity` are the ticket's service level and severity at the move."""
+
     event_type = "ticket.escalated"
     tid: str
     from_queue: Queue | None
@@ -16,6 +24,8 @@ class TicketEscalated(DomainEvent):
     rule: str
     escalated_by: str
     escalated_at: UtcDatetime
+    level: Level | None = Field(default=None, description="the ticket's level at the move")
+    severity: Severity | None = None
 
 
 @event
@@ -31,3 +41,6 @@ class TicketQueued(DomainEvent):
     reason: str
     rule: str
     queued_at: UtcDatetime
+    note: str | None = Field(
+        default=None, description="for staff, e.g. why a critical ticket waits in tier 1"
+    )

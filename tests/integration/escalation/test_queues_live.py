@@ -1,0 +1,185 @@
+"""Queues over real Kafka and Postgres: serving order, cursor paging, deadlines, summaries,
+and staff escalation with the development hand-off."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.fixtures.access import ApiKeys
+from tests.unit.escalation.factories import IN_TIER2, SUBMITTED, classified
+from tidekit.events.sla import ClockMet, ClockStarted, TargetChanged
+from tidekit.sla import add, load_policy, target_for
+
+from .conftest import Escalation, iso, new_tid, poll
+
+pytestmark = pytest.mark.integration
+
+
+def started(tid: str, n: int, deadline: Any, level: str = "commercial") -> ClockStarted:
+    return ClockStarted(
+        tid=tid, obligation_id=f"{tid}/{n}", kind="first_response", level=level,
+        severity="medium", started_at=SUBMITTED, deadline=deadline, warning_at=SUBMITTED,
+        target_seconds=86400, calendar="business_days", policy_version="2026.1",
+    )  # fmt: skip
+
+
+def test_urgent_first_then_fifo_ties_by_tid_number_across_pages(start_escalation: Any) -> None:
+    esc: Escalation = start_escalation(IN_TIER2)
+    base = random.randrange(10**6, 10**8)
+    t = SUBMITTED - timedelta(days=400)  # older than anything else in the session's topics
+    # (tid, urgent, submitted): TID-<base>9 and TID-<base+1>0 sort by number, not by text
+    plan = [
+        (f"TID-{base + 1}0", False, t),
+        (f"TID-{base}9", False, t),
+        (f"TID-{base}5", True, t + timedelta(hours=2)),
+        (f"TID-{base}3", False, t + timedelta(hours=1)),
+        (f"TID-{base}4", True, t + timedelta(hours=3)),
+        (f"TID-{base}1", False, t - timedelta(minutes=5)),
+    ]
+    random.shuffle(plan)
+    # A deadline learnt before its ticket is queued (the sla topic read first) is kept.
+    early = f"TID-{base}4"
+    esc.publish("sla-timer", started(early, 1, IN_TIER2 + timedelta(hours=2)))
+    esc.wait_caught_up()
+    # entitlement expired: the session's real sla-timer (if one runs) starts no clock of its
+    # own for these tickets; this test plays the sla-timer.
+    esc.publish(
+        "classifier",
+        *(classified(tid, urgent=u, submitted_at=s, entitlement="expired") for tid, u, s in plan),
+    )
+    mine = {tid for tid, _, _ in plan}
+    expected = [f"TID-{base}5", f"TID-{base}4", f"TID-{base}1", f"TID-{base}9",
+                f"TID-{base + 1}0", f"TID-{base}3"]  # fmt: skip
+    listed = poll(
+        lambda: [x["tid"] for x in esc.queue("tier1") if x["tid"] in mine],
+        lambda got: len(got) == len(plan),
+    )
+    assert listed == expected
+
+    # Deadlines come from the sla-timer's events; time left is by the service clock.
+    a, b, c = expected[0], expected[2], expected[3]
+    due_a = IN_TIER2 + timedelta(hours=5)
+    esc.publish("sla-timer", started(a, 1, IN_TIER2 + timedelta(hours=30)))
+    esc.publish("sla-timer", started(b, 1, IN_TIER2 - timedelta(minutes=10)))
+    esc.publish("sla-timer", started(c, 1, IN_TIER2 + timedelta(hours=1)))
+    esc.publish(
+        "sla-timer",
+        TargetChanged(
+            tid=a, obligation_id=f"{a}/1", level="commercial", severity="high",
+            old_deadline=IN_TIER2 + timedelta(hours=30), new_deadline=due_a,
+            old_target_seconds=86400, new_target_seconds=3600, policy_version="2026.1",
+            changed_at=IN_TIER2,
+        ),
+    )  # fmt: skip
+    esc.publish(
+        "sla-timer", ClockMet(tid=c, obligation_id=f"{c}/1", met_at=IN_TIER2, deadline=None,
+                              elapsed_seconds=60)
+    )  # fmt: skip
+    esc.wait_caught_up()
+    esc.set_clock(IN_TIER2 + timedelta(hours=1))
+    rows = {x["tid"]: x for x in esc.queue("tier1") if x["tid"] in mine}
+    assert rows[a]["deadline"] == iso(due_a) and rows[a]["time_left_seconds"] == 4 * 3600
+    assert rows[b]["time_left_seconds"] == -70 * 60  # overdue: negative
+    assert rows[c]["deadline"] is None and rows[c]["time_left_seconds"] is None
+    assert rows[a]["level"] == "commercial" and rows[a]["severity"] == "medium"
+    assert rows[a]["urgent"] is True
+    assert rows[early]["deadline"] == iso(IN_TIER2 + timedelta(hours=2))
+    assert rows[early]["time_left_seconds"] == 3600
+
+    with esc.client() as client:
+        bad = client.get("/v1/queues/tier1", params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 422 and "cursor" in bad.json()["detail"]
+        assert client.get("/v1/queues/tier9").status_code == 422
+
+
+def test_staff_escalation_refusal_and_development_hand_off(
+    start_escalation: Any, api_keys: ApiKeys
+) -> None:
+    staff = {"X-Api-Key": api_keys.agent}  # a key made by intake's tidemark-keys
+    esc: Escalation = start_escalation(IN_TIER2)
+    vip, free, plain = new_tid(), new_tid(), new_tid()
+    esc.publish(
+        "classifier",
+        classified(vip, level="commercial_vip", entitlement="expired"),
+        classified(free, level="non_commercial", entitlement="expired"),
+        classified(plain, level="commercial", entitlement="expired", submitted_at=SUBMITTED),
+    )
+    for tid in (vip, free, plain):
+        esc.wait_stream(tid, bool)
+    body = {"to": "development", "reason": "a bug in the checkout module"}
+    with esc.client() as client:
+        assert client.post(f"/v1/tickets/{vip}/escalate", json=body).status_code == 401
+        wrong = {"X-Api-Key": api_keys.web}  # a frontend key is no staff key
+        assert (
+            client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=wrong).status_code == 401
+        )
+
+        refused = client.post(f"/v1/tickets/{free}/escalate", json=body, headers=staff)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "non_commercial" in refused.json()["detail"]
+        assert "development" in refused.json()["detail"]
+
+        not_direct = client.post(f"/v1/tickets/{plain}/escalate", json=body, headers=staff)
+        assert not_direct.status_code == 409 and "tier2" in not_direct.json()["detail"]
+        r = client.post(
+            f"/v1/tickets/{plain}/escalate", json={"to": "tier2", "reason": "hard"}, headers=staff
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["from_queue"], r.json()["to_queue"]) == ("tier1", "tier2")
+
+        esc.set_clock(IN_TIER2 + timedelta(minutes=30))
+        handed = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=staff)
+        assert handed.status_code == 200, handed.text
+        assert handed.json()["rule"] == "staff:development-direct"
+        again = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=staff)
+        assert again.status_code == 409
+        assert (
+            client.post(
+                f"/v1/tickets/{vip}/escalate", json={"to": "tier3", "reason": "x"}, headers=staff
+            ).status_code
+            == 422
+        )
+        missing = client.post(f"/v1/tickets/{new_tid()}/escalate", json=body, headers=staff)
+        assert missing.status_code == 404
+
+    assert [e["type"] for e in esc.stream(free)] == ["ticket.queued"]  # refusal: nothing
+    handoff = [e for e in esc.stream(vip) if e["type"] == "ticket.escalated"]
+    assert len(handoff) == 1
+    event = handoff[0]
+    assert (event["tid"], event["from_queue"], event["to_queue"]) == (vip, "tier1", "development")
+    assert (event["level"], event["reason"], event["escalated_by"]) == (
+        "commercial_vip", body["reason"], "test-agent",
+    )  # fmt: skip
+    assert event["escalated_at"] == iso(IN_TIER2 + timedelta(minutes=30))
+    counts = poll(lambda: esc.on_kafka(vip), lambda c: all(c.values()))
+    assert set(counts.values()) == {1}
+    # What the sla-timer starts from it: the development level's 14 days, 24x7.
+    policy = load_policy()
+    target = target_for(policy, "development", None)
+    handed_at = IN_TIER2 + timedelta(minutes=30)
+    assert add(target.calendar, handed_at, target.duration) == handed_at + timedelta(days=14)
+
+    # The sla-timer's development obligation gives the development queue its next deadline.
+    esc.publish("sla-timer", started(vip, 2, handed_at + timedelta(days=14), "development"))
+    summary = poll(
+        lambda: {q["queue"]: q for q in esc.client().get("/v1/queues").json()},
+        lambda s: s["development"]["next_deadline"] is not None,
+    )
+    dev = summary["development"]
+    assert dev["waiting"] == 1 and dev["oldest"]["tid"] == vip
+    assert dev["oldest"]["waiting_seconds"] == (handed_at - SUBMITTED).total_seconds()
+    assert dev["next_deadline"] == {
+        "tid": vip,
+        "deadline": iso(handed_at + timedelta(days=14)),
+        "time_left_seconds": 14 * 86400,
+    }
+    assert [q["queue"] for q in esc.client().get("/v1/queues").json()] == [
+        "tier1", "tier2", "supervisor", "development",
+    ]  # fmt: skip
+    assert summary["tier2"]["waiting"] >= 1
+    assert [t["tid"] for t in esc.queue("development")] == [vip]
