@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import asyncpg
 
@@ -64,7 +63,7 @@ class IntakeService:
             tid = f"TID-{await conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
             salt = tokens.new_salt()
             token = self._token(tid, salt)
-            events = domain.decide_submit(tid, cmd, files, datetime.now(UTC))
+            events = domain.decide_submit(tid, cmd, files, self.runtime.clock.now())
             await self.store.append(conn, tid, 0, events)
             await projection.store_attachments(conn, files)
             await projection.insert_ticket(conn, events[0], salt, tokens.token_hash(token))
@@ -125,7 +124,7 @@ class IntakeService:
             return  # not one of ours (e.g. a ticket from before a reset)
         version = await self.store.stream_version(conn, tid)
         state = Ticket(tid=tid, status=status, version=version)
-        events = domain.decide_open_after_classification(state, datetime.now(UTC))
+        events = domain.decide_open_after_classification(state, self.runtime.clock.now())
         if events:
             await self.store.append(conn, tid, version, events, caused_by=cause)
             for e in events:
