@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +13,15 @@ import httpx
 import pytest
 
 SERVICES = ("intake", "classifier", "sla-timer", "notifier", "escalation")
+STAFF_KEY = "e2e-staff-key"  # the classifier's directory and overrides are staff only
+STAFF = {"Authorization": f"Bearer {STAFF_KEY}"}
+EXTRA_ENV = {
+    "classifier": {
+        "TIDEMARK_CLASSIFIER_STAFF_KEYS": json.dumps(
+            {"e2e-staff": hashlib.sha256(STAFF_KEY.encode()).hexdigest()}
+        )
+    }
+}
 
 
 @dataclass
@@ -39,7 +50,7 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 @pytest.fixture(scope="session")
 def system(service_launcher: Any) -> Iterator[System]:
-    processes = {name: service_launcher(name) for name in SERVICES}
+    processes = {name: service_launcher(name, EXTRA_ENV.get(name)) for name in SERVICES}
     for proc in processes.values():
         wait_ready(proc.url)
     yield System({n: p.url for n, p in processes.items()}, processes)

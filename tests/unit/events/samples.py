@@ -91,6 +91,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reasons": ["business commercial license"],
         "submitted_at": T0,
         "classified_at": T1,
+        "rules_version": "2026.1-rules",
     },
     "ticket.reclassified": {
         "tid": "TID-1000",

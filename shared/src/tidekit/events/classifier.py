@@ -26,6 +26,7 @@ class TicketClassified(DomainEvent):
     reasons: tuple[str, ...]
     submitted_at: UtcDatetime
     classified_at: UtcDatetime
+    rules_version: str | None = None
 
 
 @event
