@@ -75,7 +75,7 @@ def test_rules_are_data_and_an_operator_file_replaces_them() -> None:
             "version": "ops-1",
             "severity": [{"id": "boom", "severity": "critical", "patterns": [r"\bboom\b"]}],
             "urgent": [{"id": "fire", "patterns": ["fire"]}],
-            "out_of_scope": [{"id": "pizza", "category": "other", "patterns": ["pizza"]}],
+            "out_of_scope": [{"id": "pizza", "patterns": ["pizza"]}],
             "categories": {"licensing": ["invoice"]},
         }
     )

@@ -91,17 +91,18 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
                 if m.phrase.lower() not in (p.lower() for p in phrases[rule.id]):
                     phrases[rule.id].append(m.phrase)
     category: Category = "other"
-    if scores:
+    ruled = [r for m in outside for r in rules.out_of_scope if r.id == m.rule and r.category]
+    if ruled:
+        assert ruled[0].category is not None
+        category = ruled[0].category
+        reasons.append(f"category {category}: from out-of-scope rule {ruled[0].id}")
+    elif scores:
         top = max(scores.values())
         winner = next(r for r in rules.categories if scores[r.id] == top)
         assert winner.category is not None
         category = winner.category
         shown = ", ".join(f'"{p}"' for p in phrases[winner.id][:5])
         reasons.append(f"category {category}: matched {shown}")
-    elif outside and outside[0].rule:
-        rule = next(r for r in rules.out_of_scope if r.id == outside[0].rule)
-        category = rule.category or "other"
-        reasons.append(f"category {category}: from out-of-scope rule {rule.id}")
     else:
         reasons.append("category other: no category rule matched")
     urgent_matches = [m for rule in rules.urgent if (m := first_match(rule, text))]
