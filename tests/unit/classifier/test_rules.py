@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from tidemark_classifier.domain import (
     severity_for,
 )
 from tidemark_classifier.domain.rules import own_words
+from tidemark_classifier.rules_file import load_rules
 
 RULES = default_rules()
 
@@ -154,3 +156,16 @@ def test_every_classification_is_consistent_and_explained(
         assert vip and registered and edition == "premium"
     if c.severity is not None and c.severity != hint:
         assert any("rule" in r and f"severity {c.severity}" in r for r in c.reasons)
+
+
+def test_an_operator_rules_file_is_loaded_or_refused_with_its_name(tmp_path: Path) -> None:
+    good = tmp_path / "rules.yaml"
+    good.write_text('version: "ops-2"\ncategories:\n  licensing: ["invoice"]\n')
+    assert load_rules(good).version == "ops-2"
+    assert load_rules(None) is default_rules()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('version: "x"\nurgent:\n  - id: a\n    patterns: ["(oops"]\n')
+    with pytest.raises(RulesError, match=r"bad\.yaml: urgent\[0\]\.patterns\[0\]"):
+        load_rules(bad)
+    with pytest.raises(RulesError, match=r"missing\.yaml"):
+        load_rules(tmp_path / "missing.yaml")
