@@ -14,7 +14,7 @@ import pytest
 
 SERVICES = ("intake", "classifier", "sla-timer", "notifier", "escalation")
 STAFF_KEY = "e2e-staff-key"  # the classifier's directory and overrides are staff only
-STAFF = {"Authorization": f"Bearer {STAFF_KEY}"}
+STAFF = {"X-Api-Key": STAFF_KEY}
 EXTRA_ENV = {
     "classifier": {
         "TIDEMARK_CLASSIFIER_STAFF_KEYS": json.dumps(

@@ -22,7 +22,7 @@ from tidekit.events.intake import Product, Requester, TicketSubmitted
 from tidekit.kafka.clients import ensure_topics
 
 STAFF_KEY = "classifier-test-staff-key"
-STAFF = {"Authorization": f"Bearer {STAFF_KEY}"}
+STAFF = {"X-Api-Key": STAFF_KEY}
 STAFF_ENV = {
     "TIDEMARK_CLASSIFIER_STAFF_KEYS": json.dumps(
         {"agent-7": hashlib.sha256(STAFF_KEY.encode()).hexdigest()}

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.integration
 def test_directory_routes_refuse_anyone_without_a_staff_key(http: httpx.Client) -> None:
     key = f"LIC-{uuid.uuid4().hex[:8]}"
     body = {"edition": "business", "owner": "X", "purchase_date": "2026-01-01"}
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
+    for headers in ({}, {"X-Api-Key": "wrong"}, {"Authorization": f"Bearer {STAFF['X-Api-Key']}"}):
         r = http.put(f"/v1/licenses/{key}", json=body, headers=headers)
         assert r.status_code == 401, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert r.headers["www-authenticate"].startswith("ApiKey")
         assert http.get(f"/v1/licenses/{key}", headers=headers).status_code == 401
         assert http.get("/v1/tickets/TID-1/classification", headers=headers).status_code == 401
         r = http.post("/v1/tickets/TID-1/reclassify", json={"reason": "x"}, headers=headers)

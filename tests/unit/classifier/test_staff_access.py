@@ -31,16 +31,16 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 async def test_no_key_or_a_wrong_key_is_401_and_a_right_key_gets_through(
     client: httpx.AsyncClient,
 ) -> None:
-    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": KEY}):
+    for headers in ({}, {"X-Api-Key": "nope"}, {"Authorization": f"Bearer {KEY}"}):
         r = await client.get("/v1/licenses/LIC-1", headers=headers)
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem")
-    r = await client.get("/v1/licenses/LIC-1", headers={"Authorization": f"Bearer {KEY}"})
+    r = await client.get("/v1/licenses/LIC-1", headers={"X-Api-Key": KEY})
     assert r.status_code == 503 and "retry-after" in r.headers
 
 
 async def test_no_configured_keys_means_no_staff_access() -> None:
     async with client_for(ClassifierSettings()) as client:
-        r = await client.get("/v1/licenses/LIC-1", headers={"Authorization": "Bearer anything"})
+        r = await client.get("/v1/licenses/LIC-1", headers={"X-Api-Key": "anything"})
         assert r.status_code == 401
 
 

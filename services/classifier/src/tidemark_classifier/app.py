@@ -38,7 +38,7 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
         description="Who the customer is and how bad the problem is, with reasons.",
     )
     app.state.classifier = service
-    app.state.staff_keys = dict(settings.staff_keys)
+    app.state.classifier_staff_keys = dict(settings.staff_keys)
     app.state.policy_document = {
         **policy.model_dump(mode="json"),
         "classification_rules": rules_document(settings.rules_file),

@@ -1,8 +1,9 @@
 """Request dependencies as Annotated aliases, including the staff check.
 
-Until the shared access model lands, staff authenticate with an API key from the
-`staff_keys` setting (stored as SHA-256 digests, compared in constant time). Everything
-about it lives in `require_staff`, so swapping it for the shared check is one function.
+Until the shared access model (keys kept by intake) reaches this service, staff
+authenticate with an `X-Api-Key` from the `staff_keys` setting (stored as SHA-256
+digests, compared in constant time). Everything about it lives in `require_staff` and the
+`StaffId` alias, so swapping in the shared check is this one module.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ def get_service(request: Request) -> ClassifierService:
 
 def require_staff(
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer <staff API key>")] = None,
+    x_api_key: Annotated[str | None, Header(description="A staff API key")] = None,
 ) -> str:
     """The staff id whose key was presented; 401 otherwise."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="tidemark-staff"'}
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Problem(401, "Unauthorized", "a staff API key is required", headers=challenge)
-    digest = hashlib.sha256(authorization[7:].strip().encode()).hexdigest()
-    keys: dict[str, str] = request.app.state.staff_keys
+    challenge = {"WWW-Authenticate": 'ApiKey header="X-Api-Key"'}
+    if not x_api_key:
+        raise Problem(401, "Unauthorized", "send a staff API key in X-Api-Key", headers=challenge)
+    digest = hashlib.sha256(x_api_key.strip().encode()).hexdigest()
+    keys: dict[str, str] = request.app.state.classifier_staff_keys
     found = None
     for staff_id, expected in keys.items():  # no early exit: constant work per request
         if hmac.compare_digest(digest, expected):

@@ -29,7 +29,7 @@ class ClassifierSettings(ServiceSettings):
         default_factory=dict,
         description=(
             "Staff API keys as JSON: {staff id: hex SHA-256 of the key}. Directory, "
-            "classification and reclassify routes need `Authorization: Bearer <key>`; "
+            "classification and reclassify routes need the key in `X-Api-Key`; "
             "with no keys configured they answer 401 to everyone."
         ),
     )
