@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-SECTIONS = ["tests.bench.bench_sla", "tests.bench.bench_intake", "tests.bench.bench_escalation"]
+SECTIONS = [
+    "tests.bench.bench_sla",
+    "tests.bench.bench_intake",
+    "tests.bench.bench_escalation",
+    "tests.bench.bench_classifier",
+]
 
 
 def main() -> int:

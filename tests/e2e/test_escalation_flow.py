@@ -28,7 +28,7 @@ def test_ticket_is_queued_then_handed_to_development(system: System, kafka_boots
             json={"edition": "premium", "owner": "Torvalds Oy", "emails": [email],
                   "purchase_date": date.today().isoformat()},
         )  # fmt: skip
-        assert r.status_code == 200, r.text
+        assert r.status_code == 201, r.text  # a new license
     with system.client("intake") as intake:
         created = intake.post("/v1/tickets", json=new_ticket(email, key)).json()
         tid, auth = created["tid"], {"Authorization": f"Bearer {created['access_token']}"}

@@ -91,6 +91,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reasons": ["business commercial license"],
         "submitted_at": T0,
         "classified_at": T1,
+        "rules_version": "2026.1-rules",
     },
     "ticket.reclassified": {
         "tid": "TID-1000",
@@ -102,6 +103,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reclassified_by": "agent-7",
         "policy_version": "2026.1",
         "reclassified_at": T1,
+        "reasons": ["staff override: not an outage"],
     },
     "vip_coupon.spent": {
         "tid": "TID-1000",
@@ -109,6 +111,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "license_year_start": "2026-03-01",
         "remaining": 2,
         "spent_at": T1,
+        "allowance": 3,
+    },
+    "license.recorded": {
+        "license_key": "LIC-1",
+        "change": "registered",
+        "edition": "premium",
+        "owner": "Hopper Ltd",
+        "emails": ["ada@example.com"],
+        "group_emails": ["ops@example.com"],
+        "partner": False,
+        "purchase_date": "2026-03-01",
+        "support_end": None,
+        "coupon_allowance": None,
+        "source": "api",
+        "recorded_by": "agent-7",
+        "recorded_at": T1,
     },
     "vip_coupon.refused": {
         "tid": "TID-1000",

@@ -13,6 +13,7 @@ from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
 from .routes import router
+from .rules_file import load_rules, rules_document
 from .service import ClassifierService
 from .settings import ClassifierSettings
 
@@ -20,8 +21,9 @@ from .settings import ClassifierSettings
 def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
     settings = settings or ClassifierSettings()
     policy = load_policy(settings.policy_file)
+    rules = load_rules(settings.rules_file)  # a bad rules file fails the start, named
     runtime = ServiceRuntime(settings, MigrationSet("classifier", "tidemark_classifier"))
-    service = ClassifierService(runtime, policy.version)
+    service = ClassifierService(runtime, policy.version, rules)
 
     async def on_submitted(event: object, delivery: Delivery) -> None:
         assert isinstance(event, TicketSubmitted)
@@ -36,6 +38,9 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
         description="Who the customer is and how bad the problem is, with reasons.",
     )
     app.state.classifier = service
-    app.state.policy_document = policy.model_dump(mode="json")
+    app.state.policy_document = {
+        **policy.model_dump(mode="json"),
+        "classification_rules": rules_document(settings.rules_file),
+    }
     app.include_router(router)
     return app

@@ -1,99 +1,58 @@
-"""Classifier routes: the customer directory, classifications, the policy in force."""
+"""Classifier routes: the customer directory, classifications, overrides, the policy."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, Path, Request, Response
 
-from tidekit.events.vocabulary import Edition
 from tidekit.web.problems import Problem
 
-from .service import ClassifierService
+from .deps import Service, StaffId
+from .domain import ReclassifyRefused
+from .models import KEY_PATTERN, ClassificationOut, LicenseIn, LicenseOut, ReclassifyIn
 
 router = APIRouter(prefix="/v1")
+LicenseKey = Annotated[str, Path(min_length=1, max_length=100, pattern=KEY_PATTERN)]
+Tid = Annotated[str, Path(pattern=r"^TID-[0-9]{1,18}$")]
 
 
-def _service(request: Request) -> ClassifierService:
-    service: ClassifierService = request.app.state.classifier
-    return service
-
-
-Service = Annotated[ClassifierService, Depends(_service)]
-LicenseKey = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
-
-
-class LicenseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    edition: Edition
-    owner: str = Field(min_length=1, max_length=200)
-    emails: list[EmailStr] = Field(default_factory=list, max_length=1000)
-    group_emails: list[EmailStr] = Field(default_factory=list, max_length=1000)
-    partner: bool = False
-    purchase_date: date
-    support_end: date | None = None
-
-
-class LicenseOut(LicenseIn):
-    license_key: str
-
-
-class ClassificationOut(BaseModel):
-    tid: str
-    level: str
-    severity: str | None
-    category: str
-    in_scope: bool
-    entitlement: str
-    urgent: bool
-    license_key: str | None
-    policy_version: str
-    reasons: list[str]
-    classified_at: datetime
+def _license_out(row: dict[str, Any]) -> LicenseOut:
+    return LicenseOut(**{k: row[k] for k in LicenseOut.model_fields})
 
 
 @router.put("/licenses/{key}", response_model=LicenseOut, tags=["directory"])
-async def put_license(key: LicenseKey, body: LicenseIn, service: Service) -> LicenseOut:
-    """Create or replace a license in the customer directory."""
-    pool = service.runtime.require_pool()
-    await pool.execute(
-        """INSERT INTO licenses (license_key, edition, owner, emails, group_emails, partner,
-               purchase_date, support_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (license_key) DO UPDATE SET edition = EXCLUDED.edition,
-               owner = EXCLUDED.owner, emails = EXCLUDED.emails,
-               group_emails = EXCLUDED.group_emails, partner = EXCLUDED.partner,
-               purchase_date = EXCLUDED.purchase_date, support_end = EXCLUDED.support_end,
-               updated_at = now()""",
-        key,
-        body.edition,
-        body.owner,
-        [e.lower() for e in body.emails],
-        [e.lower() for e in body.group_emails],
-        body.partner,
-        body.purchase_date,
-        body.support_end,
-    )
-    return LicenseOut(license_key=key, **body.model_dump())
+async def put_license(
+    key: LicenseKey, body: LicenseIn, service: Service, staff: StaffId, response: Response
+) -> LicenseOut:
+    """Create or replace a license (staff only). A change is published as `license.recorded`;
+    201 when the license is new, 200 otherwise."""
+    changed, row = await service.put_license(key, body, staff)
+    if changed is not None and changed.change == "registered":
+        response.status_code = 201
+    return _license_out(row)
 
 
 @router.get("/licenses/{key}", response_model=LicenseOut, tags=["directory"])
-async def get_license(key: LicenseKey, service: Service) -> LicenseOut:
+async def get_license(key: LicenseKey, service: Service, _staff: StaffId) -> LicenseOut:
     row = await service.runtime.require_pool().fetchrow(
         "SELECT * FROM licenses WHERE license_key = $1", key
     )
     if row is None:
         raise Problem(404, "Not found", f"no license {key}")
-    data: dict[str, Any] = {k: row[k] for k in LicenseOut.model_fields}
-    return LicenseOut(**data)
+    return _license_out(dict(row))
 
 
 @router.get(
     "/tickets/{tid}/classification", response_model=ClassificationOut, tags=["classification"]
 )
-async def get_classification(tid: str, service: Service) -> ClassificationOut:
+async def get_classification(tid: Tid, service: Service, _staff: StaffId) -> ClassificationOut:
+    """The decision with every reason (staff only)."""
+    return await _classification(service, tid)
+
+
+async def _classification(service: Service, tid: str) -> ClassificationOut:
     row = await service.runtime.require_pool().fetchrow(
         "SELECT * FROM classifications WHERE tid = $1", tid
     )
@@ -104,8 +63,30 @@ async def get_classification(tid: str, service: Service) -> ClassificationOut:
     return ClassificationOut(**data)
 
 
+@router.post("/tickets/{tid}/reclassify", response_model=ClassificationOut, tags=["classification"])
+async def post_reclassify(
+    tid: Tid, body: ReclassifyIn, service: Service, staff: StaffId
+) -> ClassificationOut:
+    """Staff override of level and/or severity, with a reason: `ticket.reclassified`
+    (the sla-timer recomputes the running deadline from the obligation's start)."""
+    try:
+        result = await service.reclassify(
+            tid,
+            level=body.level,
+            severity=body.severity,
+            clear_severity=body.clear_severity,
+            reason=body.reason,
+            staff_id=staff,
+        )
+    except ReclassifyRefused as exc:
+        raise Problem(422, "Reclassification refused", str(exc)) from None
+    if result == "unknown":
+        raise Problem(404, "Not found", f"{tid} has not been classified")
+    return await _classification(service, tid)
+
+
 @router.get("/policy", tags=["policy"])
 async def get_policy(request: Request) -> dict[str, Any]:
-    """The policy in force and its version."""
+    """The policy in force and its version, with the classification rules and theirs."""
     policy: dict[str, Any] = request.app.state.policy_document
     return policy

@@ -18,3 +18,7 @@ class ClassifierSettings(ServiceSettings):
     policy_file: Path | None = Field(
         default=None, description="An operator's policy YAML; the shipped default when unset"
     )
+    rules_file: Path | None = Field(
+        default=None,
+        description="An operator's classification rules YAML; the shipped rules.yaml when unset",
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from .base import DomainEvent, event
-from .vocabulary import Category, Entitlement, Level, Severity, UtcDatetime
+from .vocabulary import Category, Edition, Entitlement, Level, Severity, UtcDatetime
 
 
 @event
@@ -25,6 +26,7 @@ class TicketClassified(DomainEvent):
     reasons: tuple[str, ...]
     submitted_at: UtcDatetime
     classified_at: UtcDatetime
+    rules_version: str | None = None
 
 
 @event
@@ -39,6 +41,7 @@ class TicketReclassified(DomainEvent):
     reclassified_by: str
     policy_version: str
     reclassified_at: UtcDatetime
+    reasons: tuple[str, ...] = ()
 
 
 @event
@@ -49,10 +52,16 @@ class VipCouponSpent(DomainEvent):
     license_year_start: str
     remaining: int
     spent_at: UtcDatetime
+    allowance: int | None = None
 
 
 CouponRefusal = Literal[
-    "used_up", "wrong_edition", "expired", "unregistered_sender", "unknown_license"
+    "used_up",
+    "wrong_edition",
+    "expired",
+    "unregistered_sender",
+    "unknown_license",
+    "out_of_scope",
 ]
 
 
@@ -64,3 +73,28 @@ class VipCouponRefused(DomainEvent):
     reason: CouponRefusal
     explanation: str
     refused_at: UtcDatetime
+
+
+@event
+class LicenseRecorded(DomainEvent):
+    """A license entered or changed in the customer directory (by staff or a bulk import).
+
+    Its stream (and Kafka key) is `license/<key>`, never a TID."""
+
+    event_type = "license.recorded"
+    license_key: str
+    change: Literal["registered", "updated"]
+    edition: Edition
+    owner: str
+    emails: tuple[str, ...]
+    group_emails: tuple[str, ...] = ()
+    partner: bool = False
+    purchase_date: date
+    support_end: date | None = None
+    coupon_allowance: int | None = None
+    source: Literal["api", "import"] = "api"
+    recorded_by: str
+    recorded_at: UtcDatetime
+
+    def stream_id(self) -> str:
+        return f"license/{self.license_key}"

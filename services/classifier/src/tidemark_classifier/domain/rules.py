@@ -1,0 +1,161 @@
+"""Classification rules as data: parsed from a document (the rules YAML), applied to text.
+
+Pure: `Rules.from_document` takes an already-parsed mapping; reading the file is the shell's
+job (rules_file.py). Every match carries the rule id and the phrase it matched, which is
+what the decisions turn into reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, cast, get_args
+
+import yaml
+
+from tidekit.events.vocabulary import Category, Severity
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")  # most severe first
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+_QUOTE_STARTS = re.compile(
+    r"^(-{2,}\s*original message\s*-{2,}|on .{0,200}wrote:\s*$|from:\s.+@.+)", re.IGNORECASE
+)
+
+
+class RulesError(ValueError):
+    """The rules document is not valid; the message names the offending path."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    patterns: tuple[re.Pattern[str], ...]
+    severity: Severity | None = None
+    category: Category | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: str
+    phrase: str
+
+    def quoted(self) -> str:
+        return f'"{self.phrase}"'
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    vip_coupons: Mapping[str, int]
+    severity: tuple[Rule, ...]
+    urgent: tuple[Rule, ...]
+    out_of_scope: tuple[Rule, ...]
+    categories: tuple[Rule, ...]  # one rule per category, in priority order
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Rules:
+        if not isinstance(doc, Mapping):
+            raise RulesError("the rules document must be a mapping")
+        version = doc.get("version")
+        if not isinstance(version, str) or not version:
+            raise RulesError("version: a non-empty string is required")
+        coupons = doc.get("vip_coupons") or {}
+        if not isinstance(coupons, Mapping) or not all(
+            isinstance(v, int) and v >= 0 for v in coupons.values()
+        ):
+            raise RulesError("vip_coupons: a mapping of edition to a count >= 0")
+        categories = doc.get("categories") or {}
+        if not isinstance(categories, Mapping):
+            raise RulesError("categories: a mapping of category to patterns")
+        cat_rules = []
+        for name, patterns in categories.items():
+            if name not in CATEGORIES:
+                raise RulesError(f"categories.{name}: not a category (one of {CATEGORIES})")
+            cat_rules.append(
+                Rule(name, _compile(f"categories.{name}", patterns), category=cast(Category, name))
+            )
+        return cls(
+            version=version,
+            vip_coupons=dict(coupons),
+            severity=_rules(doc, "severity", need_severity=True),
+            urgent=_rules(doc, "urgent"),
+            out_of_scope=_rules(doc, "out_of_scope"),
+            categories=tuple(cat_rules),
+        )
+
+
+def _rules(doc: Mapping[str, Any], key: str, need_severity: bool = False) -> tuple[Rule, ...]:
+    items = doc.get(key) or []
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise RulesError(f"{key}: a list of rules")
+    out = []
+    for n, item in enumerate(items):
+        where = f"{key}[{n}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise RulesError(f"{where}: a rule needs an id")
+        severity = item.get("severity")
+        if need_severity and severity not in SEVERITIES:
+            raise RulesError(f"{where}.severity: one of {SEVERITIES}")
+        category = item.get("category")
+        if category is not None and category not in CATEGORIES:
+            raise RulesError(f"{where}.category: one of {CATEGORIES}")
+        out.append(
+            Rule(
+                item["id"],
+                _compile(f"{where}.patterns", item.get("patterns")),
+                severity=severity,
+                category=category,
+            )
+        )
+    return tuple(out)
+
+
+def _compile(where: str, patterns: object) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(patterns, Sequence) or isinstance(patterns, str) or not patterns:
+        raise RulesError(f"{where}: a non-empty list of patterns")
+    compiled = []
+    for n, p in enumerate(patterns):
+        try:
+            compiled.append(re.compile(str(p), re.IGNORECASE))
+        except re.error as exc:
+            raise RulesError(f"{where}[{n}]: {exc}") from None
+    return tuple(compiled)
+
+
+def own_words(text: str) -> str:
+    """The customer's own words: quoted history and the signature cut off."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if line.rstrip() == "--" or _QUOTE_STARTS.match(stripped):
+            break
+        if stripped.startswith(">"):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def first_match(rule: Rule, text: str) -> Match | None:
+    for pattern in rule.patterns:
+        found = pattern.search(text)
+        if found:
+            return Match(rule.id, " ".join(found.group(0).split()))
+    return None
+
+
+def all_matches(rule: Rule, text: str) -> list[Match]:
+    out = []
+    for pattern in rule.patterns:
+        for found in pattern.finditer(text):
+            out.append(Match(rule.id, " ".join(found.group(0).split())))
+    return out
+
+
+@cache
+def default_rules() -> Rules:
+    """The rules shipped with the classifier (tidemark_classifier/rules.yaml)."""
+    text = resources.files("tidemark_classifier").joinpath("rules.yaml").read_text("utf-8")
+    return Rules.from_document(yaml.safe_load(text))
