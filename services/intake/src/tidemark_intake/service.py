@@ -111,6 +111,8 @@ class IntakeService:
     async def on_foreign_event(
         self, event: DomainEvent, envelope: Envelope, conn: asyncpg.Connection
     ) -> None:
+        if not (envelope.subject or "").startswith("TID-"):
+            return  # not about a ticket (e.g. the classifier's license.recorded)
         await projection.record_foreign(conn, envelope)
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":
