@@ -187,4 +187,3 @@ def _bare_big_post_rps(port: int, seconds: float = 5.0, clients: int = 6) -> flo
     for t in threads:
         t.join()
     return sum(done) / (time.monotonic() - started)
-

@@ -21,8 +21,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy
-from typing import Any
 from html.parser import HTMLParser
+from typing import Any
 
 TID_IN_SUBJECT = re.compile(r"\[(TID-\d+)\]")
 _QUOTE_INTRO = re.compile(r"^(On .+ wrote:|-----\s*Original Message\s*-----|Am .+ schrieb .+:)$")
