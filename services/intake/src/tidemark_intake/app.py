@@ -10,9 +10,9 @@ from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
+from tidemark_intake import inbound_routes, smtp_listener
+from tidemark_intake.mail_intake import MailIntake
 
-from . import inbound_routes, smtp_listener
-from .mail_intake import MailIntake
 from .routes import router
 from .service import IntakeService
 from .settings import IntakeSettings
