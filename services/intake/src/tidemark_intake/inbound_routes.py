@@ -63,7 +63,9 @@ def get_mail_intake(request: Request) -> MailIntake:
                 "message/rfc822": {
                     "schema": {"type": "string", "format": "binary"},
                     "example": _EXAMPLE,
-                }
+                },
+                # the same bytes for clients (and OpenAPI tools) that only send octet-streams
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
