@@ -6,6 +6,7 @@ import importlib
 import sys
 
 SECTIONS = ["tests.bench.bench_sla", "tests.bench.bench_intake"]
+
 SECTIONS.append("tests.bench.bench_inbound_mail")  # 200 KB e-mails over SMTP vs bare POST
 
 
