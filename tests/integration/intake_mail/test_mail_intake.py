@@ -5,6 +5,7 @@ one-transaction write of events, projection and the inbound_mail record."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 
 from tidekit.events import classifier as cls_events
 from tidekit.events.envelope import Envelope
+from tidekit.events.intake import TicketClosed, TicketResolved
 from tidekit.events.notifier import NotificationSent
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
@@ -37,8 +39,6 @@ class Desk:
             "SELECT event_type, data FROM events WHERE stream_id = $1 ORDER BY version",
             tid,
         )
-        import json
-
         return [(r["event_type"], json.loads(r["data"])) for r in rows]
 
     async def classify(self, tid: str, license_key: str, entitlement: str) -> None:
@@ -129,7 +129,7 @@ async def test_reply_threading_requester_registered_and_stranger(desk: Desk) -> 
     assert (bob_again.outcome, bob_again.tid) == ("appended", tid)
 
     # Eve's earlier ticket was classified unregistered_sender: still not allowed.
-    eve = await desk.intake.receive(mail("eve@example.net", "hello", license="x"), "smtp")
+    eve = await desk.intake.receive(mail("eve@example.net", "hello"), "smtp")
     await desk.pool.execute("UPDATE tickets SET license_key = 'LIC-7' WHERE tid = $1", eve.tid)
     await desk.classify(eve.tid or "", "LIC-7", "unregistered_sender")
     eve_reply = await desk.intake.receive(mail("eve@example.net", f"[{tid}] give me"), "smtp")
@@ -145,8 +145,6 @@ async def test_reply_threading_requester_registered_and_stranger(desk: Desk) -> 
 
 
 async def test_resolved_ticket_reopens_and_closed_ticket_does_not_take_replies(desk: Desk) -> None:
-    from tidekit.events.intake import TicketClosed, TicketResolved
-
     created = await desk.intake.receive(mail("ada@example.com", "Site down"), "smtp")
     tid = created.tid or ""
     async with desk.pool.acquire() as conn, conn.transaction():
