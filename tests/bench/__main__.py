@@ -12,6 +12,8 @@ SECTIONS = [
     "tests.bench.bench_classifier",
 ]
 
+SECTIONS.append("tests.bench.bench_inbound_mail")  # 200 KB e-mails over SMTP vs bare POST
+
 
 def main() -> int:
     chosen = [s for s in SECTIONS if not sys.argv[1:] or any(a in s for a in sys.argv[1:])]

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.fixtures.access import make_keys
+from tests.fixtures.access import isolate_ticket_ids, make_keys
 from tidekit.events import TOPICS
 
 from .conftest import System, poll, wait_ready
@@ -60,6 +60,7 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
     # An intake of its own (own database) whose Kafka is unreachable: the 201 can only
     # come from Postgres, and the outbox row is certainly unpublished when we kill it.
     db = fresh_database(database_url)
+    isolate_ticket_ids(db)
     key = {"X-Api-Key": asyncio.run(make_keys(db)).web}
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"
     cut_off = service_launcher(

@@ -91,7 +91,7 @@ class ServiceRuntime:
         self._spawn(self.relay.run, "outbox-relay")
         for spec in self.consumers:
             consumer = EventConsumer(
-                name=f"tidemark.{self.settings.service_name}.{spec.suffix}",
+                name=f"tidemark.{self.settings.service_name}.{self._group_suffix(spec)}",
                 bootstrap=self.settings.kafka_bootstrap,
                 topics=spec.topics,
                 pool=pool,
@@ -105,6 +105,10 @@ class ServiceRuntime:
         for worker in self.workers:
             self._spawn(partial(worker, self), getattr(worker, "__name__", "worker"))
         log.info("service running", extra={"topic": self.topic})
+
+    def _group_suffix(self, spec: ConsumerSpec) -> str:
+        """The settings' suffix for a service's main group; a named extra group keeps its own."""
+        return self.settings.consumer_group_suffix if spec.suffix == "main" else spec.suffix
 
     def _spawn(self, factory: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         """Run a loop for the life of the service; an unexpected crash is logged and the loop

@@ -1,7 +1,8 @@
 """Typed settings. Each service subclasses ServiceSettings with its own env prefix.
 
 A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the settings shared by all services
-(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url) fall back to
+(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url,
+consumer_group_suffix) fall back to
 `TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
 Bad values fail at start-up with the field named.
 """
@@ -29,6 +30,7 @@ SHARED_FIELDS = (
     "otel_exporter",
     "clock",
     "intake_url",
+    "consumer_group_suffix",
 )
 
 
@@ -61,6 +63,12 @@ class ServiceSettings(BaseSettings):
     intake_url: str = Field(
         default="http://127.0.0.1:8101",
         description="Where intake answers; other services ask it about staff API keys",
+    )
+    consumer_group_suffix: str = Field(
+        default="main",
+        pattern=r"^[a-z0-9_-]{1,40}$",
+        description="Consumer groups are tidemark.<service>.<suffix>: replicas share one; an "
+        "independent copy (own database, e.g. a rebuild or a test) uses another",
     )
     staff_key_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long an answer about a staff key is reused"

@@ -25,6 +25,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"ref": "ab" * 32, "filename": "log.txt", "media_type": "text/plain", "size": 120}
         ],
         "submitted_at": T0,
+        "email": None,
     },
     "ticket.message_added": {
         "tid": "TID-1000",
@@ -34,6 +35,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "via": "email",
         "attachments": [],
         "added_at": T1,
+        "email": {
+            "message_id": "<r-2@example.com>",
+            "in_reply_to": "<ack-1@tidemark.invalid>",
+            "quoted": "> We received your request.",
+            "referenced_tid": "TID-1000",
+            "not_appended_reason": None,
+        },
     },
     "ticket.staff_replied": {
         "tid": "TID-1000",

@@ -51,7 +51,6 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         ConsumerSpec(
             topics=list(CONSUMED),
             handlers={t: handle for types in CONSUMED.values() for t in types},
-            suffix=settings.consumer_group_suffix,
         )
     )
     app = service_app(

@@ -21,10 +21,4 @@ class EscalationSettings(ServiceSettings):
     policy_file: Path | None = Field(
         default=None, description="The SLA policy (for the tier-2 calendar and development rights)"
     )
-    consumer_group_suffix: str = Field(
-        default="main",
-        pattern=r"^[a-z0-9_-]{1,40}$",
-        description="A second, independent copy of the queues (a rebuild) uses another suffix "
-        "and another database",
-    )
     page_size_max: int = Field(default=500, ge=1, le=5000)

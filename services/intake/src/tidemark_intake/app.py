@@ -10,6 +10,8 @@ from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
+from tidemark_intake import inbound_routes, smtp_listener
+from tidemark_intake.mail_intake import MailIntake
 
 from . import admin_routes, ticket_routes, vault_routes
 from .actions import TicketActions
@@ -34,11 +36,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
     }
     runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
+    mail = MailIntake(runtime, settings)
+    if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
+        s = settings
+        runtime.workers.append(
+            smtp_listener.listener(mail, s.smtp_host, s.smtp_port, s.max_mail_bytes)
+        )
     app = service_app(
         runtime,
         title="Tidemark intake",
         description="The front door: tickets from web, e-mail, product and chat.",
     )
+    app.state.mail_intake = mail
+    app.include_router(inbound_routes.router)
     app.state.intake = service
     app.state.actions = TicketActions(runtime, settings.vault())
     for module_router in (

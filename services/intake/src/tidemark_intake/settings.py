@@ -28,6 +28,15 @@ class IntakeSettings(ServiceSettings):
         description="HMAC key that derives ticket access tokens; set it in production",
         min_length=16,
     )
+    # Inbound e-mail (docs/intake-mail.md)
+    smtp_port: int = Field(default=0, ge=0, le=65535, description="SMTP listener; 0: off")
+    smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP listener binds")
+    max_mail_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_mail_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    own_message_id_domain: str = Field(
+        default="tidemark.invalid",
+        description="The notifier's message_id_domain: mail with such a Message-ID is ours",
+    )
     max_subject_chars: int = Field(default=500, ge=1)
     max_body_chars: int = Field(default=100_000, ge=1)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

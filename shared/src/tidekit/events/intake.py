@@ -32,6 +32,18 @@ class AttachmentRef(BaseModel):
     size: int = Field(ge=0)
 
 
+class EmailOrigin(BaseModel):
+    """How an e-mail became this event: its ids, the earlier text it quoted (kept apart from
+    `body`), and the `[TID-<n>]` its subject named with why it was not appended there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    quoted: str = ""
+    referenced_tid: str | None = None
+    not_appended_reason: str | None = None
+
+
 @event
 class TicketSubmitted(DomainEvent):
     event_type = "ticket.submitted"
@@ -47,6 +59,7 @@ class TicketSubmitted(DomainEvent):
     vip_coupon: bool = False
     attachments: tuple[AttachmentRef, ...] = ()
     submitted_at: UtcDatetime
+    email: EmailOrigin | None = None  # set when the ticket came in by e-mail
 
 
 @event
@@ -61,6 +74,7 @@ class MessageAdded(DomainEvent):
     via: Channel
     attachments: tuple[AttachmentRef, ...] = ()
     added_at: UtcDatetime
+    email: EmailOrigin | None = None  # set when the message came in by e-mail
 
 
 @event

@@ -1,0 +1,272 @@
+"""Inbound e-mail, the shell around inbound.py and mail_rules.py: one raw RFC 5322 message
+in (from the SMTP listener or POST /v1/inbound/email), one recorded outcome out.
+
+Accepted mail is durable when this returns: its events, projection, outbox row and its
+`inbound_mail` row commit in one transaction. Refused and ignored mail is recorded in
+`inbound_mail` with the reason. A database outage raises (SMTP answers 451, HTTP 503), so the
+sender keeps the message and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+from tidekit.events import registry
+from tidekit.events.intake import TicketSubmitted
+from tidekit.runtime import ServiceRuntime
+from tidekit.store.eventstore import ConcurrencyConflict
+
+from . import attachments as att
+from . import inbound, lifecycle, mail_rules, projection, tokens
+from .inbound import InboundMail
+from .lifecycle import Ticket
+from .settings import IntakeSettings
+
+log = logging.getLogger(__name__)
+Via = Literal["smtp", "http"]
+Outcome = Literal["created", "appended", "duplicate", "ignored", "refused"]
+Refusal = Literal["malformed", "attachment", "too_large"]
+EXCERPT_BYTES = 64 * 1024
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class MailResult:
+    outcome: Outcome
+    reason: str | None = None
+    tid: str | None = None
+    refusal: Refusal | None = None
+    access_token: str | None = None  # for a ticket this mail created
+
+    def smtp_reply(self) -> str:
+        """The SMTP answer: 250 for what we keep (or drop on purpose), 5xx with the reason
+        for what the sender must fix (their MTA bounces it back to them)."""
+        if self.outcome == "created":
+            return f"250 2.0.0 Accepted as new ticket {self.tid}"
+        if self.outcome == "appended":
+            return f"250 2.0.0 Accepted on ticket {self.tid}"
+        if self.outcome == "duplicate":
+            return f"250 2.0.0 Already received (ticket {self.tid})"
+        if self.outcome == "ignored":
+            return f"250 2.0.0 Accepted, no ticket: {_one_line(self.reason)}"
+        code = "552 5.3.4" if self.refusal == "too_large" else "554 5.6.0"
+        return f"{code} Refused: {_one_line(self.reason)}"
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())[:400]
+
+
+class MailIntake:
+    def __init__(self, runtime: ServiceRuntime, settings: IntakeSettings) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.store = runtime.store
+
+    async def receive(self, raw: bytes, via: Via, envelope_from: str | None = None) -> MailResult:
+        s = self.settings
+        pool = self.runtime.require_pool()
+        if len(raw) > s.max_mail_bytes:
+            reason = f"the message is larger than the limit of {s.max_mail_bytes} bytes"
+            return await self.refuse(pool, raw, via, envelope_from, "too_large", reason)
+        try:
+            mail = inbound.parse(raw, s.max_mail_header_bytes)
+        except inbound.MalformedMail as exc:
+            return await self.refuse(pool, raw, via, envelope_from, "malformed", str(exc))
+        loop = mail_rules.loop_reason(mail, s.own_message_id_domain)
+        if loop is None and mail.message_id and await self._our_notification(pool, mail):
+            loop = f"our own message (Message-ID {mail.message_id})"
+        if loop is not None:
+            result = MailResult("ignored", loop)
+            await self._record(pool, result, raw, via, envelope_from, mail, excerpt=True)
+            return result
+        limit = self._over_limits(mail)
+        if limit is not None:
+            return await self.refuse(pool, raw, via, envelope_from, "too_large", limit, mail)
+        try:
+            files = mail_rules.check_files(mail.attachments, s.max_attachment_bytes)
+        except att.AttachmentRefused as exc:
+            return await self.refuse(pool, raw, via, envelope_from, "attachment", str(exc), mail)
+        key = mail_rules.dedupe_key(mail, raw)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    result = await self._accept(conn, mail, files, key, raw, via, envelope_from)
+                self.runtime.wake_relay()
+                return result
+            except ConcurrencyConflict:
+                await asyncio.sleep(random.uniform(0.005, 0.05))
+        raise ConcurrencyConflict(mail.tid or "new ticket", -1)
+
+    def _over_limits(self, mail: InboundMail) -> str | None:
+        s = self.settings
+        if len(mail.subject) > s.max_subject_chars:
+            return f"the subject is longer than {s.max_subject_chars} characters"
+        if len(mail.body) + len(mail.quoted) > s.max_body_chars:
+            return f"the text is longer than {s.max_body_chars} characters"
+        return None
+
+    async def refuse(
+        self,
+        pool: asyncpg.Pool,
+        raw: bytes,
+        via: Via,
+        envelope_from: str | None,
+        refusal: Refusal,
+        reason: str,
+        mail: InboundMail | None = None,
+    ) -> MailResult:
+        result = MailResult("refused", reason, refusal=refusal)
+        await self._record(pool, result, raw, via, envelope_from, mail, excerpt=True)
+        log.info("inbound mail refused", extra={"via": via, "reason": reason})
+        return result
+
+    async def _record(
+        self,
+        conn: asyncpg.Pool | asyncpg.Connection,
+        result: MailResult,
+        raw: bytes,
+        via: Via,
+        envelope_from: str | None,
+        mail: InboundMail | None,
+        excerpt: bool = False,
+        key: str | None = None,
+    ) -> bool:
+        """One row per delivery; False when an accepted row with this key already exists."""
+        inserted = await conn.fetchval(
+            """INSERT INTO inbound_mail (via, envelope_from, sender, message_id, subject, size,
+                   outcome, reason, tid, dedupe_key, raw_excerpt)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               ON CONFLICT (dedupe_key) WHERE outcome IN ('created', 'appended') DO NOTHING
+               RETURNING true""",
+            via,
+            envelope_from,
+            mail.sender if mail else None,
+            mail.message_id[:998] if mail and mail.message_id else None,
+            mail.subject[:998] if mail else None,
+            len(raw),
+            result.outcome,
+            result.reason,
+            result.tid,
+            key,
+            raw[:EXCERPT_BYTES] if excerpt else None,
+        )
+        return bool(inserted)
+
+    async def _our_notification(self, pool: asyncpg.Pool, mail: InboundMail) -> bool:
+        """The Message-ID of a mail the notifier sent (it publishes them in notification.sent,
+        which intake keeps in foreign_events): our own message came back."""
+        found = await pool.fetchval(
+            """SELECT true FROM foreign_events
+               WHERE event_type = 'notification.sent' AND data->>'message_id' = $1 LIMIT 1""",
+            mail.message_id,
+        )
+        return bool(found)
+
+    async def _accept(
+        self,
+        conn: asyncpg.Connection,
+        mail: InboundMail,
+        files: Sequence[att.CheckedAttachment],
+        key: str,
+        raw: bytes,
+        via: Via,
+        envelope_from: str | None,
+    ) -> MailResult:
+        target = await self._target(conn, mail.tid) if mail.tid else None
+        registered = (
+            target is not None
+            and target.license_key is not None
+            and mail.sender != target.requester_email.lower()
+            and await self._registered(conn, mail.sender, target.license_key)
+        )
+        route = mail_rules.route(mail, target, registered)
+        now = self.runtime.clock.now()
+        if isinstance(route, mail_rules.Append):
+            assert target is not None
+            result = MailResult("appended", tid=route.tid)
+            if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
+                return await self._duplicate(conn, key, raw, via, envelope_from, mail)
+            message_id = f"mail-{uuid.uuid4().hex}"
+            events = mail_rules.decide_append(target.state, mail, files, message_id, now)
+            await self.store.append(conn, route.tid, target.state.version, events)
+            await projection.store_attachments(conn, files)
+            for e in events:
+                await projection.apply_own(conn, e)
+            return result
+        tid = f"TID-{await conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
+        salt = tokens.new_salt()
+        token = tokens.derive_token(self.settings.token_secret.get_secret_value(), tid, salt)
+        result = MailResult("created", route.not_appended_reason, tid=tid, access_token=token)
+        if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
+            return await self._duplicate(conn, key, raw, via, envelope_from, mail)
+        license_key = await self._license_of(conn, mail.sender)
+        events = mail_rules.decide_new_ticket(
+            tid, mail, files, license_key, route.not_appended_reason, now
+        )
+        await self.store.append(conn, tid, 0, events)
+        await projection.store_attachments(conn, files)
+        submitted = events[0]
+        assert isinstance(submitted, TicketSubmitted)
+        await projection.insert_ticket(conn, submitted, salt, tokens.token_hash(token))
+        return result
+
+    async def _duplicate(
+        self,
+        conn: asyncpg.Connection,
+        key: str,
+        raw: bytes,
+        via: Via,
+        envelope_from: str | None,
+        mail: InboundMail,
+    ) -> MailResult:
+        tid = await conn.fetchval(
+            """SELECT tid FROM inbound_mail
+               WHERE dedupe_key = $1 AND outcome IN ('created', 'appended')""",
+            key,
+        )
+        result = MailResult("duplicate", "this Message-ID was already received", tid=tid)
+        await self._record(conn, result, raw, via, envelope_from, mail)
+        return result
+
+    async def _target(self, conn: asyncpg.Connection, tid: str) -> mail_rules.ThreadTarget | None:
+        # Writers to one ticket queue on its row; the expected version still guards the rest.
+        row = await conn.fetchrow(
+            "SELECT requester_email, license_key FROM tickets WHERE tid = $1 FOR UPDATE", tid
+        )
+        if row is None:
+            return None
+        state = Ticket(tid=tid, status="new", version=0)
+        for stored in await self.store.read_stream(conn, tid):
+            state = lifecycle.evolve(state, stored.envelope.decode(registry))
+        return mail_rules.ThreadTarget(state, row["requester_email"], row["license_key"])
+
+    async def _registered(self, conn: asyncpg.Connection, sender: str, license_key: str) -> bool:
+        """Intake learns a license's registered addresses from the classifier's verdicts: the
+        requester of a ticket classified `active` or `expired` under that license is one."""
+        found = await conn.fetchval(
+            """SELECT true FROM tickets WHERE license_key = $1 AND lower(requester_email) = $2
+                   AND entitlement IN ('active', 'expired') LIMIT 1""",
+            license_key,
+            sender,
+        )
+        return bool(found)
+
+    async def _license_of(self, conn: asyncpg.Connection, sender: str) -> str | None:
+        """A new mail ticket carries the license its sender was last recognised under."""
+        license_key: str | None = await conn.fetchval(
+            """SELECT license_key FROM tickets
+               WHERE lower(requester_email) = $1 AND license_key IS NOT NULL
+                 AND entitlement IN ('active', 'expired')
+               ORDER BY created_at DESC LIMIT 1""",
+            sender,
+        )
+        return license_key
