@@ -1,0 +1,62 @@
+"""A database of its own for the sla-timer tests, and a launcher of sla-timer processes
+with a manual clock and a consumer group of their own (other tests' services share Kafka)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.integration.sla_timer.harness import Emitted, Timer, Upstream
+
+START = "2026-11-27T10:00:00Z"  # a Friday
+
+
+@pytest.fixture(scope="module")
+def timer_db(_postgres: tuple[str, Any]) -> Iterator[str]:
+    admin_url, _ = _postgres
+    url = create_fresh_database(admin_url, prefix="tidemark_sla")
+    yield url
+    drop_database(admin_url, url)
+
+
+@pytest.fixture(scope="module")
+def upstream(kafka_bootstrap: str) -> Upstream:
+    return Upstream(kafka_bootstrap)
+
+
+@pytest.fixture(scope="module")
+def emitted(timer_db: str) -> Emitted:
+    return Emitted(timer_db)
+
+
+Launch = Callable[..., tuple[Any, Timer]]
+
+
+@pytest.fixture(scope="module")
+def launch(service_launcher: Any, timer_db: str, tmp_path_factory: Any) -> Launch:
+    """launch(group=None, clock=START, **settings) -> (process, Timer), ready."""
+
+    def start(group: str | None = None, clock: str = START, **settings: str) -> tuple[Any, Timer]:
+        env = {
+            "TIDEMARK_DATABASE_URL": timer_db,
+            "TIDEMARK_CLOCK": f"manual:{clock}",
+            "TIDEMARK_SLA_TIMER_CONSUMER_GROUP": group or f"t{uuid.uuid4().hex[:8]}",
+            "TIDEMARK_SLA_TIMER_REFILL_SECONDS": "2",
+            **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},
+        }
+        proc = service_launcher("sla-timer", extra_env=env)
+        timer = Timer(proc.url)
+        timer.wait_ready()
+        return proc, timer
+
+    return start
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "killed-once"
