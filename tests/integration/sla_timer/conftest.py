@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,8 +37,9 @@ Launch = Callable[..., tuple[Any, Timer]]
 
 
 @pytest.fixture(scope="module")
-def launch(service_launcher: Any, timer_db: str, tmp_path_factory: Any) -> Launch:
-    """launch(group=None, clock=START, **settings) -> (process, Timer), ready."""
+def launch_kept(service_launcher: Any, timer_db: str) -> Launch:
+    """launch(group=None, clock=START, **settings) -> (process, Timer), ready; it runs until
+    the session ends."""
 
     def start(group: str | None = None, clock: str = START, **settings: str) -> tuple[Any, Timer]:
         env = {
@@ -58,5 +58,16 @@ def launch(service_launcher: Any, timer_db: str, tmp_path_factory: Any) -> Launc
 
 
 @pytest.fixture
-def marker(tmp_path: Path) -> Path:
-    return tmp_path / "killed-once"
+def launch(launch_kept: Launch) -> Iterator[Launch]:
+    """Like launch_kept, but what the test started is killed when it ends (its scheduler
+    would otherwise fire the next test's timers with its own clock)."""
+    started: list[Any] = []
+
+    def start(*args: Any, **kwargs: str) -> tuple[Any, Timer]:
+        proc, timer = launch_kept(*args, **kwargs)
+        started.append(proc)
+        return proc, timer
+
+    yield start
+    for proc in started:
+        proc.kill()

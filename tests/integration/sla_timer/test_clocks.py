@@ -20,8 +20,8 @@ M = timedelta(minutes=1)
 
 
 @pytest.fixture(scope="module")
-def timer(launch: Any) -> Timer:
-    _, timer = launch()
+def timer(launch_kept: Any) -> Timer:
+    _, timer = launch_kept()
     return timer
 
 
