@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SECTIONS = ["tests.bench.bench_sla", "tests.bench.bench_intake"]
+SECTIONS = ["tests.bench.bench_sla", "tests.bench.bench_intake", "tests.bench.bench_sla_timer"]
 
 
 def main() -> int:

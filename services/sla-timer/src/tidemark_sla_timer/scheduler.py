@@ -124,8 +124,9 @@ class Scheduler:
             for t in timers:
                 by_tid[t.tid].append(fire(t, emit_at))
             versions = await repo.stream_versions(conn, list(by_tid))
-            for tid, events in by_tid.items():
-                await store.append(conn, tid, versions.get(tid, 0), events)
+            await store.append_many(
+                conn, [(tid, versions.get(tid, 0), events) for tid, events in by_tid.items()]
+            )
             breaches = [t for t in timers if t.kind == "breach"]
             await repo.record_breaches(conn, breaches, emit_at)
             self._fault_point()
