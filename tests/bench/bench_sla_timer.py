@@ -89,7 +89,9 @@ async def _copy(url: str, rows: list[tuple[object, ...]]) -> None:
             await conn.copy_records_to_table(
                 "timers", records=rows[i : i + 200_000], columns=COLUMNS, schema_name="sla_timer"
             )
-        await conn.execute("ANALYZE sla_timer.timers")
+        # what an operator does after a bulk load; else autovacuum's insert-triggered pass
+        # over the whole table lands in the middle of the measured stream
+        await conn.execute("VACUUM ANALYZE sla_timer.timers")
     finally:
         await conn.close()
 
@@ -156,7 +158,7 @@ def main(timers: int | None = None) -> None:
         due = [_row(n, base + timedelta(seconds=s)) for n, s in enumerate(stream_offsets(stream))]
         asyncio.run(_copy(url, due))
         del due
-        print(f"COPY of {total:,} timer rows + ANALYZE: {time.monotonic() - t:.1f} s")
+        print(f"COPY of {total:,} timer rows + VACUUM ANALYZE: {time.monotonic() - t:.1f} s")
 
         proc = start()
         _wait_ok(f"http://127.0.0.1:{port}/readyz")
@@ -207,6 +209,14 @@ def main(timers: int | None = None) -> None:
         f"lateness, due before the SIGKILL ({len(before_kill):,}, includes the peak): p50 "
         f"{statistics.median(before_kill):.3f} s   p99 {_pct(before_kill, 99):.3f} s   "
         f"max {max(before_kill):.3f} s   (goal: p99 <= 1 s)"
+    )
+    windows: dict[int, list[float]] = {}
+    for r in rows:
+        offset = int((r["deadline"] - base).total_seconds() // 5 * 5)
+        windows.setdefault(offset, []).append(r["lateness_seconds"])
+    print(
+        "max lateness per 5 s of the stream (due offset: s):  "
+        + "  ".join(f"{k}: {max(v):.2f}" for k, v in sorted(windows.items()))
     )
     print(
         f"resume after SIGKILL: first breach {(first_after - restarted).total_seconds():.2f} s "

@@ -44,7 +44,7 @@ def launch_kept(service_launcher: Any, timer_db: str) -> Launch:
     def start(group: str | None = None, clock: str = START, **settings: str) -> tuple[Any, Timer]:
         env = {
             "TIDEMARK_DATABASE_URL": timer_db,
-            "TIDEMARK_CLOCK": f"manual:{clock}",
+            "TIDEMARK_CLOCK": clock if clock == "system" else f"manual:{clock}",
             "TIDEMARK_SLA_TIMER_CONSUMER_GROUP": group or f"t{uuid.uuid4().hex[:8]}",
             "TIDEMARK_SLA_TIMER_REFILL_SECONDS": "2",
             **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},

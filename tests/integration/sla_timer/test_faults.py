@@ -7,7 +7,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +122,20 @@ def test_late_after_downtime_but_none_for_clocks_met_or_paused_meanwhile(
     assert emitted.types(paused) == ["sla.clock_started", "sla.clock_paused"]
     states = {tid: timer.sla(tid)["obligations"][0]["state"] for tid in (met, paused, late)}
     assert states == {met: "met", paused: "paused", late: "breached"}
+
+
+def test_real_clock_a_new_sooner_timer_wakes_the_sleeping_scheduler(
+    launch: Any, upstream: Upstream, emitted: Emitted
+) -> None:
+    # refill every 10 minutes: only the wake-up from the handler can make this on time
+    launch(clock="system", refill_seconds="600")
+    later = new_tid()
+    upstream.classified(later, datetime.now(UTC))  # due in an hour: the index's head
+    emitted.wait_types(later, lambda ts: "sla.clock_started" in ts)
+    tid = new_tid()
+    due = datetime.now(UTC) + timedelta(seconds=4)
+    upstream.classified(tid, due - 60 * M)  # commercial/high: 1 h -> due in 4 s
+    emitted.wait_types(tid, lambda ts: "sla.breached" in ts, timeout=30)
+    breach = dict(emitted.events(tid))["sla.breached"]
+    assert utc(breach["deadline"]) == due
+    assert breach["lateness_seconds"] < 2.0

@@ -231,3 +231,18 @@ def test_due_index_keeps_the_soonest_and_says_when_to_wake() -> None:
     assert index.needs_refill()
     index.refill([])
     assert index.complete and not index.needs_refill()
+
+
+def test_scheduler_wakes_only_after_commit_and_only_for_a_sooner_timer() -> None:
+    from tidemark_sla_timer.scheduler import Scheduler
+    from tidemark_sla_timer.settings import SlaTimerSettings
+
+    scheduler = Scheduler(SlaTimerSettings())
+    scheduler.index.refill([at(10)])
+    scheduler.offer(at(20))
+    scheduler.committed()
+    assert not scheduler.wake.is_set()
+    scheduler.offer(at(5))
+    assert not scheduler.wake.is_set()  # not committed yet: the claim would not see it
+    scheduler.committed()
+    assert scheduler.wake.is_set() and scheduler.index.head() == at(5)
