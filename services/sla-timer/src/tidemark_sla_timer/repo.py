@@ -120,70 +120,43 @@ async def replace_timers(conn: asyncpg.Connection, tid: str, timers: Sequence[Ti
 
 
 CLAIM = f"""
-WITH due AS (
-    SELECT obligation_id, kind FROM timers WHERE due_at <= $1
-    ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    DELETE FROM timers t USING (
+        SELECT obligation_id, kind FROM timers WHERE due_at <= $1
+        ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    ) due
+    WHERE t.obligation_id = due.obligation_id AND t.kind = due.kind
+    RETURNING {", ".join("t." + c.strip() for c in TIMER_COLUMNS.split(","))}
+), fresh AS (
+    INSERT INTO sla_emitted (obligation_id, kind, seq, tid, emitted_at)
+    SELECT obligation_id, kind, 0, tid, $3 FROM claimed
+    ON CONFLICT DO NOTHING RETURNING obligation_id, kind
+), breached AS (
+    INSERT INTO breaches (obligation_id, tid, deadline, emitted_at, kind, level, severity,
+                          policy_version, lateness_seconds)
+    SELECT c.obligation_id, c.tid, c.deadline, $3, c.ob_kind, c.level, c.severity,
+           c.policy_version, greatest(extract(epoch FROM $3 - c.deadline)::float8, 0)
+    FROM claimed c JOIN fresh f USING (obligation_id, kind)
+    WHERE c.kind = 'breach' ORDER BY c.due_at
+    ON CONFLICT (obligation_id) DO NOTHING
 )
-DELETE FROM timers t USING due
-WHERE t.obligation_id = due.obligation_id AND t.kind = due.kind
-RETURNING {", ".join("t." + c.strip() for c in TIMER_COLUMNS.split(","))}
+SELECT c.*, coalesce((SELECT max(version) FROM events e WHERE e.stream_id = c.tid), 0)
+       AS stream_version
+FROM claimed c JOIN fresh f USING (obligation_id, kind)
 """
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[TimerRow]:
-    """Due timers no other replica holds, removed in this transaction, in due order."""
-    rows = await conn.fetch(CLAIM, now, limit)
-    timers = [TimerRow(**dict(r)) for r in rows]
+async def claim_due(
+    conn: asyncpg.Connection, now: datetime, limit: int, emit_at: datetime
+) -> tuple[list[TimerRow], dict[str, int]]:
+    """In one statement: take due timers no other replica holds (removed in this
+    transaction), insert their emitted-once keys and their breaches rows. Returns the
+    timers not emitted before, in due order, and each ticket's stream version."""
+    rows = await conn.fetch(CLAIM, now, limit, emit_at)
+    versions = {r["tid"]: r["stream_version"] for r in rows}
+    timers = [TimerRow(**{k: v for k, v in r.items() if k != "stream_version"}) for r in rows]
     timers.sort(key=lambda t: (t.due_at, t.kind != "warning"))
-    return timers
-
-
-async def mark_fired(
-    conn: asyncpg.Connection, timers: Sequence[TimerRow], at: datetime
-) -> set[tuple[str, str]]:
-    rows = await conn.fetch(
-        """INSERT INTO sla_emitted (obligation_id, kind, seq, tid, emitted_at)
-           SELECT o, k, 0, t, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(o, k, t)
-           ON CONFLICT DO NOTHING RETURNING obligation_id, kind""",
-        [t.obligation_id for t in timers],
-        [t.kind for t in timers],
-        [t.tid for t in timers],
-        at,
-    )
-    return {(r["obligation_id"], r["kind"]) for r in rows}
-
-
-async def stream_versions(conn: asyncpg.Connection, tids: Sequence[str]) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT stream_id, max(version) AS v FROM events WHERE stream_id = ANY($1::text[])"
-        " GROUP BY stream_id",
-        list(tids),
-    )
-    return {r["stream_id"]: r["v"] for r in rows}
-
-
-async def record_breaches(
-    conn: asyncpg.Connection, timers: Sequence[TimerRow], at: datetime
-) -> None:
-    if not timers:
-        return
-    await conn.execute(
-        """INSERT INTO breaches (obligation_id, tid, deadline, emitted_at, kind, level, severity,
-               policy_version, lateness_seconds)
-           SELECT o, t, d, $9, k, l, s, p, x FROM unnest($1::text[], $2::text[],
-               $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-               $8::float8[]) AS u(o, t, d, k, l, s, p, x)
-           ON CONFLICT (obligation_id) DO NOTHING""",
-        [t.obligation_id for t in timers],
-        [t.tid for t in timers],
-        [t.deadline for t in timers],
-        [t.ob_kind for t in timers],
-        [t.level for t in timers],
-        [t.severity for t in timers],
-        [t.policy_version for t in timers],
-        [max((at - t.deadline).total_seconds(), 0.0) for t in timers],
-        at,
-    )
+    return timers, versions
 
 
 async def next_due(conn: asyncpg.Connection, after: datetime, limit: int) -> list[datetime]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from tidekit import sla
+import tidekit.sla as sla
 from tidekit.web.problems import Problem
 
 from . import repo

@@ -114,21 +114,16 @@ class Scheduler:
         pool = runtime.require_pool()
         store = runtime.store
         async with pool.acquire() as conn, conn.transaction():
-            timers = await repo.claim_due(conn, now, self.settings.claim_batch)
+            emit_at = runtime.clock.now()
+            timers, versions = await repo.claim_due(conn, now, self.settings.claim_batch, emit_at)
             if not timers:
                 return 0
-            emit_at = runtime.clock.now()
-            fresh = await repo.mark_fired(conn, timers, emit_at)
-            timers = [t for t in timers if (t.obligation_id, t.kind) in fresh]
             by_tid: dict[str, list[DomainEvent]] = defaultdict(list)
             for t in timers:
                 by_tid[t.tid].append(fire(t, emit_at))
-            versions = await repo.stream_versions(conn, list(by_tid))
             await store.append_many(
-                conn, [(tid, versions.get(tid, 0), events) for tid, events in by_tid.items()]
+                conn, [(tid, versions[tid], events) for tid, events in by_tid.items()]
             )
-            breaches = [t for t in timers if t.kind == "breach"]
-            await repo.record_breaches(conn, breaches, emit_at)
             self._fault_point()
         for t in timers:
             FIRED.labels(t.kind).inc()

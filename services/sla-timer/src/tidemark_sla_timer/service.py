@@ -13,7 +13,7 @@ from datetime import datetime
 
 import asyncpg
 
-from tidekit import sla
+import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified, TicketReclassified
 from tidekit.events.envelope import Envelope
@@ -115,5 +115,5 @@ class SlaTimerService:
             await self.store.append(conn, tid, version, events, caused_by=cause)
         timers = timers_for(tid, after, emitted | fresh)
         await repo.replace_timers(conn, tid, timers)
-        if timers:
-            self.on_timer(min(t.due_at for t in timers))
+        for t in timers:
+            self.on_timer(t.due_at)

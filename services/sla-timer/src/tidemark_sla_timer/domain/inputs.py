@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from tidekit import sla
+import tidekit.sla as sla
 from tidekit.events.vocabulary import Entitlement, Level, Severity
 
 InputKind = Literal[

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import cast
 
-from tidekit import sla
+import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.sla import ClockMet, ClockPaused, ClockResumed, ClockStarted, TargetChanged
 from tidekit.events.vocabulary import Level
@@ -34,7 +35,7 @@ def level_of(target: sla.Target, fallback: Level) -> Level:
     for leg in target.legs:
         kind, _, name = leg.source.partition(" ")
         if kind == "level":
-            return name  # type: ignore[return-value]
+            return cast(Level, name)
     return fallback
 
 

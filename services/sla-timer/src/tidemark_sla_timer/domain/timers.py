@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from tidekit import sla
+import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.sla import SlaBreached, SlaWarning
 from tidekit.events.vocabulary import Level, ObligationKind, Severity
