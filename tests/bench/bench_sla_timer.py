@@ -194,6 +194,11 @@ def main(timers: int | None = None) -> None:
         stack.stop()
 
     late = [r["lateness_seconds"] for r in rows]
+    load = os.getloadavg()
+    print(
+        f"machine load average (1/5/15 min, {os.cpu_count()} CPUs): "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
     before_kill = [r["lateness_seconds"] for r in rows if r["deadline"] < killed]
     per_second: dict[int, int] = {}
     for r in rows:

@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures.backends import create_fresh_database, drop_database
 from tests.integration.sla_timer.harness import Emitted, Timer, Upstream
 
-START = "2026-11-27T10:00:00Z"  # a Friday
+START = "2026-11-20T10:00:00Z"  # a Friday, before any real-time ticket of the session
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Each obligation kind of SPEC 1.5 through a real sla-timer process (real Kafka and
 Postgres), with its manual clock: days of SLA time without sleeping.
 
-The clock starts on Friday 2026-11-27 10:00 UTC. commercial/high: 1 h on 24x7 (warning
+The clock starts on Friday 2026-11-20 10:00 UTC. commercial/high: 1 h on 24x7 (warning
 at 45 min); commercial/low: 24 h on business days (the level leg beats 72 h)."""
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from tests.integration.sla_timer.harness import Emitted, Timer, Upstream, new_ti
 
 pytestmark = pytest.mark.integration
 M = timedelta(minutes=1)
-START = utc("2026-11-27T10:00:00Z")
 
 
 def fired(timer: Timer) -> float:
