@@ -111,6 +111,11 @@ def _rss_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -186,6 +191,14 @@ def main(timers: int | None = None) -> None:
                 break
             time.sleep(0.5)
         rss = _rss_bytes(proc.pid or 0)
+        cpu = _cpu_seconds(proc.pid or 0)
+        by_restarted = asyncio.run(
+            _query(
+                url,
+                "SELECT count(*) AS n FROM sla_timer.breaches WHERE emitted_at >= $1",
+                restarted,
+            )
+        )[0]["n"]
         rows = asyncio.run(
             _query(url, "SELECT deadline, emitted_at, lateness_seconds FROM sla_timer.breaches")
         )
@@ -227,6 +240,10 @@ def main(timers: int | None = None) -> None:
         f"resume after SIGKILL: first breach {(first_after - restarted).total_seconds():.2f} s "
         f"after the restart ({(first_after - killed).total_seconds():.2f} s after the kill)"
         "   (goal: <= 30 s)"
+    )
+    print(
+        f"CPU of the restarted sla-timer process: {cpu:.1f} s for {by_restarted:,} breaches "
+        f"(start-up included) = {cpu / max(by_restarted, 1) * 1e6:.0f} us per breach"
     )
     print(
         f"resident memory: {rss / 2**20:.0f} MiB for {open_left:,} open timers = "
