@@ -24,6 +24,13 @@ class SlaTimerSettings(ServiceSettings):
         description="Suffix of the consumer group tidemark.sla-timer.<suffix>; replicas share it",
     )
     claim_batch: int = Field(default=500, ge=1, le=10_000, description="Timers per claim")
+    claim_pause_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Real seconds the scheduler waits after a claim that fired timers, so "
+        "timers due close together are claimed together (bounds the extra lateness)",
+    )
     index_size: int = Field(
         default=1000, ge=1, description="Due instants the scheduler keeps in memory"
     )
