@@ -193,6 +193,7 @@ class ServiceRuntime:
                     await conn.fetchval("SELECT 1")
             return True
         except DB_OR_BROKER_DOWN:
+            await self.pool.expire_connections()  # reconnect all of them once it is back
             return False
 
     async def _kafka_ok(self) -> bool:

@@ -173,6 +173,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "new_target_seconds": 86400,
         "policy_version": "2026.1",
         "changed_at": T1,
+        "old_policy_version": "2026.1",
     },
     "sla.warning": {
         **OB,

@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
-from tidekit.events.classifier import TicketClassified
 from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
@@ -14,27 +13,48 @@ from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
 from .routes import router
+from .scheduler import Scheduler
 from .service import SlaTimerService
 from .settings import SlaTimerSettings
+
+CONSUMED = (
+    "ticket.message_added",
+    "ticket.staff_replied",
+    "ticket.status_changed",
+    "ticket.resolved",
+    "ticket.closed",
+    "ticket.reopened",
+    "ticket.classified",
+    "ticket.reclassified",
+    "ticket.escalated",
+)
 
 
 def create_app(settings: SlaTimerSettings | None = None) -> FastAPI:
     settings = settings or SlaTimerSettings()
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("sla-timer", "tidemark_sla_timer"))
-    service = SlaTimerService(runtime, policy)
+    scheduler = Scheduler(settings)
+    service = SlaTimerService(runtime, policy, on_timer=scheduler.offer)
 
-    async def on_classified(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketClassified)
-        await service.on_classified(event, delivery.envelope, delivery.conn)
+    async def handle(event: DomainEvent, delivery: Delivery) -> None:
+        await service.on_event(event, delivery.envelope, delivery.conn)
 
     runtime.consumers.append(
-        ConsumerSpec(topics=[TOPICS["classifier"]], handlers={"ticket.classified": on_classified})
+        ConsumerSpec(
+            topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["escalation"]],
+            handlers=dict.fromkeys(CONSUMED, handle),
+            suffix=settings.consumer_group,
+            after_commit=scheduler.committed,
+        )
     )
+    runtime.workers.append(scheduler.run)
     app = service_app(
         runtime,
         title="Tidemark SLA timer",
         description="Response clocks on business calendars; warnings, breaches.",
     )
+    app.state.policy = policy
+    app.state.scheduler = scheduler
     app.include_router(router)
     return app

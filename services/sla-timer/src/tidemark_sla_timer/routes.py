@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+import tidekit.sla as sla
 from tidekit.web.problems import Problem
+
+from . import repo
+from .domain import replay
+from .domain.reconcile import level_of
 
 router = APIRouter(prefix="/v1", tags=["sla"])
 
@@ -23,15 +28,31 @@ class ObligationOut(BaseModel):
     warning_at: datetime | None
     paused_seconds: int
     state: str
+    met_at: datetime | None
+    target_seconds: int
     policy_version: str
+
+
+class TicketSla(BaseModel):
+    tid: str
+    level: str
+    severity: str | None
+    entitlement: str
+    as_of: datetime
+    obligations: list[ObligationOut]
 
 
 class BreachOut(BaseModel):
     seq: int
     obligation_id: str
     tid: str
+    kind: str | None
+    level: str | None
+    severity: str | None
     deadline: datetime
     emitted_at: datetime
+    lateness_seconds: float
+    policy_version: str | None
 
 
 class BreachPage(BaseModel):
@@ -39,15 +60,43 @@ class BreachPage(BaseModel):
     next_cursor: int | None
 
 
-@router.get("/tickets/{tid}/sla")
-async def ticket_sla(tid: str, request: Request) -> dict[str, object]:
-    pool = request.app.state.runtime.require_pool()
-    rows = await pool.fetch(
-        "SELECT * FROM obligations WHERE tid = $1 ORDER BY started_at, obligation_id", tid
+@router.get("/tickets/{tid}/sla", response_model=TicketSla)
+async def ticket_sla(tid: str, request: Request) -> TicketSla:
+    """The ticket's obligations as of now: start, deadline, paused time and state."""
+    runtime = request.app.state.runtime
+    policy: sla.Policy = request.app.state.policy
+    async with runtime.require_pool().acquire() as conn:
+        facts = await repo.read_facts(conn, tid)
+        inputs = await repo.inputs(conn, tid) if facts else []
+    state = replay(policy, facts, inputs)
+    if facts is None or state is None:
+        raise Problem(404, "Not found", f"no clocks known for {tid} (not classified yet?)")
+    now = runtime.clock.now()
+    views = sla.obligations(state, max(now, state.last_event_at or now))
+    return TicketSla(
+        tid=tid,
+        level=state.level,
+        severity=state.severity,
+        entitlement=facts.entitlement,
+        as_of=now,
+        obligations=[
+            ObligationOut(
+                obligation_id=f"{tid}/{v.obligation_id}",
+                kind=v.kind,
+                level=level_of(v.target, state.level),
+                severity=state.severity,
+                started_at=v.started_at,
+                deadline=v.deadline,
+                warning_at=v.warning_at,
+                paused_seconds=v.paused_seconds,
+                state=v.state,
+                met_at=v.met_at,
+                target_seconds=int(v.target.duration.total_seconds()),
+                policy_version=v.policy_version,
+            )
+            for v in views
+        ],
     )
-    if not rows:
-        raise Problem(404, "Not found", f"no obligations for {tid}")
-    return {"tid": tid, "obligations": [ObligationOut(**dict(r)) for r in rows]}
 
 
 @router.get("/breaches", response_model=BreachPage)
@@ -60,6 +109,8 @@ async def breaches(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> BreachPage:
     """Breaches in the order they were emitted, cursor-paged."""
+    if since is not None and since.tzinfo is None:
+        raise Problem(422, "Invalid since", "'since' needs a UTC offset, e.g. 2026-11-27T15:00Z")
     pool = request.app.state.runtime.require_pool()
     rows = await pool.fetch(
         """SELECT * FROM breaches WHERE seq > $1 AND ($2::timestamptz IS NULL OR emitted_at >= $2)

@@ -1,51 +1,119 @@
-"""SLA timer handlers: load, decide, append + obligation rows in one transaction."""
+"""SLA timer handlers: lock the ticket, replay its clocks, emit what is owed, keep timers.
+
+Every handler runs in the consumer's transaction (inbox row included): the ticket's new
+fact, the sla.* events (event store + outbox), their emitted-once keys and the ticket's
+timer rows commit together or not at all.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 import asyncpg
 
-from tidekit import sla
-from tidekit.events.classifier import TicketClassified
+import tidekit.sla as sla
+from tidekit.events.base import DomainEvent
+from tidekit.events.classifier import TicketClassified, TicketReclassified
 from tidekit.events.envelope import Envelope
+from tidekit.events.escalation import TicketEscalated
+from tidekit.events.intake import (
+    MessageAdded,
+    StaffReplied,
+    StatusChanged,
+    TicketClosed,
+    TicketReopened,
+    TicketResolved,
+)
 from tidekit.runtime import ServiceRuntime
 
-from .domain import clocks_after_classification
+from . import repo
+from .domain import ClockInput, TicketFacts, pending_events, replay, target_changes, timers_for
+
+
+def input_for(event: DomainEvent) -> ClockInput | None:
+    """The clock input an upstream event gives (None: it does not move clocks)."""
+    match event:
+        case MessageAdded():
+            return ClockInput(event.added_at, "customer_message")
+        case StaffReplied(visibility="public"):
+            return ClockInput(event.replied_at, "staff_replied")
+        case StatusChanged():
+            return ClockInput(event.changed_at, "status", status=event.to_status)
+        case TicketResolved():
+            return ClockInput(event.resolved_at, "resolved")
+        case TicketClosed():
+            return ClockInput(event.closed_at, "resolved")
+        case TicketReopened():
+            return ClockInput(event.reopened_at, "reopened")
+        case TicketReclassified():
+            return ClockInput(
+                event.reclassified_at, "reclassified", level=event.level, severity=event.severity
+            )
+        case TicketEscalated(to_queue="development"):
+            return ClockInput(event.escalated_at, "escalated", level="development")
+    return None
 
 
 class SlaTimerService:
-    def __init__(self, runtime: ServiceRuntime, policy: sla.Policy) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        policy: sla.Policy,
+        on_timer: Callable[[datetime], None] = lambda due: None,
+    ) -> None:
         self.runtime = runtime
         self.store = runtime.store
         self.policy = policy
+        self.on_timer = on_timer  # told each timer written (wakes the scheduler if sooner)
 
-    async def on_classified(
-        self, event: TicketClassified, cause: Envelope, conn: asyncpg.Connection
+    async def on_event(self, event: DomainEvent, cause: Envelope, conn: asyncpg.Connection) -> None:
+        tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
+        if isinstance(event, TicketClassified):
+            facts = TicketFacts(event.level, event.severity, event.entitlement, event.submitted_at)
+            await self._apply(conn, tid, cause, facts=facts, classified_at=event.classified_at)
+            return
+        item = input_for(event)
+        if item is not None:
+            await self._apply(conn, tid, cause, item=item)
+
+    async def _apply(
+        self,
+        conn: asyncpg.Connection,
+        tid: str,
+        cause: Envelope,
+        *,
+        item: ClockInput | None = None,
+        facts: TicketFacts | None = None,
+        classified_at: datetime | None = None,
     ) -> None:
-        if await conn.fetchval("SELECT 1 FROM obligations WHERE tid = $1 LIMIT 1", event.tid):
-            return  # clocks already run for this ticket (a later classification)
-        started = clocks_after_classification(self.policy, event, datetime.now(UTC))
-        if not started:
-            return  # expired entitlement: no clock
-        version = await self.store.stream_version(conn, event.tid)
-        await self.store.append(conn, event.tid, version, started, caused_by=cause)
-        await conn.executemany(
-            """INSERT INTO obligations (obligation_id, tid, kind, level, severity, started_at,
-                   deadline, warning_at, state, policy_version)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)""",
-            [
-                (
-                    c.obligation_id,
-                    c.tid,
-                    c.kind,
-                    c.level,
-                    c.severity,
-                    c.started_at,
-                    c.deadline,
-                    c.warning_at,
-                    c.policy_version,
-                )
-                for c in started
-            ],
-        )
+        stored = await repo.lock_ticket(conn, tid)
+        if facts is not None:
+            if stored is not None:
+                return  # classified before: later changes come as ticket.reclassified
+            await repo.save_facts(conn, tid, facts, classified_at or facts.submitted_at)
+        current = stored or facts
+        inputs = await repo.inputs(conn, tid)
+        before = replay(self.policy, stored, inputs)
+        if item is not None:
+            item = replace(item, seq=await repo.add_input(conn, tid, item))
+            inputs.append(item)
+        after = replay(self.policy, current, inputs)
+        if after is None:
+            return  # not classified yet: the fact waits in clock_inputs
+        await repo.lock_timers(conn, tid)
+        emitted = await repo.emitted(conn, tid)
+        pending = pending_events(tid, after, emitted)
+        if item is not None and item.kind == "reclassified":
+            pending += target_changes(tid, before, after, item.at, item.seq)
+        now = self.runtime.clock.now()
+        fresh = await repo.mark_emitted(conn, tid, [p.key for p in pending], now)
+        events = [p.event for p in pending if p.key in fresh]
+        if events:
+            version = await self.store.stream_version(conn, tid)
+            await self.store.append(conn, tid, version, events, caused_by=cause)
+        timers = timers_for(tid, after, emitted | fresh)
+        await repo.replace_timers(conn, tid, timers)
+        for t in timers:
+            self.on_timer(t.due_at)

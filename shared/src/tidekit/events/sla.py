@@ -64,6 +64,9 @@ class TargetChanged(_ObligationEvent):
     new_target_seconds: int
     policy_version: str
     changed_at: UtcDatetime
+    old_policy_version: str | None = Field(
+        default=None, description="the policy version the old deadline was computed under"
+    )
 
 
 @event

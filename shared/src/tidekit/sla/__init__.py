@@ -15,7 +15,8 @@ command; see docs/sla.md. The API:
     initial(policy, level, severity=None, entitlement="active") -> TicketClocks
     evolve(state, event) -> TicketClocks           events: Submitted, CustomerMessage,
                                                    StaffReplied, OnHold, Resumed, Resolved,
-                                                   Reopened, Reclassified(level, severity)
+                                                   Reopened, Reclassified(level, severity),
+                                                   Escalated(level)
     obligations(state, now=None) -> list[ObligationView]   kind, started_at, deadline,
                                                    warning_at, paused_seconds, state, target,
                                                    policy_version, met_at
@@ -26,6 +27,7 @@ from .calendar import Calendar, CalendarError, Holidays, add, elapsed, instant_r
 from .clocks import Obligation, TicketClocks, evolve, initial
 from .events import (
     CustomerMessage,
+    Escalated,
     OnHold,
     Reclassified,
     Reopened,
@@ -43,6 +45,7 @@ __all__ = [
     "CalendarError",
     "CustomerMessage",
     "DueKind",
+    "Escalated",
     "Holidays",
     "Leg",
     "Obligation",

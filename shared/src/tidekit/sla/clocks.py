@@ -18,6 +18,7 @@ from typing import Any
 from .calendar import Segment, instant_reaching
 from .events import (
     CustomerMessage,
+    Escalated,
     OnHold,
     Reclassified,
     Reopened,
@@ -191,6 +192,12 @@ def evolve(state: TicketClocks, event: TicketEvent) -> TicketClocks:
             return _set_current(
                 state, replace(current, target=target), at, level=level, severity=severity
             )
+        case Escalated():
+            # the hand-over is the desk acting on the open obligation (as Resolved is);
+            # the receiving department owes a response under its own level from now on
+            if current is not None:
+                state = _set_current(state, replace(current.close_segment(at), met_at=at), at)
+            return _start(_copy(state, level=event.level), "next_response", at, resolved=False)
         case _:
             raise TypeError(f"unknown event {event!r}")
     return _copy(state, last_event_at=at)

@@ -50,6 +50,15 @@ class Reclassified:
     severity: Severity | None = None
 
 
+@dataclass(frozen=True)
+class Escalated:
+    """Handed to a department with its own level (the `development` level of SPEC 1.1): the
+    open obligation is met by the hand-over and a new one starts under that level."""
+
+    at: datetime
+    level: Level
+
+
 TicketEvent = (
     Submitted
     | CustomerMessage
@@ -59,4 +68,5 @@ TicketEvent = (
     | Resolved
     | Reopened
     | Reclassified
+    | Escalated
 )

@@ -98,6 +98,11 @@ def install_problem_handlers(app: FastAPI, retry_after: int = 5) -> None:
 
     async def _transient(request: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency unavailable during request", extra={"error": repr(exc)})
+        # One dead connection means the server went away: replace every pooled connection
+        # on its next use, so the pool does not hand out the other dead ones one by one.
+        pool = getattr(getattr(request.app.state, "runtime", None), "pool", None)
+        if pool is not None:
+            await pool.expire_connections()
         return _service_unavailable(request, "a dependency", retry_after)
 
     for exc_type in (*TRANSIENT_ERRORS, asyncpg.PostgresConnectionError):

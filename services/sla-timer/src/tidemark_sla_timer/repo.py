@@ -1,0 +1,175 @@
+"""SQL of the sla-timer's own tables (all in the caller's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from .domain import ClockInput, EmitKey, TicketFacts, TimerRow
+
+TIMER_COLUMNS = (
+    "obligation_id, kind, due_at, tid, ob_kind, level, severity, deadline, warning_at,"
+    " policy_version"
+)
+
+
+async def lock_ticket(conn: asyncpg.Connection, tid: str) -> TicketFacts | None:
+    """Take the ticket's row lock (serialises its handlers across replicas); its facts."""
+    await conn.execute("INSERT INTO sla_tickets (tid) VALUES ($1) ON CONFLICT DO NOTHING", tid)
+    row = await conn.fetchrow(
+        "SELECT level, severity, entitlement, submitted_at FROM sla_tickets"
+        " WHERE tid = $1 FOR UPDATE",
+        tid,
+    )
+    if row is None or row["level"] is None:
+        return None
+    return TicketFacts(row["level"], row["severity"], row["entitlement"], row["submitted_at"])
+
+
+async def save_facts(
+    conn: asyncpg.Connection, tid: str, facts: TicketFacts, classified_at: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE sla_tickets SET level = $2, severity = $3, entitlement = $4,
+               submitted_at = $5, classified_at = $6 WHERE tid = $1""",
+        tid,
+        facts.level,
+        facts.severity,
+        facts.entitlement,
+        facts.submitted_at,
+        classified_at,
+    )
+
+
+async def inputs(conn: asyncpg.Connection, tid: str) -> list[ClockInput]:
+    rows = await conn.fetch(
+        "SELECT seq, at, kind, status, level, severity FROM clock_inputs WHERE tid = $1"
+        " ORDER BY at, seq",
+        tid,
+    )
+    return [ClockInput(**dict(r)) for r in rows]
+
+
+async def add_input(conn: asyncpg.Connection, tid: str, item: ClockInput) -> int:
+    seq: int = await conn.fetchval(
+        """INSERT INTO clock_inputs (tid, at, kind, status, level, severity)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq""",
+        tid,
+        item.at,
+        item.kind,
+        item.status,
+        item.level,
+        item.severity,
+    )
+    return seq
+
+
+async def lock_timers(conn: asyncpg.Connection, tid: str) -> None:
+    """Wait for a scheduler claim in flight on this ticket's timers (then see its result)."""
+    await conn.execute("SELECT 1 FROM timers WHERE tid = $1 FOR UPDATE", tid)
+
+
+async def emitted(conn: asyncpg.Connection, tid: str) -> set[EmitKey]:
+    rows = await conn.fetch("SELECT obligation_id, kind, seq FROM sla_emitted WHERE tid = $1", tid)
+    return {(r["obligation_id"], r["kind"], r["seq"]) for r in rows}
+
+
+async def mark_emitted(
+    conn: asyncpg.Connection, tid: str, keys: Sequence[EmitKey], at: datetime
+) -> set[EmitKey]:
+    """Insert the keys; the ones that were not there yet (to emit now)."""
+    if not keys:
+        return set()
+    rows = await conn.fetch(
+        """INSERT INTO sla_emitted (obligation_id, kind, seq, tid, emitted_at)
+           SELECT o, k, s, $4, $5 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(o, k, s)
+           ON CONFLICT DO NOTHING RETURNING obligation_id, kind, seq""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        tid,
+        at,
+    )
+    return {(r["obligation_id"], r["kind"], r["seq"]) for r in rows}
+
+
+def timer_values(t: TimerRow) -> tuple[object, ...]:
+    return (
+        t.obligation_id,
+        t.kind,
+        t.due_at,
+        t.tid,
+        t.ob_kind,
+        t.level,
+        t.severity,
+        t.deadline,
+        t.warning_at,
+        t.policy_version,
+    )
+
+
+async def replace_timers(conn: asyncpg.Connection, tid: str, timers: Sequence[TimerRow]) -> None:
+    await conn.execute("DELETE FROM timers WHERE tid = $1", tid)
+    if timers:
+        await conn.executemany(
+            f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            [timer_values(t) for t in timers],
+        )
+
+
+CLAIM = f"""
+WITH claimed AS (
+    DELETE FROM timers t USING (
+        SELECT obligation_id, kind FROM timers WHERE due_at <= $1
+        ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    ) due
+    WHERE t.obligation_id = due.obligation_id AND t.kind = due.kind
+    RETURNING {", ".join("t." + c.strip() for c in TIMER_COLUMNS.split(","))}
+), fresh AS (
+    INSERT INTO sla_emitted (obligation_id, kind, seq, tid, emitted_at)
+    SELECT obligation_id, kind, 0, tid, $3 FROM claimed
+    ON CONFLICT DO NOTHING RETURNING obligation_id, kind
+), breached AS (
+    INSERT INTO breaches (obligation_id, tid, deadline, emitted_at, kind, level, severity,
+                          policy_version, lateness_seconds)
+    SELECT c.obligation_id, c.tid, c.deadline, $3, c.ob_kind, c.level, c.severity,
+           c.policy_version, greatest(extract(epoch FROM $3 - c.deadline)::float8, 0)
+    FROM claimed c JOIN fresh f USING (obligation_id, kind)
+    WHERE c.kind = 'breach' ORDER BY c.due_at
+    ON CONFLICT (obligation_id) DO NOTHING
+)
+SELECT c.*, coalesce((SELECT max(version) FROM events e WHERE e.stream_id = c.tid), 0)
+       AS stream_version
+FROM claimed c JOIN fresh f USING (obligation_id, kind)
+"""
+
+
+async def claim_due(
+    conn: asyncpg.Connection, now: datetime, limit: int, emit_at: datetime
+) -> tuple[list[TimerRow], dict[str, int]]:
+    """In one statement: take due timers no other replica holds (removed in this
+    transaction), insert their emitted-once keys and their breaches rows. Returns the
+    timers not emitted before, in due order, and each ticket's stream version."""
+    rows = await conn.fetch(CLAIM, now, limit, emit_at)
+    versions = {r["tid"]: r["stream_version"] for r in rows}
+    timers = [TimerRow(**{k: v for k, v in r.items() if k != "stream_version"}) for r in rows]
+    timers.sort(key=lambda t: (t.due_at, t.kind != "warning"))
+    return timers, versions
+
+
+async def next_due(conn: asyncpg.Connection, after: datetime, limit: int) -> list[datetime]:
+    rows = await conn.fetch(
+        "SELECT due_at FROM timers WHERE due_at > $1 ORDER BY due_at LIMIT $2", after, limit
+    )
+    return [r["due_at"] for r in rows]
+
+
+async def read_facts(conn: asyncpg.Connection, tid: str) -> TicketFacts | None:
+    row = await conn.fetchrow(
+        "SELECT level, severity, entitlement, submitted_at FROM sla_tickets WHERE tid = $1", tid
+    )
+    if row is None or row["level"] is None:
+        return None
+    return TicketFacts(row["level"], row["severity"], row["entitlement"], row["submitted_at"])

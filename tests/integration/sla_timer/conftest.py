@@ -1,0 +1,73 @@
+"""A database of its own for the sla-timer tests, and a launcher of sla-timer processes
+with a manual clock and a consumer group of their own (other tests' services share Kafka)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.integration.sla_timer.harness import Emitted, Timer, Upstream
+
+START = "2026-11-20T10:00:00Z"  # a Friday, before any real-time ticket of the session
+
+
+@pytest.fixture(scope="module")
+def timer_db(_postgres: tuple[str, Any]) -> Iterator[str]:
+    admin_url, _ = _postgres
+    url = create_fresh_database(admin_url, prefix="tidemark_sla")
+    yield url
+    drop_database(admin_url, url)
+
+
+@pytest.fixture(scope="module")
+def upstream(kafka_bootstrap: str) -> Upstream:
+    return Upstream(kafka_bootstrap)
+
+
+@pytest.fixture(scope="module")
+def emitted(timer_db: str) -> Emitted:
+    return Emitted(timer_db)
+
+
+Launch = Callable[..., tuple[Any, Timer]]
+
+
+@pytest.fixture(scope="module")
+def launch_kept(service_launcher: Any, timer_db: str) -> Launch:
+    """launch(group=None, clock=START, **settings) -> (process, Timer), ready; it runs until
+    the session ends."""
+
+    def start(group: str | None = None, clock: str = START, **settings: str) -> tuple[Any, Timer]:
+        env = {
+            "TIDEMARK_DATABASE_URL": timer_db,
+            "TIDEMARK_CLOCK": clock if clock == "system" else f"manual:{clock}",
+            "TIDEMARK_SLA_TIMER_CONSUMER_GROUP": group or f"t{uuid.uuid4().hex[:8]}",
+            "TIDEMARK_SLA_TIMER_REFILL_SECONDS": "2",
+            **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},
+        }
+        proc = service_launcher("sla-timer", extra_env=env)
+        timer = Timer(proc.url)
+        timer.wait_ready()
+        return proc, timer
+
+    return start
+
+
+@pytest.fixture
+def launch(launch_kept: Launch) -> Iterator[Launch]:
+    """Like launch_kept, but what the test started is killed when it ends (its scheduler
+    would otherwise fire the next test's timers with its own clock)."""
+    started: list[Any] = []
+
+    def start(*args: Any, **kwargs: str) -> tuple[Any, Timer]:
+        proc, timer = launch_kept(*args, **kwargs)
+        started.append(proc)
+        return proc, timer
+
+    yield start
+    for proc in started:
+        proc.kill()
