@@ -7,6 +7,8 @@ chooses it:
 - `system` (the default): real UTC time.
 - `manual` or `manual:<ISO-8601 instant>`: a frozen clock that only moves when told to,
   through `PUT /v1/admin/clock` (mounted only in this mode). Never use it in production.
+- `offset`: real time plus an offset that `PUT /v1/admin/clock` moves forward, so time
+  flows as usual and a test can still jump days ahead (end-to-end tests). Tests only.
 
 Loops that wait for an instant use `clock.sleep_until(instant, wake)`: with the system
 clock it sleeps the real difference; with a manual clock it wakes as soon as the clock
@@ -82,14 +84,57 @@ class ManualClock:
             woken.cancel()
 
 
+class OffsetClock(ManualClock):
+    """Real time plus an offset that only grows: `set`/`advance` jump ahead, time flows on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def set(self, instant: datetime) -> datetime:
+        if instant.tzinfo is None:
+            raise ValueError("the clock needs an instant with a UTC offset")
+        ahead = instant.astimezone(UTC) - self.now()
+        if ahead < timedelta(0):
+            raise ValueError(f"the clock never goes back (it is {self.now().isoformat()})")
+        self._offset += ahead
+        if self._moved is not None:
+            self._moved.set()
+        return self.now()
+
+    async def sleep_until(self, instant: datetime | None, wake: asyncio.Event) -> None:
+        # Sleep the real difference, but wake at once when the clock jumps or `wake` is set.
+        if self._moved is None or self._moved.is_set():
+            self._moved = asyncio.Event()
+        timeout = MAX_REAL_SLEEP
+        if instant is not None:
+            timeout = min(max((instant - self.now()).total_seconds(), 0.0), MAX_REAL_SLEEP)
+        if timeout <= 0:
+            return
+        moved = asyncio.ensure_future(self._moved.wait())
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait({moved, woken}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            moved.cancel()
+            woken.cancel()
+
+
 def clock_from_setting(value: str) -> SystemClock | ManualClock:
-    """`system`, `manual` or `manual:<instant>`; anything else is a ValueError naming them."""
+    """`system`, `offset`, `manual` or `manual:<instant>`; anything else is a ValueError."""
     kind, _, start = value.partition(":")
     if kind == "system" and not start:
         return SystemClock()
+    if kind == "offset" and not start:
+        return OffsetClock()
     if kind == "manual":
         return ManualClock(parse_instant(start) if start else None)
-    raise ValueError(f"clock must be 'system', 'manual' or 'manual:<ISO instant>', not {value!r}")
+    raise ValueError(
+        f"clock must be 'system', 'offset', 'manual' or 'manual:<ISO instant>', not {value!r}"
+    )
 
 
 def parse_instant(text: str) -> datetime:
