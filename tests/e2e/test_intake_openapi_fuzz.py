@@ -22,7 +22,11 @@ EXAMPLES_PER_OPERATION = 25
 def test_every_operation_has_no_server_error_and_keeps_its_schema(system: System) -> None:
     schema = schemathesis.openapi.from_url(f"{system.urls['intake']}/openapi.json")
     headers = {"X-Api-Key": system.keys.admin}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # Not the test clock (it exists only in tests, and fuzzing it would fling the shared
+    # system's time into the future).
+    operations = [
+        op for op in (r.ok() for r in schema.get_all_operations()) if op.path != "/v1/admin/clock"
+    ]
     assert len(operations) >= 12  # every intake route is documented
     failures: dict[str, str] = {}
     for operation in operations:

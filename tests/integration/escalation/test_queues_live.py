@@ -10,11 +10,20 @@ from typing import Any
 import pytest
 
 from tests.fixtures.access import ApiKeys
-from tests.unit.escalation.factories import IN_TIER2, SUBMITTED, classified
+from tests.unit.escalation.factories import IN_TIER2, SUBMITTED
+from tests.unit.escalation.factories import classified as _classified
 from tidekit.events.sla import ClockMet, ClockStarted, TargetChanged
 from tidekit.sla import add, load_policy, target_for
 
 from .conftest import Escalation, iso, new_tid, poll
+
+
+def classified(tid: str, **over: Any) -> Any:
+    """A classification as the classifier would publish it, with an expired entitlement
+    unless a test says otherwise: the session's real sla-timer then starts no clock of its
+    own for these tickets (it reads the same topics), so no foreign breach moves them."""
+    return _classified(tid, **{"entitlement": "expired", **over})
+
 
 pytestmark = pytest.mark.integration
 

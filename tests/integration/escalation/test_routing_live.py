@@ -11,13 +11,23 @@ from tests.unit.escalation.factories import (
     IN_TIER2,
     SATURDAY,
     breached,
-    classified,
     review,
     warned,
+)
+from tests.unit.escalation.factories import (
+    classified as _classified,
 )
 from tidekit.events.intake import TicketReopened, TicketResolved
 
 from .conftest import Escalation, new_tid, poll
+
+
+def classified(tid: str, **over: Any) -> Any:
+    """A classification as the classifier would publish it, with an expired entitlement
+    unless a test says otherwise: the session's real sla-timer then starts no clock of its
+    own for these tickets (it reads the same topics), so no foreign breach moves them."""
+    return _classified(tid, **{"entitlement": "expired", **over})
+
 
 pytestmark = pytest.mark.integration
 
