@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import isolate_ticket_ids, make_keys
+from tests.fixtures.backends import create_fresh_database
 from tidekit.events import TOPICS
 
 from .conftest import System, poll, wait_ready
@@ -25,20 +26,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def fresh_database(database_url: str) -> str:
-    name = f"tidemark_kill_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.execute(f"CREATE DATABASE {name}")
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return database_url.rsplit("/", 1)[0] + "/" + name
 
 
 def outbox_unpublished(database_url: str) -> int:
@@ -59,7 +46,7 @@ def test_event_reaches_kafka_exactly_once_after_sigkill_right_after_201(
 ) -> None:
     # An intake of its own (own database) whose Kafka is unreachable: the 201 can only
     # come from Postgres, and the outbox row is certainly unpublished when we kill it.
-    db = fresh_database(database_url)
+    db = create_fresh_database(database_url, prefix="tidemark_kill")
     isolate_ticket_ids(db)
     key = {"X-Api-Key": asyncio.run(make_keys(db)).web}
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import ApiKeys, isolate_ticket_ids, make_keys
+from tests.fixtures.backends import create_fresh_database
 from tidemark_devstack.common import free_port, port_open
 
 pytestmark = pytest.mark.integration
@@ -73,23 +74,9 @@ def parsed(raw: bytes) -> EmailMessage:
     return message
 
 
-def fresh_database(database_url: str) -> str:
-    name = f"tidemark_mail_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.execute(f"CREATE DATABASE {name}")
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    return database_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="module")
 def intake(service_launcher: Any, database_url: str) -> Iterator[Intake]:
-    db = fresh_database(database_url)
+    db = create_fresh_database(database_url, prefix="tidemark_mail")
     isolate_ticket_ids(db)
     smtp_port = free_port()
     proc = service_launcher(

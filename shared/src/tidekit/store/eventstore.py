@@ -18,22 +18,6 @@ from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope
 from tidekit.telemetry import current_trace_headers
 
-_APPEND = """
-WITH appended AS (
-    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
-                        causation_id, correlation_id, occurred_at)
-    SELECT $1, v, id, t, sv, d::jsonb, c, r, o
-    FROM unnest($2::int[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::uuid[],
-                $8::uuid[], $9::timestamptz[]) AS e(v, id, t, sv, d, c, r, o)
-    RETURNING event_id
-)
-INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
-SELECT id, $10, k, val, h::jsonb
-FROM unnest($3::uuid[], $11::bytea[], $12::bytea[], $13::text[]) AS o(id, k, val, h)
-WHERE (SELECT count(*) FROM appended) > 0
-"""
-
-# The same for several streams at once: one round trip for a batch of (say) timer events.
 _APPEND_MANY = """
 WITH appended AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
@@ -96,61 +80,32 @@ class EventStore:
         Raises ConcurrencyConflict when the stream has moved on. Must run inside a
         transaction: the events and the outbox rows land together or not at all.
         """
-        if not conn.is_in_transaction():
-            raise RuntimeError("EventStore.append must run inside a transaction")
-        trace = current_trace_headers()
-        envelopes = [
-            Envelope.wrap(e, source=self.source, time=occurred_at, caused_by=caused_by, trace=trace)
-            for e in events
-        ]
-        for env in envelopes:
-            if env.subject != stream_id:
-                raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
-        records = [env.to_kafka() for env in envelopes]
-        try:
-            # One round trip for the events and their outbox rows. No savepoint: a
-            # conflict aborts the caller's transaction, and the caller retries it whole.
-            await conn.execute(
-                _APPEND,
-                stream_id,
-                [expected_version + n for n in range(1, len(envelopes) + 1)],
-                [env.id for env in envelopes],
-                [env.type for env in envelopes],
-                [env.schema_version for env in envelopes],
-                [json.dumps(env.data) for env in envelopes],
-                [env.causation_id for env in envelopes],
-                [env.correlation_id for env in envelopes],
-                [env.time for env in envelopes],
-                self.topic,
-                [key for key, _, _ in records],
-                [value for _, value, _ in records],
-                [
-                    json.dumps([[k, base64.b64encode(v).decode()] for k, v in headers])
-                    for _, _, headers in records
-                ],
-            )
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version":
-                raise ConcurrencyConflict(stream_id, expected_version) from exc
-            raise
-        return envelopes
+        return await self.append_many(
+            conn, [(stream_id, expected_version, events)], caused_by=caused_by,
+            occurred_at=occurred_at,
+        )  # fmt: skip
 
     async def append_many(
         self,
         conn: asyncpg.Connection,
         streams: Sequence[tuple[str, int, Sequence[DomainEvent]]],
         *,
+        caused_by: Cause | None = None,
         occurred_at: datetime | None = None,
     ) -> list[Envelope]:
-        """`append` for several (stream id, expected version, events) in one statement (no
-        cause). Raises ConcurrencyConflict, naming the first stream, when any has moved on."""
+        """`append` for several (stream id, expected version, events) in one statement: the
+        events and their outbox rows, no savepoint (a conflict aborts the caller's
+        transaction, which the caller retries whole). Raises ConcurrencyConflict, naming the
+        first stream, when any has moved on."""
         if not conn.is_in_transaction():
-            raise RuntimeError("EventStore.append_many must run inside a transaction")
+            raise RuntimeError("EventStore.append must run inside a transaction")
         trace = current_trace_headers()
         rows: list[tuple[str, int, Envelope]] = []
         for stream_id, expected, events in streams:
             for n, e in enumerate(events, start=1):
-                env = Envelope.wrap(e, source=self.source, time=occurred_at, trace=trace)
+                env = Envelope.wrap(
+                    e, source=self.source, time=occurred_at, caused_by=caused_by, trace=trace
+                )
                 if env.subject != stream_id:
                     raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
                 rows.append((stream_id, expected + n, env))
