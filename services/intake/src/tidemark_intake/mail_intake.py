@@ -250,8 +250,14 @@ class MailIntake:
         return mail_rules.ThreadTarget(state, row["requester_email"], row["license_key"])
 
     async def _registered(self, conn: asyncpg.Connection, sender: str, license_key: str) -> bool:
-        """Intake learns a license's registered addresses from the classifier's verdicts: the
-        requester of a ticket classified `active` or `expired` under that license is one."""
+        """A registered address of the license, as the classifier's directory recorded it
+        (license.recorded). For a license intake has no record of, the requester of a ticket
+        classified `active` or `expired` under it counts."""
+        listed = await conn.fetch(
+            "SELECT email FROM license_addresses WHERE license_key = $1", license_key
+        )
+        if listed:
+            return sender in {r["email"] for r in listed}
         found = await conn.fetchval(
             """SELECT true FROM tickets WHERE license_key = $1 AND lower(requester_email) = $2
                    AND entitlement IN ('active', 'expired') LIMIT 1""",
@@ -261,12 +267,17 @@ class MailIntake:
         return bool(found)
 
     async def _license_of(self, conn: asyncpg.Connection, sender: str) -> str | None:
-        """A new mail ticket carries the license its sender was last recognised under."""
+        """A new mail ticket carries its sender's license: from the directory, else the one
+        the sender was last recognised under."""
         license_key: str | None = await conn.fetchval(
-            """SELECT license_key FROM tickets
-               WHERE lower(requester_email) = $1 AND license_key IS NOT NULL
-                 AND entitlement IN ('active', 'expired')
-               ORDER BY created_at DESC LIMIT 1""",
-            sender,
+            "SELECT min(license_key) FROM license_addresses WHERE email = $1", sender
         )
+        if license_key is None:
+            license_key = await conn.fetchval(
+                """SELECT license_key FROM tickets
+                   WHERE lower(requester_email) = $1 AND license_key IS NOT NULL
+                     AND entitlement IN ('active', 'expired')
+                   ORDER BY created_at DESC LIMIT 1""",
+                sender,
+            )
         return license_key

@@ -203,3 +203,13 @@ async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
         await conn.execute(
             "UPDATE tickets SET queue = $2, updated_at = now() WHERE tid = $1", e.tid, e.queue
         )
+
+
+async def record_license(conn: asyncpg.Connection, e: classifier.LicenseRecorded) -> None:
+    """Replace the license's registered addresses (an address removed stops counting)."""
+    emails = sorted({a.lower() for a in (*e.emails, *e.group_emails)})
+    await conn.execute("DELETE FROM license_addresses WHERE license_key = $1", e.license_key)
+    await conn.executemany(
+        "INSERT INTO license_addresses (license_key, email) VALUES ($1, $2)",
+        [(e.license_key, email) for email in emails],
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from tidekit.events.base import DomainEvent
+from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
 from tidekit.runtime import ServiceRuntime
 from tidekit.web.problems import Problem
@@ -111,8 +112,11 @@ class IntakeService:
     async def on_foreign_event(
         self, event: DomainEvent, envelope: Envelope, conn: asyncpg.Connection
     ) -> None:
+        if isinstance(event, LicenseRecorded):  # the directory: who may write on a license
+            await projection.record_license(conn, event)
+            return
         if not (envelope.subject or "").startswith("TID-"):
-            return  # not about a ticket (e.g. the classifier's license.recorded)
+            return  # not about a ticket
         await projection.record_foreign(conn, envelope)
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":
