@@ -6,6 +6,7 @@ import importlib
 import sys
 
 SECTIONS = ["tests.bench.bench_sla", "tests.bench.bench_intake"]
+SECTIONS.append("tests.bench.bench_notifier")  # notifier: messages/s through the SMTP sink
 
 
 def main() -> int:

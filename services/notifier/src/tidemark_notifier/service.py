@@ -59,8 +59,12 @@ class NotifierService:
     async def on_event(self, event: DomainEvent, cause: Envelope, conn: asyncpg.Connection) -> int:
         """Fold the event into the ticket and owe what it calls for; returns rows owed."""
         tid = event.stream_id()
-        await conn.execute("INSERT INTO tickets (tid) VALUES ($1) ON CONFLICT DO NOTHING", tid)
-        row = await conn.fetchrow("SELECT * FROM tickets WHERE tid = $1 FOR UPDATE", tid)
+        # One round trip: create the ticket's row if new, and lock it either way.
+        row = await conn.fetchrow(
+            """INSERT INTO tickets (tid) VALUES ($1)
+               ON CONFLICT (tid) DO UPDATE SET tid = EXCLUDED.tid RETURNING *""",
+            tid,
+        )
         before = _facts(row)
         facts, owed = decide(before, event, cause.id, self.routing)
         inserted = 0

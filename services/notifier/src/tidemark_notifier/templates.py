@@ -46,6 +46,7 @@ class Renderer:
             undefined=StrictUndefined,
             autoescape=lambda name: bool(name and name.endswith(".html.j2")),
             keep_trailing_newline=True,
+            auto_reload=False,  # compiled once (see check); restart to pick up new files
         )
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
