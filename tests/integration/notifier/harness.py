@@ -63,12 +63,14 @@ class Hit:
 
 @dataclass
 class Receiver:
-    """Records every POST; `fail(path, [503, ...])` answers those codes first, then 200."""
+    """Records every POST; `fail(path, [503, ...])` answers those codes first, then 200.
+    A scripted 0 answers 200 only after `slow_seconds`: later than the sender waits."""
 
     hits: list[Hit] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    slow_seconds: float = 2.5
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -106,6 +108,9 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             hit = Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             code = receiver.answer(hit)
+            if code == 0:
+                time.sleep(receiver.slow_seconds)
+                code = 200
             self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -14,7 +14,7 @@ from tidemark_notifier.bounces import sample_dsn
 
 from .conftest import BOUNCE_TOKEN, GIVE_UP_SECONDS, Notifier, new_tid
 from .harness import Publisher, poll_notifications
-from .test_messages import acknowledged, mails_for
+from .test_messages import acknowledged, mails_for, ours
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ async def test_never_accepted_gives_up_with_notification_failed(
     assert rows[0]["attempts"] >= 3 and "451" in rows[0]["last_error"]
     assert len(notifier.sink.refused(ivy)) == rows[0]["attempts"]
     records = await asyncio.to_thread(read_topics, kafka_bootstrap, [TOPICS["notifier"]])
-    mine = [r for r in for_ticket(records, tid)]
+    mine = ours(records, rows[0])
     assert [r.type for r in mine] == ["notification.failed"]
     failed = json.loads(mine[0].value)
     assert failed["reason"].startswith("gave up after") and "451" in failed["reason"]
@@ -77,6 +77,23 @@ async def test_webhook_5xx_is_retried_until_accepted(
     )
     assert len(hits) == 3
     assert len({h.headers["x-tidemark-notification-id"] for h in hits}) == 1
+
+
+async def test_webhook_timeout_is_retried(notifier: Notifier, publisher: Publisher) -> None:
+    tid = new_tid()
+    notifier.receiver.fail("/alerts/tier2", [0])  # answers after the 1 s timeout
+    await publisher.publish(s.escalated(tid, "tier2"))
+    rows = await poll_notifications(
+        notifier.url,
+        tid,
+        lambda r: any(x["channel"] == "webhook" and x["state"] == "sent" for x in r),
+    )
+    hook = next(x for x in rows if x["channel"] == "webhook")
+    assert hook["attempts"] == 2 and hook["last_error"] is None
+    hits = notifier.receiver.matching(
+        lambda h: h.path == "/alerts/tier2" and h.json()["tid"] == tid
+    )
+    assert len(hits) == 2
 
 
 async def test_dsn_for_our_message_marks_it_bounced_once(

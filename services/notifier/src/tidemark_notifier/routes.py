@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from tidekit.events.notifier import NotificationBounced
 from tidekit.runtime import ServiceRuntime
+from tidekit.telemetry import span_from_headers
 from tidekit.web.problems import Problem
 
 from .bounces import NotADsn, parse_dsn
@@ -127,7 +129,9 @@ async def receive_bounce(
             bounced_at=now,
         )
         version = await runtime.store.stream_version(conn, row["tid"])
-        await runtime.store.append(conn, row["tid"], version, [event])
+        # The bounce continues the trace of the message's cause.
+        with span_from_headers("record bounce", json.loads(row["trace"]), row["tid"]):
+            await runtime.store.append(conn, row["tid"], version, [event])
         await conn.execute(
             """UPDATE notifications SET state = 'bounced', bounced_at = $2, bounce_reason = $3
                WHERE notification_id = $1""",

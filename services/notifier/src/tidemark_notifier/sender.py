@@ -81,13 +81,15 @@ class Sender:
             # Webhooks go out in parallel; e-mails queue on the one SMTP connection.
             outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
             for row, outcome in zip(rows, outcomes, strict=True):
-                await self._settle(runtime, conn, row, outcome)
+                # notification.sent / .failed continue the trace of the message's cause.
+                with span_from_headers("record notification", _trace(row), row["tid"]):
+                    await self._settle(runtime, conn, row, outcome)
         runtime.wake_relay()
         return len(rows)
 
     async def _deliver(self, row: asyncpg.Record) -> Outcome:
         # Continue the trace of the event that made this message owed.
-        with span_from_headers("send notification", json.loads(row["trace"]), row["tid"]):
+        with span_from_headers("send notification", _trace(row), row["tid"]):
             if row["channel"] == "webhook":
                 payload = json.loads(row["payload"]) if row["payload"] else {}
                 outcome = await self.webhooks.post(
@@ -181,3 +183,8 @@ class Sender:
             attempts,
             error,
         )
+
+
+def _trace(row: asyncpg.Record) -> dict[str, str]:
+    trace: dict[str, str] = json.loads(row["trace"])
+    return trace
