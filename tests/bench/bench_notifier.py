@@ -14,6 +14,7 @@ import asyncio
 import shutil
 import time
 
+import asyncpg
 import httpx
 
 from tests.unit.notifier import samples as s
@@ -26,7 +27,7 @@ from tidemark_devstack.stack import Ports, Stack
 COUNT = 2000
 
 
-async def _publish(bootstrap: str, count: int) -> float:
+async def _publish(bootstrap: str, count: int) -> tuple[float, int]:
     """Put `count` tickets' events on the topics; returns when Kafka acknowledged them all."""
     await ensure_topics(bootstrap, list(TOPICS.values()), partitions=3)
     producer = idempotent_producer(bootstrap, "bench-notifier")
@@ -50,7 +51,23 @@ async def _publish(bootstrap: str, count: int) -> float:
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
-    return started
+    return started, run
+
+
+async def _phases(database_url: str, run: int) -> tuple[float, float]:
+    """Rows owed per second (consumer side) and marked sent per second (sender side)."""
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "notifier"})
+    try:
+        row = await conn.fetchrow(
+            """SELECT count(*) AS n, extract(epoch FROM max(created_at) - min(created_at)) AS owe,
+                      extract(epoch FROM max(sent_at) - min(sent_at)) AS send
+               FROM notifications WHERE tid LIKE $1""",
+            f"TID-{run}%",
+        )
+    finally:
+        await conn.close()
+    n = row["n"]
+    return n / max(float(row["owe"]), 1e-3), n / max(float(row["send"]), 1e-3)
 
 
 def _arrivals(stack: Stack, expected: int, limit: float = 600.0) -> list[float]:
@@ -96,7 +113,7 @@ def main(count: int = COUNT) -> dict[str, float]:
                 raise RuntimeError("notifier not ready")
             time.sleep(0.2)
         wall_start = time.time()
-        started = asyncio.run(_publish(stack.kafka.bootstrap, count))
+        started, run = asyncio.run(_publish(stack.kafka.bootstrap, count))
         published = time.perf_counter() - started
         arrivals = _arrivals(stack, count)
         total = arrivals[-1] - wall_start
@@ -106,7 +123,11 @@ def main(count: int = COUNT) -> dict[str, float]:
         print(f"events published ({3 * count}) in {published:.1f} s")
         print(f"end to end (Kafka -> owe -> SMTP sink):  {count / total:8.0f} messages/s")
         print(f"sink arrival rate, 10th-90th percentile: {steady:8.0f} messages/s")
-        return {"end_to_end": count / total, "steady": steady}
+        owed, marked = asyncio.run(_phases(stack.database_url, run))
+        print(
+            f"(rows owed by the consumer: {owed:.0f}/s; marked sent by the sender: {marked:.0f}/s)"
+        )
+        return {"end_to_end": count / total, "steady": steady, "owed": owed, "sent": marked}
     finally:
         stack.stop()
 

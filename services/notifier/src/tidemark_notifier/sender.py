@@ -37,7 +37,7 @@ BATCH = 50
 
 def retry_delay(attempts: int, initial: float, maximum: float, rnd: random.Random) -> float:
     """Exponential backoff with jitter: up to initial * 2^(n-1), capped, at least half of it."""
-    ceiling = min(initial * 2 ** (attempts - 1), maximum)
+    ceiling = min(initial * 2.0 ** (attempts - 1), maximum)
     return ceiling * rnd.uniform(0.5, 1.0)
 
 
