@@ -11,6 +11,7 @@ SECTIONS = [
     "tests.bench.bench_inbound_mail",  # 200 KB e-mails over SMTP vs bare POST
     "tests.bench.bench_classifier",
     "tests.bench.bench_sla_timer",
+    "tests.bench.bench_notifier",
     "tests.bench.bench_escalation",
 ]
 

@@ -216,6 +216,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "attempts": 1,
         "failed_at": T1,
     },
+    "notification.bounced": {
+        "tid": "TID-1000",
+        "notification_id": "n-1",
+        "kind": "acknowledgement",
+        "channel": "email",
+        "recipient": "ada@example.com",
+        "message_id": "<n-1@tidemark.invalid>",
+        "reason": "failed; status 5.1.1; smtp; 550 5.1.1 user unknown",
+        "bounced_at": T1,
+    },
     "ticket.escalated": {
         "tid": "TID-1000",
         "from_queue": "tier1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,7 +15,8 @@ from tidemark_escalation.domain import TicketState, handle
 from tidemark_intake import domain as intake
 from tidemark_intake import lifecycle
 from tidemark_intake.attachments import AttachmentRefused, sniff
-from tidemark_notifier.domain import TicketFacts, acknowledgement_due
+from tidemark_notifier.domain import Routing, TicketFacts, acknowledgement
+from tidemark_notifier.templates import Renderer
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 
@@ -140,15 +142,13 @@ def test_a_classified_ticket_is_queued_in_tier1_once() -> None:
 
 
 def test_acknowledgement_waits_for_requester_level_and_deadline() -> None:
-    facts = TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "active", None)
-    assert acknowledgement_due(facts) is None
-    due = acknowledgement_due(
-        TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "active", NOW)
+    facts = TicketFacts(
+        "TID-1", "ada@example.com", "Ada", "web", "Down", level="commercial", entitlement="active"
     )
-    assert due is not None
-    assert "[TID-1]" in due.subject and "commercial" in due.body
-    assert "2026-11-27 15:00" in due.body and "keep [TID-1]" in due.body
-    expired = acknowledgement_due(
-        TicketFacts("TID-1", "ada@example.com", "Ada", "Down", "commercial", "expired", None)
-    )
-    assert expired is not None and "renew" in expired.body
+    assert acknowledgement(facts, Routing()) == []
+    [due] = acknowledgement(replace(facts, deadline=NOW), Routing())
+    text = Renderer().render(due.kind, due.context)
+    assert "[TID-1]" in text.subject and "commercial" in text.text
+    assert "2026-11-27 15:00" in text.text and "keep [TID-1]" in text.text
+    [expired] = acknowledgement(replace(facts, entitlement="expired"), Routing())
+    assert "renew" in Renderer().render(expired.kind, expired.context).text

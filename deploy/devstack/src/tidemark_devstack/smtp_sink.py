@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -15,11 +17,36 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 
+@dataclass
+class _Refusal:
+    """Scripted refusal: answer `reply` to mail for `recipient`, `remaining` more times."""
+
+    recipient: str
+    remaining: int | None  # None: for ever
+    reply: str
+
+
 class _MaildirHandler:
     def __init__(self, mail_dir: Path) -> None:
         self.mail_dir = mail_dir
+        self.rules: list[_Refusal] = []
+        self.refused: list[tuple[str, str]] = []  # (recipient, reply), in order
+        self._lock = threading.Lock()
+
+    def _refusal(self, rcpt_tos: list[str]) -> str | None:
+        with self._lock:
+            for rule in self.rules:
+                if rule.recipient in (r.lower() for r in rcpt_tos) and rule.remaining != 0:
+                    if rule.remaining is not None:
+                        rule.remaining -= 1
+                    self.refused.append((rule.recipient, rule.reply))
+                    return rule.reply
+        return None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        refusal = self._refusal(list(envelope.rcpt_tos))
+        if refusal is not None:
+            return refusal
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
@@ -53,8 +80,9 @@ class SmtpSink:
         self.port = port
         for sub in ("tmp", "new", "cur"):
             (mail_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._handler = _MaildirHandler(mail_dir)
         self._controller = Controller(
-            _MaildirHandler(mail_dir),
+            self._handler,
             hostname=host,
             port=port,
             enable_SMTPUTF8=True,
@@ -82,6 +110,20 @@ class SmtpSink:
 
     def messages(self) -> list[EmailMessage]:
         return read_messages(self.mail_dir)
+
+    def refuse(
+        self, recipient: str, times: int | None = None, reply: str = "451 4.3.0 Try again later"
+    ) -> None:
+        """Answer `reply` at end of DATA to mail for `recipient`, `times` times (None: always);
+        then accept it again. For retry tests: a real server's temporary or permanent no."""
+        with self._handler._lock:
+            self._handler.rules.append(_Refusal(recipient.lower(), times, reply))
+
+    def refused(self, recipient: str | None = None) -> list[str]:
+        """The replies given so far by scripted refusals (for `recipient`, or all)."""
+        with self._handler._lock:
+            wanted = recipient.lower() if recipient else None
+            return [r for rc, r in self._handler.refused if wanted in (None, rc)]
 
     def clear(self) -> None:
         for path in (self.mail_dir / "new").glob("*.eml"):

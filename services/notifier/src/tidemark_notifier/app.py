@@ -13,25 +13,27 @@ from tidekit.web.app import service_app
 
 from .routes import router
 from .sender import Sender
-from .service import on_ticket_event
+from .service import TICKET_EVENTS, NotifierService
 from .settings import NotifierSettings
+from .templates import Renderer
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
+    renderer = Renderer(settings.template_dir)
+    renderer.check()  # a broken operator template stops the start, not the first message
     runtime = ServiceRuntime(settings, MigrationSet("notifier", "tidemark_notifier"))
+    service = NotifierService(settings, renderer)
     sender = Sender(settings)
 
     async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await on_ticket_event(event, delivery.envelope, delivery.conn, settings.message_id_domain)
+        await service.on_event(event, delivery.envelope, delivery.conn)
 
-    handlers: dict[str, Handler] = {
-        t: handle for t in ("ticket.submitted", "ticket.classified", "sla.clock_started")
-    }
+    handlers: dict[str, Handler] = dict.fromkeys(TICKET_EVENTS, handle)
     # A consumer commit that owed a message wakes the sender at once.
     runtime.consumers.append(
         ConsumerSpec(
-            topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["sla-timer"]],
+            topics=[TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
             handlers=handlers,
             after_commit=sender.wake.set,
         )
@@ -42,5 +44,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         title="Tidemark notifier",
         description="Acknowledgements, replies and alerts, exactly one each.",
     )
+    app.state.notifier_settings = settings
     app.include_router(router)
     return app

@@ -1,14 +1,39 @@
-"""Notifier routes: what was sent, to whom, through which channel, and its state."""
+"""Notifier routes: what was sent, to whom, through which channel, its state; bounces in."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 
+from tidekit.events.notifier import NotificationBounced
+from tidekit.runtime import ServiceRuntime
+from tidekit.telemetry import span_from_headers
+from tidekit.web.problems import Problem
+
+from .bounces import NotADsn, parse_dsn
+from .settings import NotifierSettings
+
 router = APIRouter(prefix="/v1", tags=["notifications"])
+MAX_DSN_BYTES = 1024 * 1024
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def get_settings(request: Request) -> NotifierSettings:
+    settings: NotifierSettings = request.app.state.notifier_settings
+    return settings
+
+
+Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
+Settings = Annotated[NotifierSettings, Depends(get_settings)]
 
 
 class NotificationOut(BaseModel):
@@ -16,22 +41,116 @@ class NotificationOut(BaseModel):
     tid: str
     kind: str
     channel: str
+    audience: str
     recipient: str
     subject: str
     message_id: str
-    state: str
+    state: str  # pending | sent | failed | bounced
     attempts: int
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    bounced_at: datetime | None
+    bounce_reason: str | None
+
+
+class BounceOut(BaseModel):
+    notification_id: str
+    tid: str
+    message_id: str
+    state: str
+    action: str
+    reason: str
+
+
+_COLUMNS = ", ".join(f for f in NotificationOut.model_fields if f != "notification_id")
 
 
 @router.get("/notifications", response_model=list[NotificationOut])
 async def list_notifications(
-    request: Request, tid: Annotated[str, Query(min_length=1, max_length=50)]
+    runtime: Runtime, tid: Annotated[str, Query(min_length=1, max_length=50)]
 ) -> list[NotificationOut]:
-    pool = request.app.state.runtime.require_pool()
-    rows = await pool.fetch("SELECT * FROM notifications WHERE tid = $1 ORDER BY created_at", tid)
+    rows = await runtime.require_pool().fetch(
+        f"SELECT notification_id, {_COLUMNS} FROM notifications WHERE tid = $1 "
+        "ORDER BY created_at, kind, channel",
+        tid,
+    )
     return [
         NotificationOut(**{**dict(r), "notification_id": str(r["notification_id"])}) for r in rows
     ]
+
+
+@router.post(
+    "/bounces",
+    response_model=BounceOut,
+    summary="A delivery-status notification (RFC 3464) for one of our messages, raw",
+    openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
+)
+async def receive_bounce(
+    request: Request,
+    runtime: Runtime,
+    settings: Settings,
+    authorization: Annotated[str | None, Header()] = None,
+) -> BounceOut:
+    _check_token(settings, authorization)
+    raw = await request.body()
+    if len(raw) > MAX_DSN_BYTES:
+        raise Problem(413, "DSN too large", f"a DSN may be at most {MAX_DSN_BYTES} bytes")
+    try:
+        bounce = parse_dsn(raw)
+    except NotADsn as exc:
+        raise Problem(422, "Not a delivery-status notification", str(exc)) from None
+    async with runtime.require_pool().acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT * FROM notifications WHERE message_id = $1 FOR UPDATE", bounce.message_id
+        )
+        if row is None:
+            raise Problem(
+                404, "Unknown message", f"no notification has Message-ID {bounce.message_id}"
+            )
+        out: dict[str, Any] = {
+            "notification_id": str(row["notification_id"]),
+            "tid": row["tid"],
+            "message_id": row["message_id"],
+            "state": row["state"],
+            "action": bounce.action,
+            "reason": bounce.reason(),
+        }
+        if not bounce.permanent or row["state"] == "bounced":
+            return BounceOut(**out)  # delayed: still trying; bounced already: nothing twice
+        now = datetime.now(UTC)
+        event = NotificationBounced(
+            tid=row["tid"],
+            notification_id=str(row["notification_id"]),
+            kind=row["kind"],
+            recipient=row["recipient"],
+            message_id=row["message_id"],
+            reason=bounce.reason(),
+            bounced_at=now,
+        )
+        version = await runtime.store.stream_version(conn, row["tid"])
+        # The bounce continues the trace of the message's cause.
+        with span_from_headers("record bounce", json.loads(row["trace"]), row["tid"]):
+            await runtime.store.append(conn, row["tid"], version, [event])
+        await conn.execute(
+            """UPDATE notifications SET state = 'bounced', bounced_at = $2, bounce_reason = $3
+               WHERE notification_id = $1""",
+            row["notification_id"],
+            now,
+            bounce.reason(),
+        )
+    runtime.wake_relay()
+    return BounceOut(**{**out, "state": "bounced"})
+
+
+def _check_token(settings: NotifierSettings, authorization: str | None) -> None:
+    if settings.bounce_token is None:
+        return
+    expected = f"Bearer {settings.bounce_token.get_secret_value()}"
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise Problem(
+            401,
+            "Unauthorized",
+            "POST /v1/bounces needs 'Authorization: Bearer <bounce token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,8 +1,11 @@
 """Sends owed messages after commit, with retries; records notification.sent / .failed.
 
-Each row is sent while its row lock is held, then marked sent in the same transaction as
-the `notification.sent` event. A crash between the SMTP answer and that commit resends
-the message once, with the same Message-ID, so mail servers and clients can drop it.
+Due rows are locked (FOR UPDATE SKIP LOCKED), delivered, and marked in the same
+transaction as their `notification.sent` / `notification.failed` event. A crash between
+the delivery and that commit delivers the message once more, with the same Message-ID
+(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate.
+Temporary failures are retried with exponential backoff and jitter until the
+give-up time has passed since the message was owed; permanent ones fail at once.
 """
 
 from __future__ import annotations
@@ -12,11 +15,9 @@ import json
 import logging
 import random
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate
 
-import aiosmtplib
 import asyncpg
+from prometheus_client import Counter
 
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
@@ -24,10 +25,20 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
-from .mailer import Mailer
+from .mailer import Mailer, build_message
+from .outcome import Outcome
 from .settings import NotifierSettings
+from .webhooks import WebhookPoster
 
 log = logging.getLogger(__name__)
+ATTEMPTS = Counter("tidemark_notifier_attempts_total", "Delivery attempts", ["channel", "result"])
+BATCH = 50
+
+
+def retry_delay(attempts: int, initial: float, maximum: float, rnd: random.Random) -> float:
+    """Exponential backoff with jitter: up to initial * 2^(n-1), capped, at least half of it."""
+    ceiling = min(initial * 2.0 ** (attempts - 1), maximum)
+    return ceiling * rnd.uniform(0.5, 1.0)
 
 
 class Sender:
@@ -35,102 +46,119 @@ class Sender:
         self.settings = settings
         self.wake = asyncio.Event()
         self.mailer = Mailer(settings)
+        self.webhooks = WebhookPoster(settings)
+        self._random = random.Random()
 
     async def run(self, runtime: ServiceRuntime) -> None:
-        while True:
-            try:
-                sent = await self.send_due(runtime)
-            except (OSError, asyncpg.PostgresError, ConcurrencyConflict) as exc:
-                log.warning("sender waiting", extra={"error": repr(exc)})
-                sent = 0
-                await asyncio.sleep(1.0)
-            if sent == 0:
+        try:
+            while True:
                 try:
-                    await asyncio.wait_for(self.wake.wait(), 0.5)
-                except TimeoutError:
-                    pass
-                self.wake.clear()
+                    sent = await self.send_due(runtime)
+                except (OSError, asyncpg.PostgresError, ConcurrencyConflict) as exc:
+                    log.warning("sender waiting", extra={"error": repr(exc)})
+                    sent = 0
+                    await asyncio.sleep(1.0)
+                if sent == 0:
+                    try:
+                        await asyncio.wait_for(self.wake.wait(), 0.5)
+                    except TimeoutError:
+                        pass
+                    self.wake.clear()
+        finally:
+            await self.mailer.close()
+            await self.webhooks.close()
 
     async def send_due(self, runtime: ServiceRuntime) -> int:
         pool = runtime.require_pool()
-        done = 0
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 """SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at LIMIT 50 FOR UPDATE SKIP LOCKED"""
+                   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                BATCH,
             )
-            for row in rows:
-                # Continue the trace of the event that made this message owed.
-                with span_from_headers("send notification", json.loads(row["trace"]), row["tid"]):
-                    await self._attempt(runtime, conn, row)
-                done += 1
-        if done:
-            runtime.wake_relay()
-        return done
+            if not rows:
+                return 0
+            # Webhooks go out in parallel; e-mails queue on the one SMTP connection.
+            outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
+            for row, outcome in zip(rows, outcomes, strict=True):
+                # notification.sent / .failed continue the trace of the message's cause.
+                with span_from_headers("record notification", _trace(row), row["tid"]):
+                    await self._settle(runtime, conn, row, outcome)
+        runtime.wake_relay()
+        return len(rows)
 
-    async def _attempt(
-        self, runtime: ServiceRuntime, conn: asyncpg.Connection, row: asyncpg.Record
+    async def _deliver(self, row: asyncpg.Record) -> Outcome:
+        # Continue the trace of the event that made this message owed.
+        with span_from_headers("send notification", _trace(row), row["tid"]):
+            if row["channel"] == "webhook":
+                payload = json.loads(row["payload"]) if row["payload"] else {}
+                outcome = await self.webhooks.post(
+                    row["recipient"], str(row["notification_id"]), payload
+                )
+            else:
+                message = build_message(
+                    mail_from=self.settings.mail_from,
+                    recipient=row["recipient"],
+                    subject=row["subject"],
+                    text=row["body"],
+                    html=row["html"],
+                    message_id=row["message_id"],
+                    tid=row["tid"],
+                    headers=json.loads(row["headers"]),
+                    staff=row["audience"] == "staff",
+                )
+                outcome = await self.mailer.deliver(message)
+        result = "sent" if outcome.delivered else ("retry" if outcome.retry else "failed")
+        ATTEMPTS.labels(row["channel"], result).inc()
+        return outcome
+
+    async def _settle(
+        self,
+        runtime: ServiceRuntime,
+        conn: asyncpg.Connection,
+        row: asyncpg.Record,
+        outcome: Outcome,
     ) -> None:
         attempts = row["attempts"] + 1
         now = datetime.now(UTC)
-        try:
-            await self._smtp_send(row)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            permanent = isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code >= 500
-            age = (now - row["created_at"]).total_seconds()
-            if permanent or age >= self.settings.give_up_after_seconds:
-                await self._record(
-                    runtime,
-                    conn,
-                    row,
-                    NotificationFailed(
-                        tid=row["tid"],
-                        notification_id=str(row["notification_id"]),
-                        cause_event_id=str(row["cause_event_id"]),
-                        kind=row["kind"],
-                        channel="email",
-                        recipient=row["recipient"],
-                        reason=str(exc)[:500],
-                        attempts=attempts,
-                        failed_at=now,
-                    ),
-                    "failed",
-                    attempts,
-                    str(exc),
-                )
-                return
-            delay = min(
-                self.settings.retry_initial_seconds * 2 ** (attempts - 1),
-                self.settings.retry_max_seconds,
-            ) * random.uniform(0.5, 1.0)
-            await conn.execute(
-                """UPDATE notifications SET attempts = $2, last_error = $3,
-                       next_attempt_at = $4 WHERE notification_id = $1""",
-                row["notification_id"],
-                attempts,
-                str(exc)[:500],
-                now + timedelta(seconds=delay),
-            )
-            log.warning("send failed; will retry", extra={"tid": row["tid"], "attempt": attempts})
+        common = {
+            "tid": row["tid"],
+            "notification_id": str(row["notification_id"]),
+            "cause_event_id": str(row["cause_event_id"]),
+            "kind": row["kind"],
+            "channel": row["channel"],
+            "recipient": row["recipient"],
+            "attempts": attempts,
+        }
+        if outcome.delivered:
+            message_id = row["message_id"] if row["channel"] == "email" else None
+            sent = NotificationSent(**common, message_id=message_id, sent_at=now)
+            await self._record(runtime, conn, row, sent, "sent", attempts, None)
             return
-        await self._record(
-            runtime,
-            conn,
-            row,
-            NotificationSent(
-                tid=row["tid"],
-                notification_id=str(row["notification_id"]),
-                cause_event_id=str(row["cause_event_id"]),
-                kind=row["kind"],
-                channel="email",
-                recipient=row["recipient"],
-                message_id=row["message_id"],
-                attempts=attempts,
-                sent_at=now,
-            ),
-            "sent",
+        error = outcome.error or "unknown error"
+        age = (now - row["created_at"]).total_seconds()
+        if not outcome.retry or age >= self.settings.give_up_after_seconds:
+            reason = error if not outcome.retry else f"gave up after {age:.0f} s: {error}"
+            failed = NotificationFailed(**common, reason=reason[:500], failed_at=now)
+            await self._record(runtime, conn, row, failed, "failed", attempts, error)
+            return
+        delay = retry_delay(
             attempts,
-            None,
+            self.settings.retry_initial_seconds,
+            self.settings.retry_max_seconds,
+            self._random,
+        )
+        await conn.execute(
+            """UPDATE notifications SET attempts = $2, last_error = $3,
+                   next_attempt_at = $4 WHERE notification_id = $1""",
+            row["notification_id"],
+            attempts,
+            error,
+            now + timedelta(seconds=delay),
+        )
+        log.warning(
+            "delivery failed; will retry",
+            extra={"tid": row["tid"], "attempt": attempts, "error": error, "retry_in": delay},
         )
 
     async def _record(
@@ -156,15 +184,7 @@ class Sender:
             error,
         )
 
-    async def _smtp_send(self, row: asyncpg.Record) -> None:
-        s = self.settings
-        msg = EmailMessage()
-        msg["From"] = s.mail_from
-        msg["To"] = row["recipient"]
-        msg["Subject"] = row["subject"]
-        msg["Message-ID"] = row["message_id"]
-        msg["Date"] = formatdate(usegmt=True)
-        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: mail loops stop here
-        msg["X-Tidemark-TID"] = row["tid"]
-        msg.set_content(row["body"])
-        await self.mailer.send(msg)
+
+def _trace(row: asyncpg.Record) -> dict[str, str]:
+    trace: dict[str, str] = json.loads(row["trace"])
+    return trace

@@ -1,84 +1,173 @@
-"""Notifier handlers: fold ticket facts, owe messages exactly once (unique row per cause)."""
+"""Notifier handler: load the ticket's facts, decide, store facts and owed rows (one tx).
+
+Runs inside the consumer's transaction, next to its inbox row: the rows it writes are the
+promise to send, and the unique (cause_key, recipient) key makes that promise once only.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import asyncpg
 
-from tidekit.events import classifier, intake, sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 
-from .domain import Message, TicketFacts, acknowledgement_due
+from .domain import Owed, Routing, TicketFacts, decide, with_thread
+from .settings import NotifierSettings
+from .templates import Renderer
+
+TICKET_EVENTS = (
+    "ticket.submitted",
+    "ticket.classified",
+    "ticket.reclassified",
+    "vip_coupon.refused",
+    "sla.clock_started",
+    "ticket.message_added",
+    "ticket.staff_replied",
+    "ticket.resolved",
+    "ticket.closed",
+    "ticket.credentials_destroyed",
+    "sla.warning",
+    "sla.breached",
+    "ticket.queued",
+    "ticket.escalated",
+)
 
 
-async def on_ticket_event(
-    event: DomainEvent, cause: Envelope, conn: asyncpg.Connection, message_id_domain: str
-) -> None:
-    tid = event.stream_id()
-    await conn.execute("INSERT INTO tickets (tid) VALUES ($1) ON CONFLICT DO NOTHING", tid)
-    if isinstance(event, intake.TicketSubmitted):
-        await conn.execute(
-            """UPDATE tickets SET requester_email = $2, requester_name = $3, channel = $4,
-                   subject = $5, updated_at = now() WHERE tid = $1""",
+def routing_from(settings: NotifierSettings) -> Routing:
+    return Routing(
+        queue_emails=dict(settings.queue_emails),
+        alert_webhooks=frozenset(settings.alert_webhooks),
+        channel_webhooks={c: w.also_email for c, w in settings.channel_webhooks.items()},
+        customer_time_zones=dict(settings.customer_time_zones),
+        default_queue=settings.default_queue,
+        rating_url=settings.rating_url,
+        renew_url=settings.renew_url,
+        staff_ticket_url=settings.staff_ticket_url,
+    )
+
+
+class NotifierService:
+    def __init__(self, settings: NotifierSettings, renderer: Renderer) -> None:
+        self.routing = routing_from(settings)
+        self.renderer = renderer
+        self.domain = settings.message_id_domain
+
+    async def on_event(self, event: DomainEvent, cause: Envelope, conn: asyncpg.Connection) -> int:
+        """Fold the event into the ticket and owe what it calls for; returns rows owed."""
+        tid = event.stream_id()
+        # One round trip: create the ticket's row if new, and lock it either way.
+        row = await conn.fetchrow(
+            """INSERT INTO tickets (tid) VALUES ($1)
+               ON CONFLICT (tid) DO UPDATE SET tid = EXCLUDED.tid RETURNING *""",
             tid,
-            event.requester.email,
-            event.requester.name,
-            event.channel,
-            event.subject,
         )
-    elif isinstance(event, classifier.TicketClassified):
-        await conn.execute(
-            "UPDATE tickets SET level = $2, entitlement = $3, updated_at = now() WHERE tid = $1",
-            tid,
-            event.level,
-            event.entitlement,
-        )
-    elif isinstance(event, sla.ClockStarted) and event.kind == "first_response":
-        await conn.execute(
-            """UPDATE tickets SET deadline = $2, clock_event_id = $3, updated_at = now()
-               WHERE tid = $1 AND deadline IS NULL""",
-            tid,
-            event.deadline,
+        before = _facts(row)
+        facts, owed = decide(before, event, cause.id, self.routing)
+        inserted = 0
+        for message in owed:
+            message_id = await self._owe(conn, message, facts, cause)
+            if message_id is None:
+                continue
+            inserted += 1
+            if message.channel == "email" and message.audience == "customer":
+                facts = with_thread(facts, message_id)
+        if facts != before:
+            await _save(conn, facts)
+        return inserted
+
+    async def _owe(
+        self, conn: asyncpg.Connection, message: Owed, facts: TicketFacts, cause: Envelope
+    ) -> str | None:
+        """Store one message to send after commit; None when it was already owed."""
+        notification_id = uuid.uuid4()
+        message_id = f"<{notification_id}@{self.domain}>"
+        rendered = self.renderer.render(message.kind, message.context)
+        headers: dict[str, str] = {}
+        if message.threaded and facts.thread:
+            headers = {"In-Reply-To": facts.thread[-1], "References": " ".join(facts.thread)}
+        payload: dict[str, Any] | None = None
+        if message.channel == "webhook":
+            payload = {
+                "type": message.kind,
+                "tid": facts.tid,
+                "notification_id": str(notification_id),
+                "subject": rendered.subject,
+                "text": rendered.text,
+                "data": message.context,
+            }
+        inserted = await conn.fetchval(
+            """INSERT INTO notifications (notification_id, tid, kind, cause_key, cause_event_id,
+                   correlation_id, trace, channel, recipient, subject, body, message_id,
+                   audience, html, headers, payload)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14,
+                       $15::jsonb, $16::jsonb)
+               ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING true""",
+            notification_id,
+            facts.tid,
+            message.kind,
+            message.cause_key,
             cause.id,
+            cause.correlation_id,
+            json.dumps(dict(cause.trace)),
+            message.channel,
+            message.recipient,
+            rendered.subject,
+            rendered.text,
+            message_id,
+            message.audience,
+            rendered.html,
+            json.dumps(headers),
+            json.dumps(payload) if payload is not None else None,
         )
-    row = await conn.fetchrow("SELECT * FROM tickets WHERE tid = $1 FOR UPDATE", tid)
-    facts = TicketFacts(
-        tid=tid,
+        return message_id if inserted else None
+
+
+def _facts(row: asyncpg.Record) -> TicketFacts:
+    refusal = row["coupon_reason"]
+    return TicketFacts(
+        tid=row["tid"],
         requester_email=row["requester_email"],
         requester_name=row["requester_name"],
+        channel=row["channel"],
         subject=row["subject"],
+        license_key=row["license_key"],
         level=row["level"],
+        severity=row["severity"],
         entitlement=row["entitlement"],
         deadline=row["deadline"],
+        queue=row["queue"],
+        coupon_refusal=(refusal, row["coupon_explanation"] or "") if refusal else None,
+        acknowledged=row["acknowledged"],
+        coupon_told=row["coupon_told"],
+        thread=tuple(row["thread"]),
     )
-    message = acknowledgement_due(facts)
-    if message is not None:
-        await owe(conn, tid, message, cause, message_id_domain)
 
 
-async def owe(
-    conn: asyncpg.Connection, tid: str, message: Message, cause: Envelope, domain: str
-) -> bool:
-    """Record a message to send after commit; False when it was already owed or sent."""
-    notification_id = uuid.uuid4()
-    inserted = await conn.fetchval(
-        """INSERT INTO notifications (notification_id, tid, kind, cause_key, cause_event_id,
-               correlation_id, trace, channel, recipient, subject, body, message_id)
-           VALUES ($1, $2, $3, $4, $5, $10, $11::jsonb, 'email', $6, $7, $8, $9)
-           ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING true""",
-        notification_id,
-        tid,
-        message.kind,
-        message.cause_key,
-        cause.id,
-        message.recipient,
-        message.subject,
-        message.body,
-        f"<{notification_id}@{domain}>",
-        cause.correlation_id,
-        json.dumps(dict(cause.trace)),
+async def _save(conn: asyncpg.Connection, f: TicketFacts) -> None:
+    await conn.execute(
+        """UPDATE tickets SET requester_email = $2, requester_name = $3, channel = $4,
+               subject = $5, license_key = $6, level = $7, severity = $8, entitlement = $9,
+               deadline = $10, queue = $11, coupon_reason = $12, coupon_explanation = $13,
+               acknowledged = $14, coupon_told = $15, thread = $16, updated_at = now()
+           WHERE tid = $1""",
+        f.tid,
+        f.requester_email,
+        f.requester_name,
+        f.channel,
+        f.subject,
+        f.license_key,
+        f.level,
+        f.severity,
+        f.entitlement,
+        f.deadline,
+        f.queue,
+        f.coupon_refusal[0] if f.coupon_refusal else None,
+        f.coupon_refusal[1] if f.coupon_refusal else None,
+        f.acknowledged,
+        f.coupon_told,
+        list(f.thread),
     )
-    return bool(inserted)

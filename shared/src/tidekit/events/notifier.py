@@ -36,3 +36,18 @@ class NotificationFailed(DomainEvent):
     reason: str
     attempts: int
     failed_at: UtcDatetime
+
+
+@event
+class NotificationBounced(DomainEvent):
+    """A delivery-status notification (RFC 3464) said the sent e-mail was not delivered."""
+
+    event_type = "notification.bounced"
+    tid: str
+    notification_id: str
+    kind: str
+    channel: NotificationChannel = "email"
+    recipient: str
+    message_id: str
+    reason: str
+    bounced_at: UtcDatetime

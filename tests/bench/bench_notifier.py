@@ -1,0 +1,136 @@
+"""Notifier throughput: acknowledgements per second through the real SMTP sink.
+
+The notifier runs alone against its own Kafka, PostgreSQL and the dev stack's aiosmtpd
+sink (which writes every message to a maildir). N tickets' events (ticket.submitted,
+ticket.classified, sla.clock_started) are put on the topics as fast as Kafka takes them;
+the clock runs until the N-th acknowledgement is stored by the sink. Printed: messages/s
+end to end (consume, owe in the inbox transaction, render, send, notification.sent),
+and the sink's arrival rate while the backlog is full (10th to 90th percentile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+import asyncpg
+import httpx
+
+from tests.unit.notifier import samples as s
+from tidekit.events import TOPICS
+from tidekit.events.envelope import Envelope
+from tidekit.kafka.clients import ensure_topics, idempotent_producer
+from tidemark_devstack.common import free_port, state_dir
+from tidemark_devstack.stack import Ports, Stack
+
+COUNT = 2000
+
+
+async def _publish(bootstrap: str, count: int) -> tuple[float, int]:
+    """Put `count` tickets' events on the topics; returns when Kafka acknowledged them all."""
+    await ensure_topics(bootstrap, list(TOPICS.values()), partitions=3)
+    producer = idempotent_producer(bootstrap, "bench-notifier")
+    await producer.start()
+    started = time.perf_counter()
+    run = int(time.time())  # the database outlives a run: new TIDs, or nothing is owed
+    try:
+        futures = []
+        for n in range(count):
+            tid = f"TID-{run}{n:06d}"
+            for event, service in (
+                (s.submitted(tid, f"user{n}@example.com"), "intake"),
+                (s.classified(tid), "classifier"),
+                (s.clock_started(tid), "sla-timer"),
+            ):
+                env = Envelope.wrap(event, source=f"tidemark/{service}")
+                key, value, headers = env.to_kafka()
+                futures.append(
+                    await producer.send(TOPICS[service], value=value, key=key, headers=headers)
+                )
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return started, run
+
+
+async def _phases(database_url: str, run: int) -> tuple[float, float]:
+    """Rows owed per second (consumer side) and marked sent per second (sender side)."""
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "notifier"})
+    try:
+        row = await conn.fetchrow(
+            """SELECT count(*) AS n, extract(epoch FROM max(created_at) - min(created_at)) AS owe,
+                      extract(epoch FROM max(sent_at) - min(sent_at)) AS send
+               FROM notifications WHERE tid LIKE $1""",
+            f"TID-{run}%",
+        )
+    finally:
+        await conn.close()
+    n = row["n"]
+    return n / max(float(row["owe"]), 1e-3), n / max(float(row["send"]), 1e-3)
+
+
+def _arrivals(stack: Stack, expected: int, limit: float = 600.0) -> list[float]:
+    """The sink's files' arrival times (ns in the name) once `expected` are there."""
+    deadline = time.monotonic() + limit
+    new = stack.mail_dir / "new"
+    while time.monotonic() < deadline:
+        files = list(new.glob("*.eml"))
+        if len(files) >= expected:
+            return sorted(int(f.name.split(".", 1)[0]) / 1e9 for f in files)
+        time.sleep(0.2)
+    raise RuntimeError(f"only {len(list(new.glob('*.eml')))} of {expected} messages arrived")
+
+
+def main(count: int = COUNT) -> dict[str, float]:
+    root = state_dir() / "bench-notifier"
+    ports = Ports(
+        kafka=free_port(),
+        kafka_controller=free_port(),
+        postgres=free_port(),
+        smtp_sink=free_port(),
+        intake_smtp=free_port(),
+        services={"notifier": free_port()},
+    )
+    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    shutil.rmtree(stack.mail_dir, ignore_errors=True)
+    try:
+        stack.install()
+        stack.start_postgres()
+        stack.start_kafka(fresh=True)
+        stack.start_sink()
+        proc = stack.start_service(
+            "notifier",
+            ports.services["notifier"],
+            ports.intake_smtp,
+            stack.log_dir / "notifier.log",
+            extra_env={"TIDEMARK_LOG_LEVEL": "WARNING"},
+        )
+        proc.wait_healthy()
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{proc.url}/readyz", timeout=2).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("notifier not ready")
+            time.sleep(0.2)
+        wall_start = time.time()
+        started, run = asyncio.run(_publish(stack.kafka.bootstrap, count))
+        published = time.perf_counter() - started
+        arrivals = _arrivals(stack, count)
+        total = arrivals[-1] - wall_start
+        lo, hi = arrivals[len(arrivals) // 10], arrivals[len(arrivals) * 9 // 10]
+        steady = (len(arrivals) * 8 // 10) / (hi - lo) if hi > lo else float("inf")
+        print(f"\n== notifier: {count} acknowledgements through the real SMTP sink ==")
+        print(f"events published ({3 * count}) in {published:.1f} s")
+        print(f"end to end (Kafka -> owe -> SMTP sink):  {count / total:8.0f} messages/s")
+        print(f"sink arrival rate, 10th-90th percentile: {steady:8.0f} messages/s")
+        owed, marked = asyncio.run(_phases(stack.database_url, run))
+        print(
+            f"(rows owed by the consumer: {owed:.0f}/s; marked sent by the sender: {marked:.0f}/s)"
+        )
+        return {"end_to_end": count / total, "steady": steady, "owed": owed, "sent": marked}
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""One notifier process for these tests, with its own database, consumer group, SMTP sink
+(scripted refusals) and webhook receiver, so a notifier started by other tests in the
+same session never shares its work."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures.backends import create_fresh_database, drop_database
+from tidekit.events import TOPICS
+from tidekit.kafka.clients import ensure_topics, idempotent_producer
+from tidemark_devstack.common import free_port
+from tidemark_devstack.services import ServiceProcess
+from tidemark_devstack.smtp_sink import SmtpSink
+
+from .harness import Publisher, Receiver, start_receiver
+
+CHAT_SECRET = "chat-hook-secret-1b7e"
+ALERT_SECRET = "alert-hook-secret-93c2"
+BOUNCE_TOKEN = "bounce-token-5d1a"
+GIVE_UP_SECONDS = 3.0
+
+
+@dataclass
+class Notifier:
+    url: str
+    process: ServiceProcess
+    sink: SmtpSink
+    receiver: Receiver
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10)
+
+
+@pytest.fixture(scope="package")
+def own_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    sink = SmtpSink(Path(tmp_path_factory.mktemp("notifier-mail")), free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="package")
+def receiver() -> Iterator[Receiver]:
+    rec, server = start_receiver()
+    yield rec
+    server.shutdown()
+
+
+@pytest.fixture(scope="package")
+def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
+    admin_url, _ = _postgres
+    url = create_fresh_database(admin_url, prefix="tidemark_notifier_test")
+    yield url
+    drop_database(admin_url, url)
+
+
+# This notifier reads the session's shared topics from the start, so it first works through
+# the other tests' tickets (alerts for their queues): waits in these tests are generous.
+@pytest.fixture(scope="package")
+def notifier(
+    service_launcher: object, notifier_db: str, own_sink: SmtpSink, receiver: Receiver
+) -> Iterator[Notifier]:
+    env = {
+        "TIDEMARK_DATABASE_URL": notifier_db,
+        "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "TIDEMARK_NOTIFIER_SMTP_PORT": str(own_sink.port),
+        "TIDEMARK_NOTIFIER_CHANNEL_WEBHOOKS": json.dumps(
+            {"chat": {"url": receiver.url("/chat"), "secret": CHAT_SECRET, "also_email": True}}
+        ),
+        "TIDEMARK_NOTIFIER_ALERT_WEBHOOKS": json.dumps(
+            {"tier2": {"url": receiver.url("/alerts/tier2"), "secret": ALERT_SECRET}}
+        ),
+        "TIDEMARK_NOTIFIER_QUEUE_EMAILS": json.dumps(
+            {"tier1": "tier1@desk.example", "tier2": "tier2@desk.example"}
+        ),
+        "TIDEMARK_NOTIFIER_CUSTOMER_TIME_ZONES": json.dumps({"example.de": "Europe/Berlin"}),
+        "TIDEMARK_NOTIFIER_RETRY_INITIAL_SECONDS": "0.2",
+        "TIDEMARK_NOTIFIER_RETRY_MAX_SECONDS": "0.8",
+        "TIDEMARK_NOTIFIER_GIVE_UP_AFTER_SECONDS": str(GIVE_UP_SECONDS),
+        "TIDEMARK_NOTIFIER_WEBHOOK_TIMEOUT_SECONDS": "1",
+        "TIDEMARK_NOTIFIER_BOUNCE_TOKEN": BOUNCE_TOKEN,
+    }
+    proc = service_launcher("notifier", extra_env=env, wait=True)  # type: ignore[operator]
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{proc.url}/readyz", timeout=2).status_code != 200:
+        assert time.monotonic() < deadline, "notifier never got ready"
+        time.sleep(0.2)
+    yield Notifier(proc.url, proc, own_sink, receiver)
+    proc.kill()
+
+
+@pytest.fixture(scope="package")
+async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
+    await ensure_topics(kafka_bootstrap, list(TOPICS.values()), partitions=3)
+    producer = idempotent_producer(kafka_bootstrap, "notifier-tests")
+    await producer.start()
+    yield Publisher(producer)
+    await producer.stop()
+
+
+def new_tid() -> str:
+    return f"TID-{uuid.uuid4().int % 10**9 + 9 * 10**9}"
