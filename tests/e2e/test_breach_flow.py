@@ -16,7 +16,7 @@ from tidekit.events import TOPICS
 from .conftest import System, poll
 from .kafka_reader import for_ticket, read_topics
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.moves_clock]
 
 
 def next_weekday_at(after: datetime, hour: int) -> datetime:
