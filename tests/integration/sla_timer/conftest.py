@@ -37,9 +37,11 @@ Launch = Callable[..., tuple[Any, Timer]]
 
 
 @pytest.fixture(scope="module")
-def launch_kept(service_launcher: Any, timer_db: str) -> Launch:
+def launch_kept(service_launcher: Any, timer_db: str) -> Iterator[Launch]:
     """launch(group=None, clock=START, **settings) -> (process, Timer), ready; it runs until
-    the session ends."""
+    the module's tests are done (it reads the session's shared topics with its own clock, so
+    left running it would keep emitting for other tests' tickets)."""
+    kept: list[Any] = []
 
     def start(group: str | None = None, clock: str = START, **settings: str) -> tuple[Any, Timer]:
         env = {
@@ -50,11 +52,14 @@ def launch_kept(service_launcher: Any, timer_db: str) -> Launch:
             **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},
         }
         proc = service_launcher("sla-timer", extra_env=env)
+        kept.append(proc)
         timer = Timer(proc.url)
         timer.wait_ready()
         return proc, timer
 
-    return start
+    yield start
+    for proc in kept:
+        proc.kill()
 
 
 @pytest.fixture
