@@ -57,9 +57,9 @@ class ServiceSettings(BaseSettings):
     retry_after_seconds: int = Field(default=5, ge=1)
     clock: str = Field(
         default="system",
-        description="'system', or 'manual[:<ISO instant>]' for tests (see tidekit.clock)",
+        description="'system'; for tests only 'offset' or 'manual[:<ISO instant>]', which "
+        "mount PUT /v1/admin/clock (see tidekit.clock)",
     )
-
     intake_url: str = Field(
         default="http://127.0.0.1:8101",
         description="Where intake answers; other services ask it about staff API keys",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from tidekit.web.clock import clock_router
 from tidekit.web.ops import install_http_telemetry, ops_router
 from tidekit.web.problems import install_problem_handlers
 from tidekit.web.staff import StaffKeys
+
+log = logging.getLogger(__name__)
 
 
 def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
@@ -40,5 +43,8 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     install_http_telemetry(app)
     app.include_router(ops_router(runtime))
     if isinstance(runtime.clock, ManualClock):
+        log.warning(
+            "test clock in use: PUT /v1/admin/clock moves time", extra={"clock": settings.clock}
+        )
         app.include_router(clock_router(runtime.clock))
     return app
