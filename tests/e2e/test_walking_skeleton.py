@@ -142,3 +142,10 @@ def test_bad_input_is_a_clear_4xx(system: System) -> None:
         }
         r = intake.post("/v1/tickets", json=bmp)
         assert r.status_code == 422 and "ZIP" in r.json()["detail"]
+        # PostgreSQL keeps no NUL character: refused with a 422, never a 500.
+        nul = {**new_ticket("x@example.com"), "body": "before\u0000after"}
+        r = intake.post("/v1/tickets", json=nul)
+        assert r.status_code == 422 and "U+0000" in r.json()["detail"]
+    with system.client("intake", system.keys.admin) as admin:
+        r = admin.post("/v1/admin/keys", json={"name": "bad\u0000name", "role": "agent"})
+        assert r.status_code == 422

@@ -127,7 +127,7 @@ class KeyIn(BaseModel):
             ]
         },
     )
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
     channels: list[Literal["web", "email", "in_product", "chat"]] = Field(default_factory=list)
     role: Literal["agent", "supervisor", "admin"] | None = None
 

@@ -108,6 +108,21 @@ def install_problem_handlers(app: FastAPI, retry_after: int = 5) -> None:
     for exc_type in (*TRANSIENT_ERRORS, asyncpg.PostgresConnectionError):
         app.add_exception_handler(exc_type, _transient)
 
+    async def _unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL keeps no NUL character in text or JSON: the input is refused, not lost.
+        return problem_response(
+            422,
+            "Unprocessable text",
+            "the request contains a character that cannot be stored (such as U+0000)",
+            request,
+        )
+
+    for unstorable in (
+        asyncpg.CharacterNotInRepertoireError,
+        asyncpg.UntranslatableCharacterError,
+    ):
+        app.add_exception_handler(unstorable, _unstorable_text)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
