@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from tidemark_notifier.bounces import NotADsn, parse_dsn, sample_dsn
 from tidemark_notifier.mailer import build_message
-from tidemark_notifier.sender import retry_delay
+from tidemark_notifier.sender import gives_up, retry_delay
 from tidemark_notifier.webhooks import sign, verify
 
 MID = "<3f1c@tidemark.invalid>"
@@ -71,6 +72,15 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         ceiling = min(2 ** (n - 1), 60.0)
         assert ceiling / 2 <= delay <= ceiling
     assert len({round(d, 6) for d in delays}) == len(delays), "jitter spreads the retries"
+
+
+def test_give_up_counts_from_the_first_failure_not_from_when_owed() -> None:
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    # The first failure never gives up, however long the message waited in a backlog.
+    assert not gives_up(None, t0, 60.0)
+    assert not gives_up(t0, t0 + timedelta(seconds=59.9), 60.0)
+    assert gives_up(t0, t0 + timedelta(seconds=60), 60.0)
+    assert gives_up(t0, t0 + timedelta(hours=5), 60.0)
 
 
 def test_mail_on_the_wire_has_both_parts_stable_id_and_thread() -> None:

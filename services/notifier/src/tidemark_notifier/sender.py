@@ -5,7 +5,7 @@ transaction as their `notification.sent` / `notification.failed` event. A crash 
 the delivery and that commit delivers the message once more, with the same Message-ID
 (e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate.
 Temporary failures are retried with exponential backoff and jitter until the
-give-up time has passed since the message was owed; permanent ones fail at once.
+give-up time has passed since the first failed attempt; permanent ones fail at once.
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ from .webhooks import WebhookPoster
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("tidemark_notifier_attempts_total", "Delivery attempts", ["channel", "result"])
 BATCH = 50
+
+
+def gives_up(first_failed_at: datetime | None, now: datetime, give_up_after: float) -> bool:
+    """Whether a temporary failure at `now` ends the retries.
+
+    Counted from the first failed attempt (None: this is it), not from when the message was
+    owed: a backlog or an outage of the notifier itself must not spend the recipient's time.
+    """
+    start = first_failed_at or now
+    return (now - start).total_seconds() >= give_up_after
 
 
 def retry_delay(attempts: int, initial: float, maximum: float, rnd: random.Random) -> float:
@@ -136,9 +146,10 @@ class Sender:
             await self._record(runtime, conn, row, sent, "sent", attempts, None)
             return
         error = outcome.error or "unknown error"
-        age = (now - row["created_at"]).total_seconds()
-        if not outcome.retry or age >= self.settings.give_up_after_seconds:
-            reason = error if not outcome.retry else f"gave up after {age:.0f} s: {error}"
+        first_failed_at = row["first_failed_at"] or now
+        if not outcome.retry or gives_up(first_failed_at, now, self.settings.give_up_after_seconds):
+            trying = (now - first_failed_at).total_seconds()
+            reason = error if not outcome.retry else f"gave up after {trying:.0f} s: {error}"
             failed = NotificationFailed(**common, reason=reason[:500], failed_at=now)
             await self._record(runtime, conn, row, failed, "failed", attempts, error)
             return
@@ -150,11 +161,12 @@ class Sender:
         )
         await conn.execute(
             """UPDATE notifications SET attempts = $2, last_error = $3,
-                   next_attempt_at = $4 WHERE notification_id = $1""",
+                   next_attempt_at = $4, first_failed_at = $5 WHERE notification_id = $1""",
             row["notification_id"],
             attempts,
             error,
             now + timedelta(seconds=delay),
+            first_failed_at,
         )
         log.warning(
             "delivery failed; will retry",

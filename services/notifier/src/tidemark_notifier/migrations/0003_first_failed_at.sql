@@ -1,0 +1,4 @@
+-- Give-up is measured from the first failed attempt, not from when the message was owed:
+-- after a notifier outage or a long backlog, one temporary failure must not fail a message
+-- that nobody has tried to deliver for `give_up_after_seconds`.
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS first_failed_at timestamptz;
