@@ -103,11 +103,30 @@ def test_rules_are_data_and_an_operator_file_replaces_them() -> None:
         ({"version": "1", "categories": {"gossip": ["a"]}}, "categories.gossip"),
         ({"version": "1", "categories": {"security": []}}, "categories.security"),
         ({"version": "1", "vip_coupons": {"premium": -1}}, "vip_coupons"),
+        ({"version": "1", "urgent": [{"id": "x", "all_of": [["a"]]}]}, "urgent[0].all_of"),
+        (
+            {"version": "1", "urgent": [{"id": "x", "all_of": [["a"], ["(b"]]}]},
+            r"urgent[0].all_of[1][0]",
+        ),
     ],
 )
 def test_a_bad_rules_document_is_refused_naming_the_place(doc: dict, where: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(RulesError, match=where.replace("[", r"\[").replace("]", r"\]")):
         Rules.from_document(doc)
+
+
+def test_an_all_of_rule_needs_evidence_from_every_group_anywhere_in_the_text() -> None:
+    doc = {
+        "version": "ops-3",
+        "urgent": [{"id": "after-upgrade", "all_of": [["upgraded"], ["fatal error", "blank"]]}],
+    }
+    mine = Rules.from_document(doc)
+    text = "We upgraded to 24.2 last night.\nNow every product page gives a fatal error."
+    decided = scope_for(mine, "help", text)
+    assert decided.urgent
+    assert 'rule after-upgrade matched "upgraded ... fatal error"' in " ".join(decided.reasons)
+    assert not scope_for(mine, "help", "We upgraded to 24.2 last night, all fine.").urgent
+    assert not scope_for(mine, "help", "Every page gives a fatal error.").urgent
 
 
 WORDS = st.sampled_from(

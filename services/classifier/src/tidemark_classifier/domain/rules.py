@@ -31,10 +31,15 @@ class RulesError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
+    """Matches when any of `patterns` matches, or when every group of `all_of` has a pattern
+    that matches somewhere in the text (evidence that need not be adjacent: "upgraded to
+    24.2 last night" ... "every product page gives a fatal error")."""
+
     id: str
     patterns: tuple[re.Pattern[str], ...]
     severity: Severity | None = None
     category: Category | None = None
+    all_of: tuple[tuple[re.Pattern[str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,12 +107,21 @@ def _rules(doc: Mapping[str, Any], key: str, need_severity: bool = False) -> tup
         category = item.get("category")
         if category is not None and category not in CATEGORIES:
             raise RulesError(f"{where}.category: one of {CATEGORIES}")
+        groups = item.get("all_of")
+        if groups is not None and (
+            not isinstance(groups, Sequence) or isinstance(groups, str) or len(groups) < 2
+        ):
+            raise RulesError(f"{where}.all_of: a list of at least two pattern lists")
+        patterns = item.get("patterns")
         out.append(
             Rule(
                 item["id"],
-                _compile(f"{where}.patterns", item.get("patterns")),
+                _compile(f"{where}.patterns", patterns) if patterns or not groups else (),
                 severity=severity,
                 category=category,
+                all_of=tuple(
+                    _compile(f"{where}.all_of[{g}]", group) for g, group in enumerate(groups or [])
+                ),
             )
         )
     return tuple(out)
@@ -142,15 +156,27 @@ def first_match(rule: Rule, text: str) -> Match | None:
     for pattern in rule.patterns:
         found = pattern.search(text)
         if found:
-            return Match(rule.id, " ".join(found.group(0).split()))
+            return Match(rule.id, _phrase(found))
+    if rule.all_of:
+        phrases = []
+        for group in rule.all_of:
+            found = next((f for p in group if (f := p.search(text))), None)
+            if found is None:
+                return None
+            phrases.append(_phrase(found))
+        return Match(rule.id, " ... ".join(phrases))
     return None
+
+
+def _phrase(found: re.Match[str]) -> str:
+    return " ".join(found.group(0).split())
 
 
 def all_matches(rule: Rule, text: str) -> list[Match]:
     out = []
     for pattern in rule.patterns:
         for found in pattern.finditer(text):
-            out.append(Match(rule.id, " ".join(found.group(0).split())))
+            out.append(Match(rule.id, _phrase(found)))
     return out
 
 

@@ -74,8 +74,9 @@ class Scope:
 
 
 def scope_for(rules: Rules, subject: str, body: str) -> Scope:
-    """Category by score (two points a pattern in the subject, one in the body), scope by the
-    out-of-scope rules, urgency by the site-recovery rules; each with the phrases matched."""
+    """Scope by the out-of-scope rules, urgency by the site-recovery rules; the category from
+    the first matching out-of-scope (else urgent) rule that names one, else by score (two
+    points a pattern in the subject, one in the body); each with the phrases matched."""
     reasons: list[str] = []
     text = f"{subject}\n{body}"
     outside = [m for rule in rules.out_of_scope if (m := first_match(rule, text))]
@@ -90,12 +91,17 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
                 phrases.setdefault(rule.id, [])
                 if m.phrase.lower() not in (p.lower() for p in phrases[rule.id]):
                     phrases[rule.id].append(m.phrase)
+    urgent_matches = [(rule, m) for rule in rules.urgent if (m := first_match(rule, text))]
     category: Category = "other"
     ruled = [r for m in outside for r in rules.out_of_scope if r.id == m.rule and r.category]
+    # A site-recovery request is of its rule's kind (a compromise is security, breakage
+    # after an update is updates) whatever else its words score.
+    ruled += [rule for rule, _ in urgent_matches if rule.category and not outside]
     if ruled:
         assert ruled[0].category is not None
         category = ruled[0].category
-        reasons.append(f"category {category}: from out-of-scope rule {ruled[0].id}")
+        kind = "out-of-scope" if outside else "urgent"
+        reasons.append(f"category {category}: from {kind} rule {ruled[0].id}")
     elif scores:
         top = max(scores.values())
         winner = next(r for r in rules.categories if scores[r.id] == top)
@@ -105,7 +111,6 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
         reasons.append(f"category {category}: matched {shown}")
     else:
         reasons.append("category other: no category rule matched")
-    urgent_matches = [m for rule in rules.urgent if (m := first_match(rule, text))]
-    for m in urgent_matches:
+    for _, m in urgent_matches:
         reasons.append(f"urgent (site recovery): rule {m.rule} matched {m.quoted()}")
     return Scope(category, not outside, bool(urgent_matches), tuple(reasons))
