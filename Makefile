@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
 
-.PHONY: setup run stop clean test lint bench schemas
+.PHONY: setup run stop clean test lint bench schemas classifier-model
 
 setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
 	@bash deploy/bootstrap.sh
@@ -32,3 +32,6 @@ bench:            ## benchmarks: prints ratios measured side by side in one run
 
 schemas: setup    ## regenerate the published JSON Schemas of every event type
 	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas
+
+classifier-model: setup  ## retrain the classifier's text model on tests/data/classifier/requests.jsonl
+	@$(UV) run --frozen tidemark-classifier-train tests/data/classifier/requests.jsonl

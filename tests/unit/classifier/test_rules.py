@@ -20,7 +20,7 @@ from tidemark_classifier.domain import (
     scope_for,
     severity_for,
 )
-from tidemark_classifier.domain.rules import own_words
+from tidemark_classifier.domain.rules import own_words, shipped_model
 from tidemark_classifier.rules_file import load_rules
 
 RULES = default_rules()
@@ -104,6 +104,7 @@ def test_rules_are_data_and_an_operator_file_replaces_them() -> None:
         ({"version": "1", "categories": {"security": []}}, "categories.security"),
         ({"version": "1", "vip_coupons": {"premium": -1}}, "vip_coupons"),
         ({"version": "1", "urgent": [{"id": "x", "all_of": [["a"]]}]}, "urgent[0].all_of"),
+        ({"version": "1", "text_model": "maybe"}, "text_model"),
         (
             {"version": "1", "urgent": [{"id": "x", "all_of": [["a"], ["(b"]]}]},
             r"urgent[0].all_of[1][0]",
@@ -180,7 +181,11 @@ def test_every_classification_is_consistent_and_explained(
 def test_an_operator_rules_file_is_loaded_or_refused_with_its_name(tmp_path: Path) -> None:
     good = tmp_path / "rules.yaml"
     good.write_text('version: "ops-2"\ncategories:\n  licensing: ["invoice"]\n')
-    assert load_rules(good).version == "ops-2"
+    model = shipped_model()
+    assert load_rules(good).version == f"ops-2+{model.version}"
+    assert load_rules(good).model is model  # the shipped model, unless the file says no
+    good.write_text('version: "ops-3"\ntext_model: false\ncategories:\n  licensing: ["x"]\n')
+    assert (load_rules(good).version, load_rules(good).model) == ("ops-3", None)
     assert load_rules(None) is default_rules()
     bad = tmp_path / "bad.yaml"
     bad.write_text('version: "x"\nurgent:\n  - id: a\n    patterns: ["(oops"]\n')

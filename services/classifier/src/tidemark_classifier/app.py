@@ -40,7 +40,12 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
     app.state.classifier = service
     app.state.policy_document = {
         **policy.model_dump(mode="json"),
-        "classification_rules": rules_document(settings.rules_file),
+        "classification_rules": {
+            **rules_document(settings.rules_file),
+            # The version recorded with each classification (rules + text model).
+            "version_in_force": rules.version,
+            "text_model": rules.model.version if rules.model else None,
+        },
     }
     app.include_router(router)
     return app

@@ -1,4 +1,5 @@
-"""Reading the classification rules: an operator's file, or the shipped rules.yaml."""
+"""Reading the classification rules: an operator's file, or the shipped rules.yaml; either
+with the shipped text model unless the file says `text_model: false`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import yaml
 
 from .domain import Rules, RulesError, default_rules
+from .domain.rules import shipped_model
 
 
 def rules_document(path: Path | None) -> dict[str, Any]:
@@ -27,6 +29,6 @@ def load_rules(path: Path | None) -> Rules:
     if path is None:
         return default_rules()
     try:
-        return Rules.from_document(rules_document(path))
+        return Rules.from_document(rules_document(path), model=shipped_model())
     except (OSError, yaml.YAMLError, RulesError) as exc:
         raise RulesError(f"classification rules {path}: {exc}") from exc

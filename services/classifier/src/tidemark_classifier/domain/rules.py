@@ -7,6 +7,7 @@ what the decisions turn into reasons.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any, cast, get_args
 import yaml
 
 from tidekit.events.vocabulary import Category, Severity
+
+from .text_model import TextModel
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")  # most severe first
 CATEGORIES: tuple[Category, ...] = get_args(Category)
@@ -59,14 +62,21 @@ class Rules:
     urgent: tuple[Rule, ...]
     out_of_scope: tuple[Rule, ...]
     categories: tuple[Rule, ...]  # one rule per category, in priority order
+    model: TextModel | None = None  # asked beside the urgent and out-of-scope rules
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> Rules:
+    def from_document(cls, doc: Mapping[str, Any], model: TextModel | None = None) -> Rules:
+        """The rules of `doc`, with `model` unless the document says `text_model: false`.
+        The version recorded with each classification names the model too."""
         if not isinstance(doc, Mapping):
             raise RulesError("the rules document must be a mapping")
         version = doc.get("version")
         if not isinstance(version, str) or not version:
             raise RulesError("version: a non-empty string is required")
+        use_model = doc.get("text_model", True)
+        if not isinstance(use_model, bool):
+            raise RulesError("text_model: true (the default) or false")
+        model = model if use_model else None
         coupons = doc.get("vip_coupons") or {}
         if not isinstance(coupons, Mapping) or not all(
             isinstance(v, int) and v >= 0 for v in coupons.values()
@@ -83,12 +93,13 @@ class Rules:
                 Rule(name, _compile(f"categories.{name}", patterns), category=cast(Category, name))
             )
         return cls(
-            version=version,
+            version=f"{version}+{model.version}" if model else version,
             vip_coupons=dict(coupons),
             severity=_rules(doc, "severity", need_severity=True),
             urgent=_rules(doc, "urgent"),
             out_of_scope=_rules(doc, "out_of_scope"),
             categories=tuple(cat_rules),
+            model=model,
         )
 
 
@@ -181,7 +192,15 @@ def all_matches(rule: Rule, text: str) -> list[Match]:
 
 
 @cache
+def shipped_model() -> TextModel:
+    """The text model shipped with the classifier (tidemark_classifier/text_model.json)."""
+    text = resources.files("tidemark_classifier").joinpath("text_model.json").read_text("utf-8")
+    return TextModel.from_document(json.loads(text))
+
+
+@cache
 def default_rules() -> Rules:
-    """The rules shipped with the classifier (tidemark_classifier/rules.yaml)."""
+    """The rules shipped with the classifier (tidemark_classifier/rules.yaml), with the
+    shipped text model."""
     text = resources.files("tidemark_classifier").joinpath("rules.yaml").read_text("utf-8")
-    return Rules.from_document(yaml.safe_load(text))
+    return Rules.from_document(yaml.safe_load(text), model=shipped_model())

@@ -74,7 +74,8 @@ class Scope:
 
 
 def scope_for(rules: Rules, subject: str, body: str) -> Scope:
-    """Scope by the out-of-scope rules, urgency by the site-recovery rules; the category from
+    """Scope by the out-of-scope rules or the text model, urgency by the site-recovery rules
+    or the text model (either suffices); the category from
     the first matching out-of-scope (else urgent) rule that names one, else by score (two
     points a pattern in the subject, one in the body); each with the phrases matched."""
     reasons: list[str] = []
@@ -82,6 +83,11 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
     outside = [m for rule in rules.out_of_scope if (m := first_match(rule, text))]
     for m in outside:
         reasons.append(f"out of scope: rule {m.rule} matched {m.quoted()}")
+    model = rules.model
+    model_outside = model.judge("out_of_scope", text) if model else None
+    if model_outside and model_outside.yes:
+        reasons.append(f"out of scope: {model_outside.reason()}")
+    in_scope = not outside and not (model_outside and model_outside.yes)
     scores: Counter[str] = Counter()
     phrases: dict[str, list[str]] = {}
     for rule in rules.categories:
@@ -92,11 +98,12 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
                 if m.phrase.lower() not in (p.lower() for p in phrases[rule.id]):
                     phrases[rule.id].append(m.phrase)
     urgent_matches = [(rule, m) for rule in rules.urgent if (m := first_match(rule, text))]
+    model_urgent = model.judge("urgent", text) if model else None
     category: Category = "other"
     ruled = [r for m in outside for r in rules.out_of_scope if r.id == m.rule and r.category]
     # A site-recovery request is of its rule's kind (a compromise is security, breakage
     # after an update is updates) whatever else its words score.
-    ruled += [rule for rule, _ in urgent_matches if rule.category and not outside]
+    ruled += [rule for rule, _ in urgent_matches if rule.category and in_scope]
     if ruled:
         assert ruled[0].category is not None
         category = ruled[0].category
@@ -113,4 +120,7 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
         reasons.append("category other: no category rule matched")
     for _, m in urgent_matches:
         reasons.append(f"urgent (site recovery): rule {m.rule} matched {m.quoted()}")
-    return Scope(category, not outside, bool(urgent_matches), tuple(reasons))
+    if model_urgent and model_urgent.yes:
+        reasons.append(f"urgent (site recovery): {model_urgent.reason()}")
+    urgent = bool(urgent_matches) or bool(model_urgent and model_urgent.yes)
+    return Scope(category, in_scope, urgent, tuple(reasons))
