@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -128,6 +129,26 @@ def test_an_all_of_rule_needs_evidence_from_every_group_anywhere_in_the_text() -
     assert 'rule after-upgrade matched "upgraded ... fatal error"' in " ".join(decided.reasons)
     assert not scope_for(mine, "help", "We upgraded to 24.2 last night, all fine.").urgent
     assert not scope_for(mine, "help", "Every page gives a fatal error.").urgent
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please check the backup.\n" + "1." * 50_000,
+        "after the update " + "a " * 50_000,
+        "restore " + "x1 " * 33_000,
+        "the shop " * 11_000 + "from backup",
+        "1," * 50_000 + " gone",
+    ],
+    ids=["digits", "words", "restore", "phrases", "commas"],
+)
+def test_a_100_kb_body_is_classified_in_linear_time(body: str) -> None:
+    """intake admits bodies of 100 KB; a pattern that backtracks quadratically took 79 s
+    on the first of these. The bound is loose: it separates linear from quadratic."""
+    started = time.process_time()
+    scope_for(RULES, "x", body)
+    severity_for(RULES, None, "x", body)
+    assert time.process_time() - started < 15
 
 
 WORDS = st.sampled_from(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import subprocess
@@ -17,6 +16,7 @@ from tidemark_classifier.train_model import (
     DEFAULT_C,
     OUT_OF_SCOPE_THRESHOLD,
     URGENT_THRESHOLD,
+    training_digest,
 )
 
 from .rule_quality import TUNING
@@ -99,7 +99,13 @@ def test_the_document_round_trips_to_the_same_judgements() -> None:
 
 
 @pytest.mark.parametrize(
-    "doc", [{}, {"version": "x", "idf": {}, "heads": {"urgent": {}}}, {"version": "x", "idf": 3}]
+    "doc",
+    [
+        {},
+        {"version": "x", "idf": {}, "heads": {"urgent": {}}},
+        {"version": "x", "idf": 3},
+        {"version": "x", "idf": {"a": "1.0"}, "heads": {}},
+    ],
 )
 def test_a_bad_model_document_is_refused(doc: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError):
@@ -107,9 +113,9 @@ def test_a_bad_model_document_is_refused(doc: dict) -> None:  # type: ignore[typ
 
 
 def test_the_shipped_model_was_trained_on_the_current_tuning_set() -> None:
-    """Its version is a digest of the training parameters and data (see train_model.py):
-    after the labelled requests change, run `make classifier-model`."""
-    digest = hashlib.sha256(f"{DEFAULT_C} {URGENT_THRESHOLD} {OUT_OF_SCOPE_THRESHOLD}".encode())
+    """Its version is a digest of the trainer's version, its parameters and the data (see
+    train_model.py): after either changes, run `make classifier-model`."""
+    digest = training_digest(DEFAULT_C, URGENT_THRESHOLD, OUT_OF_SCOPE_THRESHOLD)
     digest.update(TUNING.read_bytes())
     model = shipped_model()
     assert model.version == f"tm-{digest.hexdigest()[:10]}"

@@ -127,7 +127,9 @@ def _rules(doc: Mapping[str, Any], key: str, need_severity: bool = False) -> tup
         out.append(
             Rule(
                 item["id"],
-                _compile(f"{where}.patterns", patterns) if patterns or not groups else (),
+                _compile(f"{where}.patterns", patterns)
+                if patterns is not None or not groups
+                else (),
                 severity=severity,
                 category=category,
                 all_of=tuple(

@@ -77,10 +77,10 @@ class TextModel:
     def from_document(cls, doc: Mapping[str, Any]) -> TextModel:
         try:
             heads = {
-                q: Head(float(h["intercept"]), dict(h["weights"]), float(h["threshold"]))
+                str(q): Head(float(h["intercept"]), _numbers(h["weights"]), float(h["threshold"]))
                 for q, h in doc["heads"].items()
             }
-            model = cls(str(doc["version"]), dict(doc["idf"]), heads)
+            model = cls(str(doc["version"]), _numbers(doc["idf"]), heads)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a text model document: {exc!r}") from None
         missing = set(QUESTIONS) - set(heads)
@@ -101,6 +101,16 @@ class TextModel:
                 for q, h in self.heads.items()
             },
         }
+
+
+def _numbers(mapping: Mapping[str, Any]) -> dict[str, float]:
+    """A feature -> number mapping, refused at load time rather than at the first request."""
+    out = {}
+    for key, value in mapping.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key!r}: {value!r} is not a number")
+        out[str(key)] = float(value)
+    return out
 
 
 def _sigmoid(z: float) -> float:
