@@ -38,6 +38,8 @@ def test_only_connection_fields_fall_back_to_the_shared_prefix(
         ("TIDEMARK_LOG_LEVEL", "chatty", "log_level"),
         ("TIDEMARK_NOTIFIER_SMTP_PORT", "70000", "smtp_port"),
         ("TIDEMARK_OTEL_EXPORTER", "zipkin", "otel_exporter"),
+        ("TIDEMARK_TOPIC_NAMESPACE", "staging", "topic_namespace"),  # no closing dot
+        ("TIDEMARK_TOPIC_NAMESPACE", "Staging.", "topic_namespace"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_field(
@@ -52,3 +54,12 @@ def test_bad_values_fail_at_start_naming_the_field(
 def test_secrets_do_not_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDEMARK_INTAKE_TOKEN_SECRET", "s3cret-value-that-is-long")
     assert "s3cret" not in repr(IntakeSettings())
+
+
+def test_a_topic_namespace_goes_before_every_topic_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert NotifierSettings().topic("intake") == "tidemark.intake.v1"  # the SPEC's names
+    monkeypatch.setenv("TIDEMARK_TOPIC_NAMESPACE", "staging.")
+    assert NotifierSettings().topic("sla-timer") == "staging.tidemark.sla.v1"
+    monkeypatch.setenv("TIDEMARK_NOTIFIER_TOPIC_NAMESPACE", "t1.")
+    assert NotifierSettings().topic("notifier") == "t1.tidemark.notifier.v1"
+    assert IntakeSettings().topic("intake") == "staging.tidemark.intake.v1"

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from tidekit.clock import Clock, clock_from_setting
 from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
-from tidekit.events import TOPICS, dlq_topic, registry
+from tidekit.events import dlq_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.consumer import EventConsumer, Handler
 from tidekit.kafka.relay import OutboxRelay
@@ -35,7 +35,8 @@ DB_OR_BROKER_DOWN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg
 
 @dataclass
 class ConsumerSpec:
-    """A consumer group of this service: the topics it reads and a handler per event type."""
+    """A consumer group of this service: the topics it reads (their SPEC names; the runtime
+    puts the settings' topic namespace before them) and a handler per event type."""
 
     topics: list[str]
     handlers: dict[str, Handler]
@@ -62,7 +63,7 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         name = self.settings.service_name
-        self.topic = TOPICS[name]
+        self.topic = self.settings.topic(name)
         self.store = EventStore(source=f"tidemark/{name}", topic=self.topic, registry=registry)
         self.clock: Clock = clock_from_setting(self.settings.clock)
 
@@ -93,7 +94,7 @@ class ServiceRuntime:
             consumer = EventConsumer(
                 name=f"tidemark.{self.settings.service_name}.{self._group_suffix(spec)}",
                 bootstrap=self.settings.kafka_bootstrap,
-                topics=spec.topics,
+                topics=self.topics_of(spec),
                 pool=pool,
                 registry=registry,
                 handlers=spec.handlers,
@@ -105,6 +106,10 @@ class ServiceRuntime:
         for worker in self.workers:
             self._spawn(partial(worker, self), getattr(worker, "__name__", "worker"))
         log.info("service running", extra={"topic": self.topic})
+
+    def topics_of(self, spec: ConsumerSpec) -> list[str]:
+        """The topics `spec` reads, in this system's topic namespace."""
+        return [self.settings.topic_namespace + t for t in spec.topics]
 
     def _group_suffix(self, spec: ConsumerSpec) -> str:
         """The settings' suffix for a service's main group; a named extra group keeps its own."""
@@ -149,7 +154,7 @@ class ServiceRuntime:
     async def _connect_kafka(self) -> AIOKafkaProducer:
         s = self.settings
         own = [self.topic, dlq_topic(self.topic)]
-        consumed = [t for spec in self.consumers for t in spec.topics]
+        consumed = [t for spec in self.consumers for t in self.topics_of(spec)]
         dlqs = [dlq_topic(t) for t in consumed]
         await ensure_topics(s.kafka_bootstrap, own + consumed + dlqs, partitions=s.topic_partitions)
         producer = idempotent_producer(s.kafka_bootstrap, f"tidemark-{s.service_name}")

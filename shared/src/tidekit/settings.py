@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from tidekit.clock import clock_from_setting
+from tidekit.events.topics import TOPICS
 from tidekit.telemetry import Exporter
 
 SHARED_FIELDS = (
@@ -31,6 +32,7 @@ SHARED_FIELDS = (
     "clock",
     "intake_url",
     "consumer_group_suffix",
+    "topic_namespace",
 )
 
 
@@ -70,6 +72,18 @@ class ServiceSettings(BaseSettings):
         description="Consumer groups are tidemark.<service>.<suffix>: replicas share one; an "
         "independent copy (own database, e.g. a rebuild or a test) uses another",
     )
+    topic_namespace: str = Field(
+        default="",
+        pattern=r"^([a-z0-9][a-z0-9_-]{0,39}\.)?$",
+        description="Put before every topic name, ending in a dot (e.g. 'staging.'): systems "
+        "sharing one Kafka cluster, or a test's copy of a service, never see each other's "
+        "events. Empty (the default) keeps the SPEC's names",
+    )
+
+    def topic(self, service: str) -> str:
+        """The topic `service` writes, in this system's namespace."""
+        return self.topic_namespace + TOPICS[service]
+
     staff_key_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long an answer about a staff key is reused"
     )

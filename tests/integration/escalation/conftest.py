@@ -96,10 +96,14 @@ class Escalation:
     database_url: str
     bootstrap: str
     group: str
+    namespace: str  # its topic namespace: it sees only what the test publishes
+
+    def topic(self, service: str) -> str:
+        return self.namespace + TOPICS[service]
 
     def wait_caught_up(self, timeout: float = 30) -> None:
         """Until the consumer has handled and committed everything published so far."""
-        topics = [TOPICS[s] for s in ("classifier", "sla-timer", "intake")]
+        topics = [self.topic(s) for s in ("classifier", "sla-timer", "intake")]
         poll(
             lambda: asyncio.run(_lag(self.bootstrap, self.group, topics)), lambda n: n <= 0, timeout
         )
@@ -127,7 +131,7 @@ class Escalation:
         return envelopes
 
     def redeliver(self, service: str, *envelopes: Envelope) -> None:
-        asyncio.run(_send(self.bootstrap, TOPICS[service], list(envelopes)))
+        asyncio.run(_send(self.bootstrap, self.topic(service), list(envelopes)))
 
     def stream(self, tid: str) -> list[dict[str, Any]]:
         """This process's own events for `tid`, in order: {id, type, **data}."""
@@ -152,7 +156,7 @@ class Escalation:
     def on_kafka(self, tid: str) -> dict[str, int]:
         """How many times each of this process's events for `tid` is on the escalation topic."""
         ours = {e["id"] for e in self.stream(tid)}
-        seen = for_ticket(read_topics(self.bootstrap, [TOPICS["escalation"]]), tid)
+        seen = for_ticket(read_topics(self.bootstrap, [self.topic("escalation")]), tid)
         return {i: sum(1 for r in seen if r.id == i) for i in ours}
 
     def queue(self, name: str) -> list[dict[str, Any]]:
@@ -207,15 +211,18 @@ def start_escalation(
     def start(now: datetime) -> Escalation:
         url = create_fresh_database(database_url, prefix="tidemark_esc")
         suffix = f"test-{uuid.uuid4().hex[:12]}"
+        namespace = f"te{uuid.uuid4().hex[:8]}."
         env = {
             "TIDEMARK_DATABASE_URL": url,
             "TIDEMARK_ESCALATION_CLOCK": f"manual:{iso(now)}",
             "TIDEMARK_ESCALATION_CONSUMER_GROUP_SUFFIX": suffix,
+            "TIDEMARK_ESCALATION_TOPIC_NAMESPACE": namespace,
             "TIDEMARK_INTAKE_URL": system.urls["intake"],
         }
         proc = service_launcher("escalation", extra_env=env, wait=True)
         wait_ready(proc.url)
-        escalation = Escalation(proc, url, kafka_bootstrap, f"tidemark.escalation.{suffix}")
+        group = f"tidemark.escalation.{suffix}"
+        escalation = Escalation(proc, url, kafka_bootstrap, group, namespace)
         made.append((escalation, url))
         return escalation
 

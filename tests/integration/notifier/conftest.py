@@ -1,6 +1,6 @@
-"""One notifier process for these tests, with its own database, consumer group, SMTP sink
-(scripted refusals) and webhook receiver, so a notifier started by other tests in the
-same session never shares its work."""
+"""One notifier process for these tests, with its own database, consumer group, topic
+namespace, SMTP sink (scripted refusals) and webhook receiver: it sees only the events these
+tests publish, and no other notifier of the session shares its work."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from .harness import Publisher, Receiver, start_receiver
 CHAT_SECRET = "chat-hook-secret-1b7e"
 ALERT_SECRET = "alert-hook-secret-93c2"
 BOUNCE_TOKEN = "bounce-token-5d1a"
+NAMESPACE = f"tn{uuid.uuid4().hex[:8]}."
 GIVE_UP_SECONDS = 10.0  # from the first failure; batches behind a backlog can take seconds
 
 
@@ -62,8 +63,6 @@ def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
     drop_database(admin_url, url)
 
 
-# This notifier reads the session's shared topics from the start, so it first works through
-# the other tests' tickets (alerts for their queues): waits in these tests are generous.
 @pytest.fixture(scope="package")
 def notifier(
     service_launcher: object, notifier_db: str, own_sink: SmtpSink, receiver: Receiver
@@ -71,6 +70,7 @@ def notifier(
     env = {
         "TIDEMARK_DATABASE_URL": notifier_db,
         "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "TIDEMARK_NOTIFIER_TOPIC_NAMESPACE": NAMESPACE,
         "TIDEMARK_NOTIFIER_SMTP_PORT": str(own_sink.port),
         "TIDEMARK_NOTIFIER_CHANNEL_WEBHOOKS": json.dumps(
             {"chat": {"url": receiver.url("/chat"), "secret": CHAT_SECRET, "also_email": True}}
@@ -99,11 +99,16 @@ def notifier(
 
 @pytest.fixture(scope="package")
 async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
-    await ensure_topics(kafka_bootstrap, list(TOPICS.values()), partitions=3)
+    await ensure_topics(kafka_bootstrap, [topic(s) for s in TOPICS], partitions=3)
     producer = idempotent_producer(kafka_bootstrap, "notifier-tests")
     await producer.start()
-    yield Publisher(producer)
+    yield Publisher(producer, NAMESPACE)
     await producer.stop()
+
+
+def topic(service: str) -> str:
+    """`service`'s topic as this notifier reads it."""
+    return NAMESPACE + TOPICS[service]
 
 
 def new_tid() -> str:

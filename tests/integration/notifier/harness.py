@@ -38,6 +38,7 @@ def service_of(event: DomainEvent) -> str:
 @dataclass
 class Publisher:
     producer: AIOKafkaProducer
+    namespace: str = ""  # the topic namespace of the notifier under test
 
     async def publish(self, event: DomainEvent) -> Envelope:
         service = service_of(event)
@@ -48,7 +49,8 @@ class Publisher:
     async def send(self, envelope: Envelope, service: str) -> None:
         """Put an envelope (new, or one sent before: a redelivery) on its service's topic."""
         key, value, headers = envelope.to_kafka()
-        await self.producer.send_and_wait(TOPICS[service], value=value, key=key, headers=headers)
+        topic = self.namespace + TOPICS[service]
+        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
 
 @dataclass

@@ -9,10 +9,9 @@ import pytest
 
 from tests.e2e.kafka_reader import for_ticket, read_topics
 from tests.unit.notifier import samples as s
-from tidekit.events import TOPICS
 from tidemark_notifier.bounces import sample_dsn
 
-from .conftest import BOUNCE_TOKEN, Notifier, new_tid
+from .conftest import BOUNCE_TOKEN, Notifier, new_tid, topic
 from .harness import Publisher, poll_notifications
 from .test_messages import acknowledged, mails_for, ours
 
@@ -41,7 +40,7 @@ async def test_never_accepted_gives_up_with_notification_failed(
     rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "failed")
     assert rows[0]["attempts"] >= 3 and "451" in rows[0]["last_error"]
     assert len(notifier.sink.refused(ivy)) == rows[0]["attempts"]
-    records = await asyncio.to_thread(read_topics, kafka_bootstrap, [TOPICS["notifier"]])
+    records = await asyncio.to_thread(read_topics, kafka_bootstrap, [topic("notifier")])
     mine = ours(records, rows[0])
     assert [r.type for r in mine] == ["notification.failed"]
     failed = json.loads(mine[0].value)
@@ -122,7 +121,7 @@ async def test_dsn_for_our_message_marks_it_bounced_once(
     assert "550 5.1.1" in rows[0]["bounce_reason"] and rows[0]["bounced_at"]
 
     def bounced_events() -> list[dict[str, object]]:
-        records = for_ticket(read_topics(kafka_bootstrap, [TOPICS["notifier"]]), tid)
+        records = for_ticket(read_topics(kafka_bootstrap, [topic("notifier")]), tid)
         return [json.loads(r.value) for r in records if r.type == "notification.bounced"]
 
     for _ in range(50):

@@ -11,10 +11,9 @@ import pytest
 
 from tests.e2e.kafka_reader import SeenRecord, read_topics
 from tests.unit.notifier import samples as s
-from tidekit.events import TOPICS
 from tidemark_notifier.webhooks import verify
 
-from .conftest import ALERT_SECRET, CHAT_SECRET, Notifier, new_tid
+from .conftest import ALERT_SECRET, CHAT_SECRET, Notifier, new_tid, topic
 from .harness import Publisher, poll_notifications
 
 pytestmark = pytest.mark.integration
@@ -78,7 +77,7 @@ async def test_acknowledgement_by_mail_with_local_deadline_and_notification_sent
         ("acknowledgement", "email", ada, 1)
     ]
     assert mail["Message-ID"] == rows[0]["message_id"]
-    records = await asyncio.to_thread(read_topics, kafka_bootstrap, [TOPICS["notifier"]])
+    records = await asyncio.to_thread(read_topics, kafka_bootstrap, [topic("notifier")])
     sent = [r for r in ours(records, rows[0]) if r.type == "notification.sent"]
     assert len(sent) == 1 and "traceparent" in sent[0].headers
     assert json.loads(sent[0].value)["message_id"] == rows[0]["message_id"]

@@ -1,5 +1,6 @@
 """A database of its own for the sla-timer tests, and a launcher of sla-timer processes
-with a manual clock and a consumer group of their own (other tests' services share Kafka)."""
+with a manual clock, a consumer group and a topic namespace of their own (other tests'
+services share Kafka; the namespace keeps each side's events from the other)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def timer_db(_postgres: tuple[str, Any]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def upstream(kafka_bootstrap: str) -> Upstream:
-    return Upstream(kafka_bootstrap)
+    return Upstream(kafka_bootstrap, f"ts{uuid.uuid4().hex[:8]}.")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ Launch = Callable[..., tuple[Any, Timer]]
 
 
 @pytest.fixture(scope="module")
-def launch_kept(service_launcher: Any, timer_db: str) -> Iterator[Launch]:
+def launch_kept(service_launcher: Any, timer_db: str, upstream: Upstream) -> Iterator[Launch]:
     """launch(group=None, clock=START, **settings) -> (process, Timer), ready; it runs until
     the module's tests are done (it reads the session's shared topics with its own clock, so
     left running it would keep emitting for other tests' tickets)."""
@@ -49,6 +50,7 @@ def launch_kept(service_launcher: Any, timer_db: str) -> Iterator[Launch]:
             "TIDEMARK_CLOCK": clock if clock == "system" else f"manual:{clock}",
             "TIDEMARK_SLA_TIMER_CONSUMER_GROUP": group or f"t{uuid.uuid4().hex[:8]}",
             "TIDEMARK_SLA_TIMER_REFILL_SECONDS": "2",
+            "TIDEMARK_SLA_TIMER_TOPIC_NAMESPACE": upstream.namespace,
             **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},
         }
         proc = service_launcher("sla-timer", extra_env=env)

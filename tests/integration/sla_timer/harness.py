@@ -61,6 +61,10 @@ class Upstream:
     """Publishes the other services' events to their topics, as they would."""
 
     bootstrap: str
+    namespace: str = ""  # the topic namespace of the sla-timer under test
+
+    def topic(self, service: str) -> str:
+        return self.namespace + TOPICS[service]
 
     def send(self, *events: DomainEvent, envelopes: Sequence[Envelope] = ()) -> list[Envelope]:
         wrapped = list(envelopes) or [
@@ -75,14 +79,14 @@ class Upstream:
         return OWNER.get(name, "intake")
 
     async def _send(self, envelopes: list[Envelope]) -> None:
-        await ensure_topics(self.bootstrap, list(TOPICS.values()), partitions=3)
+        await ensure_topics(self.bootstrap, [self.topic(s) for s in TOPICS], partitions=3)
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         await producer.start()
         try:
             for env in envelopes:
                 key, value, headers = env.to_kafka()
                 await producer.send_and_wait(
-                    TOPICS[self.owner(env)], value=value, key=key, headers=headers
+                    self.topic(self.owner(env)), value=value, key=key, headers=headers
                 )
         finally:
             await producer.stop()

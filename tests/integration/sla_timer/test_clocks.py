@@ -167,13 +167,13 @@ def test_warning_and_breach_once_each_on_time_and_not_again_on_redelivery(
     page = timer.http.get("/v1/breaches", params={"since": (t - M).isoformat(), "limit": 1000})
     mine = [b for b in page.json()["breaches"] if b["tid"] == tid]
     assert len(mine) == 1 and mine[0]["lateness_seconds"] == 0
-    # and the relay put each of them on tidemark.sla.v1
+    # and the relay put each of them on (the namespaced) tidemark.sla.v1
     ids = {
         str(r["event_id"])
         for r in emitted.query("SELECT event_id FROM sla_timer.events WHERE stream_id=$1", tid)
     }
     seen = wait_for(
-        lambda: {r.id for r in read_topics(kafka_bootstrap, ["tidemark.sla.v1"])} & ids,
+        lambda: {r.id for r in read_topics(kafka_bootstrap, [upstream.topic("sla-timer")])} & ids,
         lambda found: found == ids,
     )
     assert seen == ids

@@ -64,7 +64,8 @@ def test_vault_round_trip_binds_ticket_and_supports_rotation() -> None:
     assert after.seal({"p": "x"}, tid="TID-1", ref="cred_b").key_id == "2026-11"
     with pytest.raises(VaultError):
         after.open(sealed, tid="TID-2", ref="cred_a")  # moved to another ticket
-    tampered = type(sealed)(sealed.key_id, sealed.nonce, sealed.ciphertext[:-1] + b"\0")
+    flipped = sealed.ciphertext[:-1] + bytes([sealed.ciphertext[-1] ^ 1])  # always a change
+    tampered = type(sealed)(sealed.key_id, sealed.nonce, flipped)
     with pytest.raises(VaultError):
         after.open(tampered, tid="TID-1", ref="cred_a")
     with pytest.raises(VaultError, match="not configured"):

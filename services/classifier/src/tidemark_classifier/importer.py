@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tidekit.events import TOPICS, registry
+from tidekit.events import registry
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 
@@ -72,7 +72,9 @@ def _arguments() -> argparse.ArgumentParser:
 async def _record(rows: list[Accepted], by: str) -> Counter[str]:
     settings = ClassifierSettings()
     rules = load_rules(settings.rules_file)
-    store = EventStore(source="tidemark/classifier", topic=TOPICS["classifier"], registry=registry)
+    store = EventStore(
+        source="tidemark/classifier", topic=settings.topic("classifier"), registry=registry
+    )
     counts: Counter[str] = Counter()
     conn = await asyncpg.connect(
         settings.database_url, server_settings={"search_path": settings.db_schema}

@@ -94,7 +94,8 @@ class Scheduler:
         group = f"tidemark.{self.settings.service_name}.{spec.suffix}"
         try:
             async with asyncio.timeout(self.settings.catch_up_timeout_seconds):
-                await wait_until_caught_up(self.settings.kafka_bootstrap, group, spec.topics)
+                topics = runtime.topics_of(spec)
+                await wait_until_caught_up(self.settings.kafka_bootstrap, group, topics)
         except TimeoutError:
             log.warning("upstream not caught up in time; firing due timers anyway")
 
