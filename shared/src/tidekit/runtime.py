@@ -92,7 +92,7 @@ class ServiceRuntime:
         self._spawn(self.relay.run, "outbox-relay")
         for spec in self.consumers:
             consumer = EventConsumer(
-                name=f"tidemark.{self.settings.service_name}.{self._group_suffix(spec)}",
+                name=self.group_of(spec),
                 bootstrap=self.settings.kafka_bootstrap,
                 topics=self.topics_of(spec),
                 pool=pool,
@@ -111,9 +111,12 @@ class ServiceRuntime:
         """The topics `spec` reads, in this system's topic namespace."""
         return [self.settings.topic_namespace + t for t in spec.topics]
 
-    def _group_suffix(self, spec: ConsumerSpec) -> str:
-        """The settings' suffix for a service's main group; a named extra group keeps its own."""
-        return self.settings.consumer_group_suffix if spec.suffix == "main" else spec.suffix
+    def group_of(self, spec: ConsumerSpec) -> str:
+        """`spec`'s consumer group: <namespace>tidemark.<service>.<suffix>, where the main
+        group takes the settings' suffix and a named extra group keeps its own."""
+        s = self.settings
+        suffix = s.consumer_group_suffix if spec.suffix == "main" else spec.suffix
+        return f"{s.topic_namespace}tidemark.{s.service_name}.{suffix}"
 
     def _spawn(self, factory: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         """Run a loop for the life of the service; an unexpected crash is logged and the loop

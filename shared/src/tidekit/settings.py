@@ -75,9 +75,9 @@ class ServiceSettings(BaseSettings):
     topic_namespace: str = Field(
         default="",
         pattern=r"^([a-z0-9][a-z0-9_-]{0,39}\.)?$",
-        description="Put before every topic name, ending in a dot (e.g. 'staging.'): systems "
-        "sharing one Kafka cluster, or a test's copy of a service, never see each other's "
-        "events. Empty (the default) keeps the SPEC's names",
+        description="Put before every topic and consumer group name, ending in a dot (e.g. "
+        "'staging.'): systems sharing one Kafka cluster, or a test's copy of a service, never "
+        "see each other's events. Empty (the default) keeps the SPEC's names",
     )
 
     def topic(self, service: str) -> str:

@@ -221,7 +221,7 @@ def start_escalation(
         }
         proc = service_launcher("escalation", extra_env=env, wait=True)
         wait_ready(proc.url)
-        group = f"tidemark.escalation.{suffix}"
+        group = f"{namespace}tidemark.escalation.{suffix}"
         escalation = Escalation(proc, url, kafka_bootstrap, group, namespace)
         made.append((escalation, url))
         return escalation

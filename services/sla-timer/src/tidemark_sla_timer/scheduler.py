@@ -91,7 +91,7 @@ class Scheduler:
         if self.settings.catch_up_timeout_seconds <= 0:
             return
         spec = runtime.consumers[0]
-        group = f"tidemark.{self.settings.service_name}.{spec.suffix}"
+        group = runtime.group_of(spec)
         try:
             async with asyncio.timeout(self.settings.catch_up_timeout_seconds):
                 topics = runtime.topics_of(spec)
