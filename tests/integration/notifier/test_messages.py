@@ -46,8 +46,8 @@ def html_of(mail: EmailMessage) -> str:
 
 
 async def acknowledged(publisher: Publisher, tid: str, email: str, channel: str = "email") -> None:
-    """The submission comes last: when it arrives the acknowledgement is owed at once, before
-    a classifier or SLA timer of another test's system (same Kafka) could react to it."""
+    """The submission comes last: when it arrives, its classification and clock are already
+    known, so the acknowledgement is owed at once and complete (service level, deadline)."""
     for event in (s.classified(tid), s.clock_started(tid), s.submitted(tid, email, channel)):
         await publisher.publish(event)
 
