@@ -25,9 +25,8 @@ from tidekit.events.classifier import TicketClassified
 from tidekit.events.intake import SupervisorReviewRequested
 from tidekit.events.sla import SlaBreached, SlaWarning
 from tidekit.sla import load_policy
-from tidemark_devstack.common import free_port, state_dir
 from tidemark_devstack.services import SERVICES
-from tidemark_devstack.stack import Ports, Stack
+from tidemark_devstack.stack import Stack
 from tidemark_escalation.domain import Context, TicketState, handle
 from tidemark_escalation.ordering import serve_rank, tid_key
 from tidemark_escalation.rules import load_rules
@@ -137,13 +136,7 @@ def _latency(client: httpx.Client, path: str, params: dict[str, Any], n: int) ->
 
 
 def queues_over_http() -> None:
-    root = state_dir() / "bench-escalation"
-    ports = Ports(
-        kafka=free_port(), kafka_controller=free_port(), postgres=free_port(),
-        smtp_sink=free_port(), intake_smtp=free_port(),
-        services={name: free_port() for name in SERVICES},
-    )  # fmt: skip
-    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    stack = Stack.private("bench-escalation", services=SERVICES)
     try:
         stack.install()
         stack.start_postgres()
@@ -152,9 +145,9 @@ def queues_over_http() -> None:
             "TIDEMARK_LOG_LEVEL": "WARNING",
             "TIDEMARK_ESCALATION_CLOCK": "manual:" + NOW.isoformat(),
         }
-        port = ports.services["escalation"]
+        port = stack.ports.services["escalation"]
         proc = stack.start_service(
-            "escalation", port, ports.intake_smtp, stack.log_dir / "escalation.log", env
+            "escalation", port, stack.ports.intake_smtp, stack.log_dir / "escalation.log", env
         )
         proc.wait_healthy(path="/readyz")
         counts = asyncio.run(_load(stack.database_url))

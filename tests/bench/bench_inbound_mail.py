@@ -26,9 +26,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tidemark_devstack.common import free_port, port_open, state_dir
+from tidemark_devstack.common import free_port, port_open
 from tidemark_devstack.services import SERVICES
-from tidemark_devstack.stack import Ports, Stack
+from tidemark_devstack.stack import Stack
 
 from .bench_intake import _wait_ok
 from .load import wrk_post_rps
@@ -96,16 +96,7 @@ def durable_tickets(database_url: str) -> int:
 
 
 def main() -> None:
-    root = state_dir() / "bench-mail"
-    ports = Ports(
-        kafka=free_port(),
-        kafka_controller=free_port(),
-        postgres=free_port(),
-        smtp_sink=free_port(),
-        intake_smtp=free_port(),
-        services={name: free_port() for name in SERVICES},
-    )
-    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    stack = Stack.private("bench-mail", services=SERVICES)
     bare: subprocess.Popen[bytes] | None = None
     try:
         stack.install()
@@ -113,14 +104,14 @@ def main() -> None:
         stack.start_kafka(fresh=True)
         stack.start_service(
             "intake",
-            ports.services["intake"],
-            ports.intake_smtp,
+            stack.ports.services["intake"],
+            stack.ports.intake_smtp,
             stack.log_dir / "intake.log",
             extra_env={"TIDEMARK_LOG_LEVEL": "WARNING"},
         )
-        _wait_ok(f"http://127.0.0.1:{ports.services['intake']}/readyz")
+        _wait_ok(f"http://127.0.0.1:{stack.ports.services['intake']}/readyz")
         deadline = time.monotonic() + 30
-        while not port_open(ports.intake_smtp):
+        while not port_open(stack.ports.intake_smtp):
             if time.monotonic() > deadline:
                 raise RuntimeError("intake's SMTP listener did not open")
             time.sleep(0.2)
@@ -138,9 +129,9 @@ def main() -> None:
         bare.terminate()
         bare.wait(10)
         bare = None
-        smtp_rate(ports.intake_smtp, seconds=2.0)  # warm-up
+        smtp_rate(stack.ports.intake_smtp, seconds=2.0)  # warm-up
         before = durable_tickets(stack.database_url)
-        rate, accepted, refused = smtp_rate(ports.intake_smtp)
+        rate, accepted, refused = smtp_rate(stack.ports.intake_smtp)
         durable = durable_tickets(stack.database_url) - before
         print(f"bare FastAPI+pydantic POST (no I/O, small JSON):  {bare_rps:8.0f} req/s")
         print(f"bare POST with a 200 KB JSON body (for scale):    {bare_big_rps:8.0f} req/s")

@@ -15,29 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.fixtures.access import make_keys
-from tidemark_devstack.common import free_port, state_dir
+from tidemark_devstack.common import free_port
 from tidemark_devstack.services import SERVICES
-from tidemark_devstack.stack import Ports, Stack
+from tidemark_devstack.stack import Stack
 
 from .ack_latency import TimingSink, ack_latencies, start_sink
-from .load import wrk_post_rps
+from .load import wait_ok, wrk_post_rps
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _wait_ok(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
 
 
 def _drain(sink: TimingSink, expected: int, limit: float = 600.0) -> None:
@@ -50,16 +36,7 @@ def _drain(sink: TimingSink, expected: int, limit: float = 600.0) -> None:
 
 
 def main() -> None:
-    root = state_dir() / "bench"
-    ports = Ports(
-        kafka=free_port(),
-        kafka_controller=free_port(),
-        postgres=free_port(),
-        smtp_sink=free_port(),
-        intake_smtp=free_port(),
-        services={name: free_port() for name in SERVICES},
-    )
-    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    stack = Stack.private("bench", services=SERVICES)
     sink_port = free_port()
     controller, sink = start_sink(sink_port)
     bare: subprocess.Popen[bytes] | None = None
@@ -73,18 +50,18 @@ def main() -> None:
             for name in names:
                 stack.start_service(
                     name,
-                    ports.services[name],
-                    ports.intake_smtp,
+                    stack.ports.services[name],
+                    stack.ports.intake_smtp,
                     stack.log_dir / f"{name}.log",
                     extra_env=env,
                 )
             for name in names:
-                _wait_ok(f"http://127.0.0.1:{ports.services[name]}/readyz")
+                wait_ok(f"http://127.0.0.1:{stack.ports.services[name]}/readyz")
 
         # (a), (b): intake alone (its outbox relay publishing to Kafka), so the ratio shows
         # what the durable commit costs rather than the rest of the pipeline's CPU.
         start(("intake",))
-        intake = f"http://127.0.0.1:{ports.services['intake']}"
+        intake = f"http://127.0.0.1:{stack.ports.services['intake']}"
         key = {"X-Api-Key": asyncio.run(make_keys(stack.database_url)).web}
         bare_port = free_port()
         bare = subprocess.Popen(
@@ -106,7 +83,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_ok(f"http://127.0.0.1:{bare_port}/docs")
+        wait_ok(f"http://127.0.0.1:{bare_port}/docs")
         print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
         bare_rps, _ = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
         durable_rps, created = wrk_post_rps(f"{intake}/v1/tickets", headers=key)

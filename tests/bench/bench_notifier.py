@@ -21,8 +21,7 @@ from tests.unit.notifier import samples as s
 from tidekit.events import TOPICS
 from tidekit.events.envelope import Envelope
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
-from tidemark_devstack.common import free_port, state_dir
-from tidemark_devstack.stack import Ports, Stack
+from tidemark_devstack.stack import Stack
 
 COUNT = 2000
 
@@ -83,16 +82,7 @@ def _arrivals(stack: Stack, expected: int, limit: float = 600.0) -> list[float]:
 
 
 def main(count: int = COUNT) -> dict[str, float]:
-    root = state_dir() / "bench-notifier"
-    ports = Ports(
-        kafka=free_port(),
-        kafka_controller=free_port(),
-        postgres=free_port(),
-        smtp_sink=free_port(),
-        intake_smtp=free_port(),
-        services={"notifier": free_port()},
-    )
-    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
+    stack = Stack.private("bench-notifier", services=["notifier"])
     shutil.rmtree(stack.mail_dir, ignore_errors=True)
     try:
         stack.install()
@@ -101,8 +91,8 @@ def main(count: int = COUNT) -> dict[str, float]:
         stack.start_sink()
         proc = stack.start_service(
             "notifier",
-            ports.services["notifier"],
-            ports.intake_smtp,
+            stack.ports.services["notifier"],
+            stack.ports.intake_smtp,
             stack.log_dir / "notifier.log",
             extra_env={"TIDEMARK_LOG_LEVEL": "WARNING"},
         )

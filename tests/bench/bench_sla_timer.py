@@ -23,11 +23,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 
-from tidemark_devstack.common import free_port, state_dir
 from tidemark_devstack.services import SERVICES, ServiceProcess
-from tidemark_devstack.stack import Ports, Stack
+from tidemark_devstack.stack import Stack
+
+from .load import wait_ok
 
 PEAK_PER_S = 1200  # the due stream: a triangle 0 -> PEAK -> 0 over STREAM_S seconds
 STREAM_S = 40
@@ -46,18 +46,6 @@ COLUMNS = [
     "warning_at",
     "policy_version",
 ]
-
-
-def _wait_ok(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
 
 
 def _row(n: int, due: datetime) -> tuple[object, ...]:
@@ -133,23 +121,14 @@ def main(timers: int | None = None) -> None:
     stream = len(offsets)
     kill_stream = STEADY_PER_S * STEADY_S
     assert total > stream + kill_stream, f"need more than {stream + kill_stream} timers"
-    root = state_dir() / "bench-sla-timer"
-    ports = Ports(
-        kafka=free_port(),
-        kafka_controller=free_port(),
-        postgres=free_port(),
-        smtp_sink=free_port(),
-        intake_smtp=free_port(),
-        services={name: free_port() for name in SERVICES},
-    )
-    stack = Stack(root, ports, libs_dir=state_dir() / "kafka" / "libs")
-    port = ports.services["sla-timer"]
+    stack = Stack.private("bench-sla-timer", services=SERVICES)
+    port = stack.ports.services["sla-timer"]
     env = {"TIDEMARK_LOG_LEVEL": "WARNING"}
     url = stack.database_url
 
     def start() -> ServiceProcess:
         return stack.start_service(
-            "sla-timer", port, ports.intake_smtp, stack.log_dir / "sla-timer.log", env
+            "sla-timer", port, stack.ports.intake_smtp, stack.log_dir / "sla-timer.log", env
         )
 
     def count(sql: str, *args: object) -> int:
@@ -161,7 +140,7 @@ def main(timers: int | None = None) -> None:
         stack.start_kafka(fresh=True)
         asyncio.run(_query(url, "DROP SCHEMA IF EXISTS sla_timer CASCADE"))
         proc = start()  # applies the migrations
-        _wait_ok(f"http://127.0.0.1:{port}/readyz")
+        wait_ok(f"http://127.0.0.1:{port}/readyz")
         proc.terminate()
 
         print(
@@ -187,7 +166,7 @@ def main(timers: int | None = None) -> None:
         print(f"COPY of {total:,} timer rows + VACUUM ANALYZE: {time.monotonic() - t:.1f} s")
 
         proc = start()
-        _wait_ok(f"http://127.0.0.1:{port}/readyz")
+        wait_ok(f"http://127.0.0.1:{port}/readyz")
         kill_at = base2 + timedelta(seconds=STEADY_S / 2)
         time.sleep(max((kill_at - datetime.now(UTC)).total_seconds(), 0))
         cpu = _cpu_seconds(proc.pid or 0)

@@ -7,7 +7,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+
+import httpx
 
 TICKET = {
     "channel": "web",
@@ -65,3 +68,16 @@ def wrk_post_rps(
     if bad and int(bad.group(1)) > 0:
         raise RuntimeError(f"{bad.group(1)} requests failed during the run:\n{out}")
     return float(match.group(1)), int(total.group(1)) if total else 0
+
+
+def wait_ok(url: str, timeout: float = 120.0) -> None:
+    """Until `url` answers 200 (a service's /readyz, a bare app's /docs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")

@@ -1,4 +1,5 @@
-"""The event store against a real PostgreSQL: optimistic concurrency, order, outbox rows."""
+"""The event store against a real PostgreSQL: optimistic concurrency, order, outbox rows,
+and append_many (several streams in one statement, as the sla-timer's scheduler uses it)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,40 @@ async def test_append_outside_a_transaction_is_refused(conn: asyncpg.Connection)
     store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
     with pytest.raises(RuntimeError):
         await store.append(conn, "TID-3", 0, [rated("TID-3", 1)])
+
+
+async def test_append_many_streams_in_one_go(conn: asyncpg.Connection) -> None:
+    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    async with conn.transaction():
+        await store.append(conn, "TID-1", 0, [rated("TID-1", 1)])
+    async with conn.transaction():
+        envelopes = await store.append_many(
+            conn,
+            [
+                ("TID-1", 1, [rated("TID-1", 2), rated("TID-1", 3)]),
+                ("TID-2", 0, [rated("TID-2", 4)]),
+            ],
+        )
+    assert [e.subject for e in envelopes] == ["TID-1", "TID-1", "TID-2"]
+    one = await store.read_stream(conn, "TID-1")
+    assert [(s.version, s.envelope.data["rating"]) for s in one] == [(1, 1), (2, 2), (3, 3)]
+    two = await store.read_stream(conn, "TID-2")
+    assert [(s.version, s.envelope.data["rating"]) for s in two] == [(1, 4)]
+    outbox = await conn.fetch("SELECT event_id, record_key FROM outbox ORDER BY id")
+    assert [bytes(r["record_key"]) for r in outbox] == [b"TID-1", b"TID-1", b"TID-1", b"TID-2"]
+    assert {str(r["event_id"]) for r in outbox[1:]} == {e.id for e in envelopes}
+
+
+async def test_append_many_conflicts_on_a_stale_version_and_writes_nothing(
+    conn: asyncpg.Connection,
+) -> None:
+    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    async with conn.transaction():
+        await store.append(conn, "TID-1", 0, [rated("TID-1", 1)])
+    with pytest.raises(ConcurrencyConflict):
+        async with conn.transaction():
+            await store.append_many(
+                conn, [("TID-2", 0, [rated("TID-2", 2)]), ("TID-1", 0, [rated("TID-1", 3)])]
+            )
+    assert await conn.fetchval("SELECT count(*) FROM events") == 1
+    assert await conn.fetchval("SELECT count(*) FROM outbox") == 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from aiokafka.errors import KafkaError
 
 from tests.e2e.kafka_reader import for_ticket, read_topics
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.fixtures.system import System
+from tests.fixtures.system import System, poll, wait_ready
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -172,32 +171,6 @@ class Escalation:
                 if page["next_cursor"] is None:
                     return tickets
                 params["cursor"] = page["next_cursor"]
-
-
-def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    result = fetch()
-    while not until(result):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s; last: {result!r}")
-        time.sleep(0.2)
-        result = fetch()
-    return result
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    poll(
-        lambda: _status(f"{url}/readyz"),
-        lambda code: code == 200,
-        timeout,
-    )
-
-
-def _status(url: str) -> int:
-    try:
-        return httpx.get(url, timeout=2).status_code
-    except httpx.HTTPError:
-        return 0
 
 
 @pytest.fixture

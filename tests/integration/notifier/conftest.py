@@ -5,7 +5,6 @@ tests publish, and no other notifier of the session shares its work."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.system import wait_ready
 from tidekit.events import TOPICS
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidemark_devstack.common import free_port
@@ -89,10 +89,7 @@ def notifier(
         "TIDEMARK_NOTIFIER_BOUNCE_TOKEN": BOUNCE_TOKEN,
     }
     proc = service_launcher("notifier", extra_env=env, wait=True)  # type: ignore[operator]
-    deadline = time.monotonic() + 60
-    while httpx.get(f"{proc.url}/readyz", timeout=2).status_code != 200:
-        assert time.monotonic() < deadline, "notifier never got ready"
-        time.sleep(0.2)
+    wait_ready(proc.url)
     yield Notifier(proc.url, proc, own_sink, receiver)
     proc.kill()
 

@@ -4,7 +4,6 @@ what it emitted read back from its own Postgres schema (and from Kafka)."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from tests.fixtures.system import poll
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified, TicketReclassified
@@ -46,13 +46,7 @@ def new_tid() -> str:
 
 
 def wait_for(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float = 40.0) -> T:
-    deadline = time.monotonic() + timeout
-    result = fetch()
-    while not until(result):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s; last: {result!r}")
-        time.sleep(0.2)
-        result = fetch()
+    result: T = poll(fetch, until, timeout)
     return result
 
 

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from tidemark_devstack.common import (
     DevstackError,
+    free_port,
     progress,
     read_pidfile,
+    state_dir,
     stop_pid,
 )
 from tidemark_devstack.kafka import KafkaServer, install_jars
@@ -45,6 +47,24 @@ class Stack:
     libs_dir: Path | None = None
     database: str = DEFAULT_DATABASE
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @classmethod
+    def private(
+        cls, name: str, services: Iterable[str] = (), database: str = DEFAULT_DATABASE
+    ) -> Stack:
+        """A stack of its own under <state>/<name> on free ports, sharing the Kafka jars
+        `make run` installed: the test session's and each benchmark's."""
+        ports = Ports(
+            kafka=free_port(),
+            kafka_controller=free_port(),
+            postgres=free_port(),
+            smtp_sink=free_port(),
+            intake_smtp=free_port(),
+            services={service: free_port() for service in services},
+        )
+        return cls(
+            state_dir() / name, ports, libs_dir=state_dir() / "kafka" / "libs", database=database
+        )
 
     def __post_init__(self) -> None:
         self.libs_dir = self.libs_dir or self.root / "kafka" / "libs"

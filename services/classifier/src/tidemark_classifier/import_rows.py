@@ -15,17 +15,8 @@ from pydantic import ValidationError
 from .models import ImportRow
 
 Format = Literal["csv", "jsonl"]
-CSV_COLUMNS = (
-    "license_key",
-    "edition",
-    "owner",
-    "emails",
-    "group_emails",
-    "partner",
-    "purchase_date",
-    "support_end",
-    "coupon_allowance",
-)
+# The row model's fields, the key first (it is declared last, on the subclass).
+CSV_COLUMNS = ("license_key", *(f for f in ImportRow.model_fields if f != "license_key"))
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
