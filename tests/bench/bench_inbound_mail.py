@@ -30,8 +30,7 @@ from tidemark_devstack.common import free_port, port_open
 from tidemark_devstack.services import SERVICES
 from tidemark_devstack.stack import Stack
 
-from .bench_intake import _wait_ok
-from .load import wrk_post_rps
+from .load import wait_ok, wrk_post_rps
 
 REPO = Path(__file__).resolve().parents[2]
 # base64 with line ends makes 146 KiB about 200 KiB on the wire, with the headers and text
@@ -109,7 +108,7 @@ def main() -> None:
             stack.log_dir / "intake.log",
             extra_env={"TIDEMARK_LOG_LEVEL": "WARNING"},
         )
-        _wait_ok(f"http://127.0.0.1:{stack.ports.services['intake']}/readyz")
+        wait_ok(f"http://127.0.0.1:{stack.ports.services['intake']}/readyz")
         deadline = time.monotonic() + 30
         while not port_open(stack.ports.intake_smtp):
             if time.monotonic() > deadline:
@@ -121,7 +120,7 @@ def main() -> None:
              "--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
             cwd=REPO, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_ok(f"http://127.0.0.1:{bare_port}/docs")
+        wait_ok(f"http://127.0.0.1:{bare_port}/docs")
         size = len(mail_200kb(0))
         print(f"\n== inbound e-mail: {size / 1024:.0f} KB messages over SMTP vs bare POST ==")
         bare_rps, _ = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
