@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tidekit.clock import SystemClock
 from tidekit.events import dlq_topic, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
@@ -48,7 +49,7 @@ async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]
     b = Bench(
         pool,
         producer,
-        EventStore(source="tidemark/test", topic=topic, registry=registry),
+        EventStore(source="tidemark/test", topic=topic, registry=registry, clock=SystemClock()),
         topic,
         schema,
     )
