@@ -70,6 +70,13 @@ def read_topics(bootstrap: str, topics: list[str]) -> list[SeenRecord]:
     return asyncio.run(_read_all(bootstrap, topics))
 
 
+def trace_id(record: SeenRecord) -> str:
+    """The trace id of the record's W3C traceparent (`00-<trace id>-<parent id>-<flags>`)."""
+    version, trace, parent, _flags = record.headers["traceparent"].split("-")
+    assert version == "00" and len(trace) == 32 and len(parent) == 16, record.headers
+    return trace
+
+
 def for_ticket(records: list[SeenRecord], tid: str) -> list[SeenRecord]:
     return [r for r in records if r.headers.get("ce_subject") == tid]
 

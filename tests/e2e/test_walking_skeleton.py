@@ -12,7 +12,7 @@ import pytest
 from tidekit.events import TOPICS
 
 from .conftest import System, poll
-from .kafka_reader import for_ticket, read_topics
+from .kafka_reader import for_ticket, read_topics, trace_id
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +111,11 @@ def test_one_ticket_flows_through_all_services_once(
     times = [datetime.fromisoformat(r.headers["ce_time"].replace("Z", "+00:00")) for r in chain]
     assert times == sorted(times)
     assert times[1] - times[0] < timedelta(seconds=1), "classified within a second"
-    assert all("traceparent" in r.headers for r in records)
+    # One trace follows the ticket from the POST through every service that acted on it.
+    the_trace = trace_id(submitted)
+    assert [trace_id(r) for r in [*chain, queued, opened]] == [the_trace] * 6, [
+        (r.type, r.headers.get("traceparent")) for r in [*chain, queued, opened]
+    ]
     assert len({r.id for r in records}) == len(records), "an event reached Kafka twice"
 
     # Exactly one acknowledgement, also after a grace period for duplicates.

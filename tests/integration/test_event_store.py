@@ -3,6 +3,8 @@ and append_many (several streams in one statement, as the sla-timer's scheduler 
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,7 +12,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from tidekit.clock import ManualClock, SystemClock
 from tidekit.events import registry
+from tidekit.events.envelope import Origin
 from tidekit.events.intake import TicketRated
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
@@ -32,12 +36,18 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
+def a_store() -> EventStore:
+    return EventStore(
+        source="tidemark/test", topic="test.topic", registry=registry, clock=SystemClock()
+    )
+
+
 def rated(tid: str, stars: int) -> TicketRated:
     return TicketRated(tid=tid, rating=stars, rated_at=datetime.now(UTC))
 
 
 async def test_append_and_read_in_order_with_outbox_rows(conn: asyncpg.Connection) -> None:
-    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    store = a_store()
     async with conn.transaction():
         await store.append(conn, "TID-1", 0, [rated("TID-1", 1), rated("TID-1", 2)])
     async with conn.transaction():
@@ -58,7 +68,7 @@ async def test_append_and_read_in_order_with_outbox_rows(conn: asyncpg.Connectio
 async def test_stale_expected_version_is_a_conflict_and_writes_nothing(
     conn: asyncpg.Connection,
 ) -> None:
-    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    store = a_store()
     async with conn.transaction():
         await store.append(conn, "TID-9", 0, [rated("TID-9", 1)])
     with pytest.raises(ConcurrencyConflict):
@@ -69,13 +79,13 @@ async def test_stale_expected_version_is_a_conflict_and_writes_nothing(
 
 
 async def test_append_outside_a_transaction_is_refused(conn: asyncpg.Connection) -> None:
-    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    store = a_store()
     with pytest.raises(RuntimeError):
         await store.append(conn, "TID-3", 0, [rated("TID-3", 1)])
 
 
 async def test_append_many_streams_in_one_go(conn: asyncpg.Connection) -> None:
-    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    store = a_store()
     async with conn.transaction():
         await store.append(conn, "TID-1", 0, [rated("TID-1", 1)])
     async with conn.transaction():
@@ -99,7 +109,7 @@ async def test_append_many_streams_in_one_go(conn: asyncpg.Connection) -> None:
 async def test_append_many_conflicts_on_a_stale_version_and_writes_nothing(
     conn: asyncpg.Connection,
 ) -> None:
-    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry)
+    store = a_store()
     async with conn.transaction():
         await store.append(conn, "TID-1", 0, [rated("TID-1", 1)])
     with pytest.raises(ConcurrencyConflict):
@@ -109,3 +119,52 @@ async def test_append_many_conflicts_on_a_stale_version_and_writes_nothing(
             )
     assert await conn.fetchval("SELECT count(*) FROM events") == 1
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_event_time_is_the_stores_clock_not_the_wall_clock(
+    conn: asyncpg.Connection,
+) -> None:
+    """A manual clock set years away from real time: ce_time (the envelope, the stored row
+    and the Kafka record in the outbox) is the clock's time."""
+    clock = ManualClock(datetime(2041, 3, 4, 5, 6, 7, tzinfo=UTC))
+    store = EventStore(source="tidemark/test", topic="test.topic", registry=registry, clock=clock)
+    async with conn.transaction():
+        (appended,) = await store.append(conn, "TID-4", 0, [rated("TID-4", 5)])
+    assert appended.time == clock.now()
+    (stored,) = await store.read_stream(conn, "TID-4")
+    assert stored.envelope.time == clock.now()
+    headers = dict(outbox_headers(await conn.fetchval("SELECT headers FROM outbox")))
+    assert headers["ce_time"] == b"2041-03-04T05:06:07Z"
+
+
+async def test_append_many_gives_each_stream_its_own_trace_and_chain(
+    conn: asyncpg.Connection,
+) -> None:
+    """What the sla-timer's scheduler does: events that no event caused, each ticket's in a
+    trace of its own and in the chain of the ticket (its first event's correlation id)."""
+    store = a_store()
+    async with conn.transaction():
+        (first,) = await store.append(conn, "TID-1", 0, [rated("TID-1", 1)])
+        await store.append(conn, "TID-1", 1, [rated("TID-1", 2)])
+    chains = await store.chain_ids(conn, ["TID-1", "TID-2"])
+    assert chains == {"TID-1": first.correlation_id}  # TID-2 has no events
+    trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    async with conn.transaction():
+        one, two = await store.append_many(
+            conn,
+            [("TID-1", 2, [rated("TID-1", 3)]), ("TID-2", 0, [rated("TID-2", 4)])],
+            origins={"TID-1": Origin(trace=trace, correlation_id=chains["TID-1"])},
+        )
+    assert (one.correlation_id, one.causation_id, dict(one.trace)) == (
+        first.correlation_id,
+        None,
+        trace,
+    )
+    assert (two.correlation_id, two.causation_id) == (two.id, None)  # a chain of its own
+    rows = await conn.fetch("SELECT headers FROM outbox ORDER BY id")
+    assert dict(outbox_headers(rows[2]["headers"]))["traceparent"] == trace["traceparent"].encode()
+    assert "traceparent" not in dict(outbox_headers(rows[3]["headers"]))
+
+
+def outbox_headers(stored: str) -> list[tuple[str, bytes]]:
+    return [(k, base64.b64decode(v)) for k, v in json.loads(stored)]

@@ -11,15 +11,16 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tidekit.clock import SystemClock
 from tidekit.events import dlq_topic, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.consumer import Delivery, EventConsumer
 from tidekit.kafka.relay import OutboxRelay
-from tidekit.store.eventstore import EventStore
+from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,7 @@ async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]
     b = Bench(
         pool,
         producer,
-        EventStore(source="tidemark/test", topic=topic, registry=registry),
+        EventStore(source="tidemark/test", topic=topic, registry=registry, clock=SystemClock()),
         topic,
         schema,
     )
@@ -159,3 +160,67 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     assert sorted(handled) == [1, 5]
     inbox = await bench.pool.fetchval("SELECT count(*) FROM inbox")
     assert inbox == 2
+
+
+async def test_a_retried_batch_dead_letters_its_failing_record_once(
+    bench: Bench, kafka_bootstrap: str
+) -> None:
+    """One batch: a record whose handler always fails, then one whose handler meets a
+    transient error once. The batch is rolled back and retried; the failing record must
+    reach the DLQ once (not once per attempt) and the other record be handled once."""
+    poison_calls: list[int] = []
+    handled: list[int] = []
+    conflicts = iter([ConcurrencyConflict("TID-9", 0)])  # raised on the first attempt only
+    committed = asyncio.Event()
+
+    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
+        assert isinstance(event, TicketRated)
+        if event.rating == 4:
+            poison_calls.append(4)
+            raise RuntimeError("this handler cannot cope with a 4")
+        if (conflict := next(conflicts, None)) is not None:
+            raise conflict
+        await delivery.conn.execute("CREATE TABLE IF NOT EXISTS rated (stars int)")
+        await delivery.conn.execute("INSERT INTO rated VALUES ($1)", event.rating)
+        handled.append(event.rating)
+
+    def after_commit() -> None:
+        if handled:
+            committed.set()  # the offsets of the batch that handled the good record
+
+    await append(bench, "TID-9", 4)
+    await append(bench, "TID-9", 5)  # same key: same partition, fetched in the same batch
+    await OutboxRelay(bench.pool, bench.producer, schema=bench.schema).publish_batch()
+    consumer = EventConsumer(
+        name=f"test-consumer-{bench.schema}",
+        bootstrap=kafka_bootstrap,
+        topics=[bench.topic],
+        pool=bench.pool,
+        registry=registry,
+        handlers={"ticket.rated": on_rated},
+        dlq_producer=bench.producer,
+        after_commit=after_commit,
+    )
+    bench.tasks.append(asyncio.create_task(consumer.run()))
+    async with asyncio.timeout(30):
+        await committed.wait()
+
+    assert poison_calls == [4, 4], "the batch was retried with the failing record in it"
+    assert handled == [5]
+    assert await bench.pool.fetchval("SELECT count(*) FROM rated") == 1
+    # DLQ sends come before the offset commit, so the topic is complete by now.
+    assert await record_count(kafka_bootstrap, dlq_topic(bench.topic)) == 1
+    (dead,) = await read_topic(kafka_bootstrap, dlq_topic(bench.topic), 1)
+    assert dict(dead.headers)["dlq_reason"].decode().startswith("handler error: RuntimeError")
+
+
+async def record_count(bootstrap: str, topic: str) -> int:
+    """How many records `topic` holds (its partitions' end offsets: nothing is compacted)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap)  # subscribed: metadata
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        assert partitions, f"no topic {topic}"
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()

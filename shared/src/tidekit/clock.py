@@ -13,6 +13,12 @@ chooses it:
 Loops that wait for an instant use `clock.sleep_until(instant, wake)`: with the system
 clock it sleeps the real difference; with a manual clock it wakes as soon as the clock
 is moved to or past the instant (or `wake` is set), so no test ever sleeps SLA time.
+
+Event and business time (ce_time, submitted_at, sent_at, deadlines...) always comes from
+the runtime clock. The few reads that must follow the real world whatever the runtime
+clock says (a webhook signature's timestamp, checked by the receiver against its own
+clock; a retry's back-off) call `wall_clock_now()`, so each such use is explicit and
+greppable.
 """
 
 from __future__ import annotations
@@ -33,9 +39,15 @@ class Clock(Protocol):
     async def sleep_until(self, instant: datetime | None, wake: asyncio.Event) -> None: ...
 
 
+def wall_clock_now() -> datetime:
+    """The machine's real UTC time, whatever the runtime clock says: only for what must
+    follow the real world (see the module's doc); never for event or business time."""
+    return datetime.now(UTC)
+
+
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return wall_clock_now()
 
     async def sleep_until(self, instant: datetime | None, wake: asyncio.Event) -> None:
         timeout = MAX_REAL_SLEEP
@@ -50,7 +62,7 @@ class ManualClock:
     """A clock that stands still until `set` or `advance` moves it (never backwards)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = (start or datetime.now(UTC)).astimezone(UTC)
+        self._now = (start or wall_clock_now()).astimezone(UTC)
         self._moved: asyncio.Event | None = None
 
     def now(self) -> datetime:
@@ -92,7 +104,7 @@ class OffsetClock(ManualClock):
         self._offset = timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return wall_clock_now() + self._offset
 
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:

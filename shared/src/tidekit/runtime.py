@@ -64,8 +64,11 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         name = self.settings.service_name
         self.topic = self.settings.topic(name)
-        self.store = EventStore(source=f"tidemark/{name}", topic=self.topic, registry=registry)
         self.clock: Clock = clock_from_setting(self.settings.clock)
+        # ce_time from the same clock as the times in the events' data
+        self.store = EventStore(
+            source=f"tidemark/{name}", topic=self.topic, registry=registry, clock=self.clock
+        )
 
     # --- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:

@@ -3,6 +3,11 @@
 Each log line carries the service, the ticket id being worked on (a context variable set
 by handlers and routes) and the current trace id. Trace context travels HTTP → Kafka
 headers (W3C traceparent) → consumer, so one ticket's path can be followed across services.
+
+Work that no request or record started opens a trace of its own where it begins: a message
+taken over SMTP (`start_trace`), a warning or breach fired by the sla-timer's scheduler
+(`detached_trace`, one per ticket; it joins the ticket's chain through its correlation id).
+Calls to other services carry the current trace along (`current_trace_headers`).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -113,3 +119,24 @@ def span_from_headers(
             yield span
     finally:
         current_tid.reset(token)
+
+
+def start_trace(name: str, tid: str | None = None) -> AbstractContextManager[trace.Span]:
+    """A span that begins a trace of its own (whatever is current), made current."""
+    return span_from_headers(name, {}, tid)
+
+
+@contextmanager
+def detached_trace(name: str, tid: str | None = None) -> Iterator[dict[str, str]]:
+    """A span that begins a trace of its own and is NOT made current, so that several can
+    be open at once (one per ticket in a batch); yields its headers for the ticket's
+    records. The span ends when the block does."""
+    span = tracer().start_span(name, context=Context())
+    if tid:
+        span.set_attribute("tidemark.tid", tid)
+    try:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        yield carrier
+    finally:
+        span.end()

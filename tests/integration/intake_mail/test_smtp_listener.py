@@ -5,7 +5,9 @@ still becomes a durable ticket; loops, duplicates and replies; the HTTP route's 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
+import json
 import smtplib
 import time
 import uuid
@@ -253,3 +255,28 @@ def test_http_route_answers(intake: Intake) -> None:
 
         huge = http.post("/v1/inbound/email", content=b"x" * (MAX_MAIL + 1), headers=headers)
         assert huge.status_code == 413
+
+
+def test_a_ticket_from_mail_carries_trace_context_over_smtp_and_http(intake: Intake) -> None:
+    """No HTTP request is around a message taken over SMTP: the listener starts a trace of
+    its own, so the ticket's events can be followed like those of any other ticket."""
+    over_smtp = mail(f"tr-{uuid.uuid4().hex[:6]}@example.com", "Traced over SMTP")
+    assert intake.send(over_smtp)[0] == 250
+    over_http = mail(f"tr-{uuid.uuid4().hex[:6]}@example.com", "Traced over HTTP")
+    headers = {"Content-Type": "message/rfc822", "X-Api-Key": intake.keys.mail_gateway}
+    with httpx.Client(base_url=intake.url, timeout=30) as http:
+        assert http.post("/v1/inbound/email", content=over_http, headers=headers).is_success
+    trace_ids = []
+    for raw in (over_smtp, over_http):
+        (row,) = intake.query(
+            """SELECT o.headers FROM outbox o JOIN events e USING (event_id)
+               WHERE e.event_type = 'ticket.submitted'
+               AND e.data->'email'->>'message_id' = $1""",
+            str(parsed(raw)["Message-ID"]),
+        )
+        record = {k: base64.b64decode(v).decode() for k, v in json.loads(row["headers"])}
+        assert "traceparent" in record, f"no trace context on {parsed(raw)['Subject']!r}"
+        version, trace_id, _, _ = record["traceparent"].split("-")
+        assert version == "00" and len(trace_id) == 32 and int(trace_id, 16) != 0
+        trace_ids.append(trace_id)
+    assert trace_ids[0] != trace_ids[1], "each message starts its own trace"

@@ -14,11 +14,11 @@ import argparse
 import asyncio
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
+from tidekit.clock import clock_from_setting
 from tidekit.events import registry
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
@@ -72,8 +72,12 @@ def _arguments() -> argparse.ArgumentParser:
 async def _record(rows: list[Accepted], by: str) -> Counter[str]:
     settings = ClassifierSettings()
     rules = load_rules(settings.rules_file)
+    clock = clock_from_setting(settings.clock)  # the service's clock, as PUT /v1/licenses has
     store = EventStore(
-        source="tidemark/classifier", topic=settings.topic("classifier"), registry=registry
+        source="tidemark/classifier",
+        topic=settings.topic("classifier"),
+        registry=registry,
+        clock=clock,
     )
     counts: Counter[str] = Counter()
     conn = await asyncpg.connect(
@@ -88,7 +92,7 @@ async def _record(rows: list[Accepted], by: str) -> Counter[str]:
                     body = item.row
                     event = await save_license(
                         conn, store, body.license_key, body, source="import",
-                        recorded_by=by, now=datetime.now(UTC), rules=rules,
+                        recorded_by=by, now=clock.now(), rules=rules,
                     )  # fmt: skip
                     counts[event.change if event else "unchanged"] += 1
     finally:

@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP
 
 from tidekit.errors import DependencyUnavailable
 from tidekit.runtime import DB_OR_BROKER_DOWN, ServiceRuntime
+from tidekit.telemetry import start_trace
 
 from .mail_intake import MailIntake, Refusal
 
@@ -46,7 +47,9 @@ class MailHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         try:
-            result = await self.intake.receive(raw, "smtp", envelope.mail_from)
+            # No request brings trace context over SMTP: each message begins a trace.
+            with start_trace("smtp receive"):
+                result = await self.intake.receive(raw, "smtp", envelope.mail_from)
         except (DependencyUnavailable, *DB_OR_BROKER_DOWN) as exc:
             log.warning("inbound mail deferred", extra={"error": repr(exc)})
             return TRY_LATER

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -118,7 +118,7 @@ async def receive_bounce(
         }
         if not bounce.permanent or row["state"] == "bounced":
             return BounceOut(**out)  # delayed: still trying; bounced already: nothing twice
-        now = datetime.now(UTC)
+        now = runtime.clock.now()
         event = NotificationBounced(
             tid=row["tid"],
             notification_id=str(row["notification_id"]),

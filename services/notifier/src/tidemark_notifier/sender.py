@@ -6,6 +6,11 @@ the delivery and that commit delivers the message once more, with the same Messa
 (e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate.
 Temporary failures are retried with exponential backoff and jitter until the
 give-up time has passed since the first failed attempt; permanent ones fail at once.
+
+Two times: when a message was sent, failed or given up (the events, the notifications row)
+is the runtime clock's; the retry schedule (first failure, next attempt, give-up) is real
+time (`wall_clock_now`), since it is compared with the database's now() and measures how
+long a receiver has really been away.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import asyncio
 import json
 import logging
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 from prometheus_client import Counter
 
+from tidekit.clock import wall_clock_now
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.runtime import ServiceRuntime
@@ -93,7 +99,7 @@ class Sender:
             for row, outcome in zip(rows, outcomes, strict=True):
                 # notification.sent / .failed continue the trace of the message's cause.
                 with span_from_headers("record notification", _trace(row), row["tid"]):
-                    await self._settle(runtime, conn, row, outcome)
+                    await self.settle(runtime, conn, row, outcome)
         runtime.wake_relay()
         return len(rows)
 
@@ -122,15 +128,17 @@ class Sender:
         ATTEMPTS.labels(row["channel"], result).inc()
         return outcome
 
-    async def _settle(
+    async def settle(
         self,
         runtime: ServiceRuntime,
         conn: asyncpg.Connection,
         row: asyncpg.Record,
         outcome: Outcome,
     ) -> None:
+        """Record one delivery's outcome: sent, failed, or a retry scheduled."""
         attempts = row["attempts"] + 1
-        now = datetime.now(UTC)
+        at = runtime.clock.now()  # event time
+        now = wall_clock_now()  # retry schedule (see the module's doc)
         common = {
             "tid": row["tid"],
             "notification_id": str(row["notification_id"]),
@@ -142,16 +150,16 @@ class Sender:
         }
         if outcome.delivered:
             message_id = row["message_id"] if row["channel"] == "email" else None
-            sent = NotificationSent(**common, message_id=message_id, sent_at=now)
-            await self._record(runtime, conn, row, sent, "sent", attempts, None)
+            sent = NotificationSent(**common, message_id=message_id, sent_at=at)
+            await self._record(runtime, conn, row, sent, "sent", attempts, None, at)
             return
         error = outcome.error or "unknown error"
         first_failed_at = row["first_failed_at"] or now
         if not outcome.retry or gives_up(first_failed_at, now, self.settings.give_up_after_seconds):
             trying = (now - first_failed_at).total_seconds()
             reason = error if not outcome.retry else f"gave up after {trying:.0f} s: {error}"
-            failed = NotificationFailed(**common, reason=reason[:500], failed_at=now)
-            await self._record(runtime, conn, row, failed, "failed", attempts, error)
+            failed = NotificationFailed(**common, reason=reason[:500], failed_at=at)
+            await self._record(runtime, conn, row, failed, "failed", attempts, error, at)
             return
         delay = retry_delay(
             attempts,
@@ -182,6 +190,7 @@ class Sender:
         state: str,
         attempts: int,
         error: str | None,
+        at: datetime,
     ) -> None:
         version = await runtime.store.stream_version(conn, row["tid"])
         correlation = row["correlation_id"]
@@ -189,11 +198,13 @@ class Sender:
         await runtime.store.append(conn, row["tid"], version, [event], caused_by=cause)
         await conn.execute(
             """UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
-                   sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE notification_id = $1""",
+                   sent_at = CASE WHEN $2 = 'sent' THEN $5::timestamptz END
+               WHERE notification_id = $1""",
             row["notification_id"],
             state,
             attempts,
             error,
+            at,
         )
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 import httpx
+
+from tidekit.clock import wall_clock_now
 
 from .outcome import Outcome
 from .settings import NotifierSettings, WebhookTarget
@@ -33,7 +34,7 @@ def verify(
     secret: str, timestamp: str, body: bytes, signature: str, max_age: float = 300.0
 ) -> bool:
     """What a receiver does: constant-time compare, and refuse stale timestamps."""
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age:
+    if not timestamp.isdigit() or abs(wall_clock_now().timestamp() - int(timestamp)) > max_age:
         return False
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
 
@@ -57,7 +58,8 @@ class WebhookPoster:
         if target is None:
             return Outcome.permanent(f"no webhook configured for {recipient}")
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-        timestamp = int(time.time())
+        # Real time, not the runtime clock: receivers check it against their own clocks.
+        timestamp = int(wall_clock_now().timestamp())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "tidemark-notifier",

@@ -14,6 +14,7 @@ before the commit leaves the rows for the next claim; nothing is emitted twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -24,8 +25,10 @@ from prometheus_client import Counter, Histogram
 
 from tidekit.errors import TRANSIENT_ERRORS
 from tidekit.events.base import DomainEvent
+from tidekit.events.envelope import Origin
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
+from tidekit.telemetry import detached_trace
 
 from . import repo
 from .catchup import wait_until_caught_up
@@ -125,9 +128,21 @@ class Scheduler:
             by_tid: dict[str, list[DomainEvent]] = defaultdict(list)
             for t in timers:
                 by_tid[t.tid].append(fire(t, emit_at))
-            await store.append_many(
-                conn, [(tid, versions[tid], events) for tid, events in by_tid.items()]
-            )
+            # Fired by time, not by a request or a record: each ticket's warnings and breaches
+            # begin a trace of their own and join the ticket's chain (its correlation id).
+            chains = await store.chain_ids(conn, list(by_tid))
+            with contextlib.ExitStack() as spans:
+                origins = {
+                    tid: Origin(
+                        spans.enter_context(detached_trace("sla timer fired", tid)), chains.get(tid)
+                    )
+                    for tid in by_tid
+                }
+                await store.append_many(
+                    conn,
+                    [(tid, versions[tid], events) for tid, events in by_tid.items()],
+                    origins=origins,
+                )
             self._fault_point()
         for t in timers:
             FIRED.labels(t.kind).inc()

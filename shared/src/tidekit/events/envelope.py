@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import KafkaMessage, from_binary, to_binary
 
+from tidekit.clock import wall_clock_now
+
 from .base import DomainEvent, EventRegistry, JsonDict
 
 SCHEMA_URI = "urn:tidemark:schema:{type}:{version}"
@@ -51,6 +53,16 @@ class CauseRef:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where events that no event caused come from, when it differs per stream of one
+    append (a scheduler firing timers of many tickets): the trace they belong to (W3C
+    headers) and the chain they join (its correlation id; None starts a chain of their own)."""
+
+    trace: Mapping[str, str]
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Envelope:
     id: str
     type: str
@@ -71,19 +83,27 @@ class Envelope:
         source: str,
         time: datetime | None = None,
         caused_by: Cause | None = None,
+        chain: str | None = None,
         trace: Mapping[str, str] | None = None,
     ) -> Envelope:
+        """`time` is ce_time: services pass their runtime clock's time (the event store
+        does); without it (tests and tools that publish by hand) the wall clock. The event
+        joins the chain of `caused_by`, else the chain `chain` names, else starts one."""
         event_id = new_event_id()
+        if caused_by is not None:
+            correlation_id = caused_by.correlation_id or caused_by.id
+        else:
+            correlation_id = chain or event_id
         return cls(
             id=event_id,
             type=domain_event.event_type,
             source=source,
             subject=domain_event.stream_id(),
-            time=(time or datetime.now(UTC)).astimezone(UTC),
+            time=(time if time is not None else wall_clock_now()).astimezone(UTC),
             schema_version=domain_event.schema_version,
             data=domain_event.model_dump(mode="json"),
             causation_id=caused_by.id if caused_by else None,
-            correlation_id=(caused_by.correlation_id or caused_by.id) if caused_by else event_id,
+            correlation_id=correlation_id,
             trace=dict(trace or {}),
         )
 

@@ -6,8 +6,12 @@ be parsed, name an unknown type, or make the handler raise a non-transient error
 Postgres transaction of its batch (one per partition and poll, each record in a
 savepoint), insert (consumer, event id) into the inbox; if it was already there the
 record is a redelivery and nothing happens, else the handler runs with the same
-connection. Offsets are committed to Kafka only after the batches' transactions commit.
-Transient failures (Postgres or Kafka away) back off and retry the whole batch.
+connection. Transient failures (Postgres or Kafka away, a concurrency conflict) roll the
+batch back, back off and retry the whole batch.
+
+Dead letters are sent only once the batch's transaction has committed (and before the
+offsets are committed to Kafka): a batch that is rolled back and retried finds its failing
+records again and would otherwise send each of them once per attempt.
 """
 
 from __future__ import annotations
@@ -44,6 +48,14 @@ class Delivery:
 
 
 Handler = Callable[[DomainEvent, Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A record bound for its topic's DLQ, and why."""
+
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
 
 
 class EventConsumer:
@@ -132,39 +144,40 @@ class EventConsumer:
         """Handle records of one partition in one transaction, each in its own savepoint.
 
         A transient error rolls the whole batch back and it is retried; a handler's other
-        errors roll back that record's savepoint only and send the record to the DLQ."""
-        decoded = [(r, await self._decode(r)) for r in records]
+        errors roll back that record's savepoint only, and the record goes to the DLQ once
+        the batch has committed (an attempt that is rolled back sends nothing)."""
+        dead_letters: list[DeadLetter] = []
+        decoded = [(r, self._decode(r, dead_letters)) for r in records]
         wanted = [(r, d) for r, d in decoded if d is not None]
-        if not wanted:
-            return
         handled: list[str] = []
-        async with self._pool.acquire() as conn, conn.transaction():
-            for record, (domain_event, envelope) in wanted:
-                with span_from_headers(
-                    f"consume {envelope.type}", envelope.trace, envelope.subject
-                ):
-                    try:
-                        async with conn.transaction():
-                            if await self._handle(conn, domain_event, envelope, record):
-                                handled.append(envelope.type)
-                    except RETRY_RECORD:
-                        raise
-                    except Exception as exc:
-                        log.exception("handler failed; record dead-lettered")
-                        await self._dead_letter(
-                            record, f"handler error: {type(exc).__name__}: {exc}"
-                        )
+        if wanted:
+            async with self._pool.acquire() as conn, conn.transaction():
+                for record, (domain_event, envelope) in wanted:
+                    with span_from_headers(
+                        f"consume {envelope.type}", envelope.trace, envelope.subject
+                    ):
+                        try:
+                            async with conn.transaction():
+                                if await self._handle(conn, domain_event, envelope, record):
+                                    handled.append(envelope.type)
+                        except RETRY_RECORD:
+                            raise
+                        except Exception as exc:
+                            log.exception("handler failed; record to be dead-lettered")
+                            reason = f"handler error: {type(exc).__name__}: {exc}"
+                            dead_letters.append(DeadLetter(record, reason))
         for event_type in handled:
             HANDLED.labels(self.name, event_type).inc()
+        await self._send_dead_letters(dead_letters)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """One record on its own (tests and tools); the same path as a batch."""
         await self.process_batch([record])
 
-    async def _decode(
-        self, record: ConsumerRecord[bytes, bytes]
+    def _decode(
+        self, record: ConsumerRecord[bytes, bytes], dead_letters: list[DeadLetter]
     ) -> tuple[DomainEvent, Envelope] | None:
-        """The event, or None when it is not for us; poison records go to the DLQ here."""
+        """The event, or None when it is not for us; poison records join `dead_letters`."""
         try:
             envelope = Envelope.from_kafka(record.value, list(record.headers or ()))
             if envelope.type not in self._handlers:
@@ -173,7 +186,7 @@ class EventConsumer:
                 return None  # a known event this service does not care about
             return envelope.decode(self._registry), envelope
         except (MalformedRecord, UnknownEventType, ValueError) as exc:
-            await self._dead_letter(record, f"unparseable: {exc}")
+            dead_letters.append(DeadLetter(record, f"unparseable: {exc}"))
             return None
 
     async def _handle(
@@ -198,9 +211,21 @@ class EventConsumer:
         await self._handlers[envelope.type](domain_event, Delivery(envelope, conn))
         return True
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        DEAD_LETTERED.labels(self.name).inc()
-        log.error("record sent to DLQ", extra={"topic": record.topic, "reason": reason})
+    async def _send_dead_letters(self, dead_letters: list[DeadLetter]) -> None:
+        """Send each to its DLQ, retrying (only what is not sent yet) while Kafka is away:
+        retrying the batch instead would send the ones already sent a second time."""
+        backoff = 0.2
+        while dead_letters:
+            try:
+                await self._dead_letter(dead_letters[0])
+                dead_letters.pop(0)
+            except TRANSIENT_ERRORS as exc:
+                log.warning("DLQ send retried", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _dead_letter(self, dead: DeadLetter) -> None:
+        record, reason = dead.record, dead.reason
         headers = [
             *(record.headers or ()),
             ("dlq_reason", reason.encode()[:2000]),
@@ -210,6 +235,8 @@ class EventConsumer:
         await self._dlq.send_and_wait(
             dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
+        DEAD_LETTERED.labels(self.name).inc()
+        log.error("record sent to DLQ", extra={"topic": record.topic, "reason": reason})
 
     def assignment(self) -> set[TopicPartition]:
         return set(self._consumer.assignment()) if self._consumer else set()

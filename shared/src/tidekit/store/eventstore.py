@@ -2,20 +2,23 @@
 
 `append` writes the events and their outbox rows with the caller's connection, so they
 commit (or roll back) together with whatever else the handler wrote in that transaction.
+The store is bound to its service's runtime clock: ce_time is that clock's time, like the
+times in the events' data, never the machine's when a test set the clock elsewhere.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from tidekit.clock import Clock
 from tidekit.events.base import DomainEvent, EventRegistry
-from tidekit.events.envelope import Cause, Envelope
+from tidekit.events.envelope import Cause, Envelope, Origin
 from tidekit.telemetry import current_trace_headers
 
 _APPEND_MANY = """
@@ -54,10 +57,11 @@ class StoredEvent:
 class EventStore:
     """The event store of one service: its CloudEvents `source` and its own topic."""
 
-    def __init__(self, *, source: str, topic: str, registry: EventRegistry) -> None:
+    def __init__(self, *, source: str, topic: str, registry: EventRegistry, clock: Clock) -> None:
         self.source = source
         self.topic = topic
         self.registry = registry
+        self.clock = clock
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
         version = await conn.fetchval(
@@ -92,19 +96,31 @@ class EventStore:
         *,
         caused_by: Cause | None = None,
         occurred_at: datetime | None = None,
+        origins: Mapping[str, Origin] | None = None,
     ) -> list[Envelope]:
         """`append` for several (stream id, expected version, events) in one statement: the
         events and their outbox rows, no savepoint (a conflict aborts the caller's
         transaction, which the caller retries whole). Raises ConcurrencyConflict, naming the
-        first stream, when any has moved on."""
+        first stream, when any has moved on.
+
+        ce_time is `occurred_at`, else the store's clock now. Trace context is the current
+        span's, except for streams given an Origin in `origins` (by stream id): their events
+        take its trace and, having no cause, join its chain."""
         if not conn.is_in_transaction():
             raise RuntimeError("EventStore.append must run inside a transaction")
-        trace = current_trace_headers()
+        time = occurred_at if occurred_at is not None else self.clock.now()
+        current = Origin(trace=current_trace_headers())
         rows: list[tuple[str, int, Envelope]] = []
         for stream_id, expected, events in streams:
+            origin = (origins or {}).get(stream_id, current)
             for n, e in enumerate(events, start=1):
                 env = Envelope.wrap(
-                    e, source=self.source, time=occurred_at, caused_by=caused_by, trace=trace
+                    e,
+                    source=self.source,
+                    time=time,
+                    caused_by=caused_by,
+                    chain=origin.correlation_id,
+                    trace=origin.trace,
                 )
                 if env.subject != stream_id:
                     raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
@@ -137,6 +153,18 @@ class EventStore:
                 raise ConcurrencyConflict(streams[0][0], streams[0][1]) from exc
             raise
         return [env for _, _, env in rows]
+
+    async def chain_ids(
+        self, conn: asyncpg.Connection, stream_ids: Sequence[str]
+    ) -> dict[str, str]:
+        """The correlation id of each stream's first event (the chain a ticket began with),
+        for the streams that have events."""
+        rows = await conn.fetch(
+            """SELECT DISTINCT ON (stream_id) stream_id, correlation_id FROM events
+               WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version""",
+            list(stream_ids),
+        )
+        return {r["stream_id"]: str(r["correlation_id"]) for r in rows if r["correlation_id"]}
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[StoredEvent]:
         rows = await conn.fetch(

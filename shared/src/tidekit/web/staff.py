@@ -19,6 +19,7 @@ import httpx
 from fastapi import Depends, Header, Request
 
 from tidekit.errors import DependencyUnavailable
+from tidekit.telemetry import current_trace_headers
 from tidekit.web.problems import Problem
 
 Role = Literal["agent", "supervisor", "admin"]
@@ -56,7 +57,9 @@ class StaffKeys:
             self._client = httpx.AsyncClient(timeout=5.0)
         try:
             response = await self._client.post(
-                f"{self.intake_url}/v1/introspect", json={"key": key}
+                f"{self.intake_url}/v1/introspect",
+                json={"key": key},
+                headers=current_trace_headers(),  # intake's span joins the caller's trace
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:

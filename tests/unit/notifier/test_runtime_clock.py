@@ -1,0 +1,71 @@
+"""The sender records when a message was sent or given up by the runtime clock (a test
+can set it far from real time), with stand-ins for the database and the event store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tidekit.clock import ManualClock
+from tidekit.events.base import DomainEvent
+from tidekit.events.notifier import NotificationFailed, NotificationSent
+from tidemark_notifier.outcome import Outcome
+from tidemark_notifier.sender import Sender
+from tidemark_notifier.settings import NotifierSettings
+
+FAR_AWAY = datetime(2041, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+class StandInConn:
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        self.executed.append((sql, args))
+
+
+class StandInStore:
+    def __init__(self) -> None:
+        self.appended: list[DomainEvent] = []
+
+    async def stream_version(self, conn: object, stream_id: str) -> int:
+        return 0
+
+    async def append(
+        self, conn: object, stream_id: str, version: int, events: Any, **_: Any
+    ) -> None:
+        self.appended.extend(events)
+
+
+def owed_row() -> dict[str, Any]:
+    return {
+        "tid": "TID-1",
+        "notification_id": uuid.uuid4(),
+        "cause_event_id": uuid.uuid4(),
+        "correlation_id": None,
+        "kind": "acknowledgement",
+        "channel": "email",
+        "recipient": "ada@example.com",
+        "message_id": "<m-1@tidemark.invalid>",
+        "attempts": 0,
+        "first_failed_at": None,
+    }
+
+
+@pytest.mark.parametrize("outcome", [Outcome.ok(), Outcome.permanent("550 no such user")])
+async def test_sent_and_failed_times_come_from_the_runtime_clock(outcome: Outcome) -> None:
+    store, conn = StandInStore(), StandInConn()
+    runtime = SimpleNamespace(clock=ManualClock(FAR_AWAY), store=store)
+    sender = Sender(NotifierSettings())
+    await sender.settle(runtime, conn, owed_row(), outcome)  # type: ignore[arg-type]
+    (event,) = store.appended
+    if outcome.delivered:
+        assert isinstance(event, NotificationSent) and event.sent_at == FAR_AWAY
+        (_, args), *_ = conn.executed
+        assert FAR_AWAY in args, "the notifications row's sent_at is the event's"
+    else:
+        assert isinstance(event, NotificationFailed) and event.failed_at == FAR_AWAY
