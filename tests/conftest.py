@@ -3,7 +3,13 @@ tests/fixtures/infra.py and start only when a test asks for them."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Apps built in process (create_app without a lifespan) run as in `make run`: development,
+# where the built-in development secrets are allowed. Processes get it from the launcher.
+os.environ.setdefault("TIDEMARK_ENV", "development")
 
 pytest_plugins = [
     "tests.fixtures.infra",

@@ -48,7 +48,7 @@ async def test_staff_key_introspection_continues_the_callers_trace(
     fake_intake: tuple[str, list[dict[str, str]]],
 ) -> None:
     url, seen = fake_intake
-    keys = StaffKeys(url)
+    keys = StaffKeys(url, service_key="tmk_the_services_own_key")
     tracer = TracerProvider().get_tracer("test")
     try:
         with tracer.start_as_current_span("GET /v1/queues/tier1") as span:
@@ -57,6 +57,7 @@ async def test_staff_key_introspection_continues_the_callers_trace(
     finally:
         await keys.close()
     (request,) = seen
+    assert request["x-api-key"] == "tmk_the_services_own_key"  # intake answers services only
     version, trace_id, parent_id, _ = request["traceparent"].split("-")
     assert version == "00"
     assert trace_id == format(span.get_span_context().trace_id, "032x")

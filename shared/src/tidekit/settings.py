@@ -1,7 +1,7 @@
 """Typed settings. Each service subclasses ServiceSettings with its own env prefix.
 
 A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the settings shared by all services
-(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url,
+(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url, service_key,
 consumer_group_suffix) fall back to
 `TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
 Bad values fail at start-up with the field named.
@@ -9,9 +9,10 @@ Bad values fail at start-up with the field named.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import logging
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -24,6 +25,8 @@ from tidekit.clock import clock_from_setting
 from tidekit.events.topics import TOPICS
 from tidekit.telemetry import Exporter
 
+log = logging.getLogger(__name__)
+
 SHARED_FIELDS = (
     "database_url",
     "kafka_bootstrap",
@@ -31,6 +34,8 @@ SHARED_FIELDS = (
     "otel_exporter",
     "clock",
     "intake_url",
+    "service_key",
+    "env",
     "consumer_group_suffix",
     "topic_namespace",
 )
@@ -49,6 +54,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDEMARK_", extra="ignore")
     service_name: ClassVar[str]
 
+    env: Literal["development", "production"] = Field(
+        default="production",
+        description="'development' (make run, the tests) allows built-in development secrets "
+        "and a missing service key, with a warning; anything else refuses to start without them",
+    )
     database_url: str = "postgresql://postgres@127.0.0.1:55432/tidemark"
     kafka_bootstrap: str = "127.0.0.1:9192"
     log_level: str = "INFO"
@@ -84,9 +94,40 @@ class ServiceSettings(BaseSettings):
         """The topic `service` writes, in this system's namespace."""
         return self.topic_namespace + TOPICS[service]
 
-    staff_key_cache_seconds: float = Field(
-        default=30.0, ge=0, description="How long an answer about a staff key is reused"
+    service_key: SecretStr | None = Field(
+        default=None,
+        description="This service's own API key (kind `service`, `tidemark-keys create "
+        "--service`): it asks intake about the API keys callers present",
     )
+    staff_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=5.0,
+        description="How long an answer about an API key is reused; at most 5 s, the bound "
+        "within which a revoked key stops working on every service and replica",
+    )
+
+    def missing_secrets(self) -> list[str]:
+        """Secrets this service needs outside development, each named by its setting; a
+        service adds its own. Every service but intake asks intake about keys with its own
+        service key."""
+        if self.service_name == "intake" or self.service_key is not None:
+            return []
+        return ["TIDEMARK_SERVICE_KEY (this service's key: tidemark-keys create --service)"]
+
+    def check_secrets(self) -> None:
+        """Refuse to start outside development without the secrets; warn within it."""
+        missing = self.missing_secrets()
+        if not missing:
+            return
+        if self.env == "development":
+            for what in missing:
+                log.warning("development only: %s is not set", what)
+            return
+        raise SystemExit(
+            f"tidemark-{self.service_name}: refusing to start without its secrets "
+            f"(TIDEMARK_ENV={self.env}): set {'; '.join(missing)}"
+        )
 
     @field_validator("clock")
     @classmethod

@@ -30,7 +30,8 @@ def test_directory_routes_refuse_anyone_without_a_staff_key(http: httpx.Client) 
         r = http.post("/v1/tickets/TID-1/reclassify", json={"reason": "x"}, headers=headers)
         assert r.status_code == 401
     assert http.get(f"/v1/licenses/{key}", headers=STAFF).status_code == 404  # nothing stored
-    policy = http.get("/v1/policy")  # the policy is public
+    assert http.get("/v1/policy").status_code == 401  # every route needs a key (SPEC 3.4)
+    policy = http.get("/v1/policy", headers=STAFF)
     assert policy.status_code == 200
     assert policy.json()["version"] and policy.json()["classification_rules"]["version"]
 

@@ -96,6 +96,7 @@ class Escalation:
     bootstrap: str
     group: str
     namespace: str  # its topic namespace: it sees only what the test publishes
+    staff_key: str  # an admin's: the routes need a staff key, the test clock an admin's
 
     def topic(self, service: str) -> str:
         return self.namespace + TOPICS[service]
@@ -116,8 +117,9 @@ class Escalation:
             if line.startswith(name) and not line.startswith("#")
         )
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.proc.url, timeout=10.0)
+    def client(self, anonymous: bool = False) -> httpx.Client:
+        headers = {} if anonymous else {"X-Api-Key": self.staff_key}
+        return httpx.Client(base_url=self.proc.url, timeout=10.0, headers=headers)
 
     def set_clock(self, instant: datetime) -> None:
         with self.client() as c:
@@ -195,7 +197,7 @@ def start_escalation(
         proc = service_launcher("escalation", extra_env=env, wait=True)
         wait_ready(proc.url)
         group = f"{namespace}tidemark.escalation.{suffix}"
-        escalation = Escalation(proc, url, kafka_bootstrap, group, namespace)
+        escalation = Escalation(proc, url, kafka_bootstrap, group, namespace, system.keys.admin)
         made.append((escalation, url))
         return escalation
 

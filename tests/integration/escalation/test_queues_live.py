@@ -109,6 +109,7 @@ def test_staff_escalation_refusal_and_development_hand_off(
     start_escalation: Any, api_keys: ApiKeys
 ) -> None:
     staff = {"X-Api-Key": api_keys.agent}  # a key made by intake's tidemark-keys
+    supervisor = {"X-Api-Key": api_keys.supervisor}  # development hand-offs need one
     esc: Escalation = start_escalation(IN_TIER2)
     vip, free, plain = new_tid(), new_tid(), new_tid()
     esc.publish(
@@ -120,20 +121,23 @@ def test_staff_escalation_refusal_and_development_hand_off(
     for tid in (vip, free, plain):
         esc.wait_stream(tid, bool)
     body = {"to": "development", "reason": "a bug in the checkout module"}
-    with esc.client() as client:
+    with esc.client(anonymous=True) as client:
         assert client.post(f"/v1/tickets/{vip}/escalate", json=body).status_code == 401
         wrong = {"X-Api-Key": api_keys.web}  # a frontend key is no staff key
         assert (
-            client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=wrong).status_code == 401
+            client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=wrong).status_code == 403
         )
+        agent_tries = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=staff)
+        assert agent_tries.status_code == 403, agent_tries.text  # an agent may not hand off
+        assert "supervisor" in agent_tries.json()["detail"]
 
-        refused = client.post(f"/v1/tickets/{free}/escalate", json=body, headers=staff)
+        refused = client.post(f"/v1/tickets/{free}/escalate", json=body, headers=supervisor)
         assert refused.status_code == 409, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert "non_commercial" in refused.json()["detail"]
         assert "development" in refused.json()["detail"]
 
-        not_direct = client.post(f"/v1/tickets/{plain}/escalate", json=body, headers=staff)
+        not_direct = client.post(f"/v1/tickets/{plain}/escalate", json=body, headers=supervisor)
         assert not_direct.status_code == 409 and "tier2" in not_direct.json()["detail"]
         r = client.post(
             f"/v1/tickets/{plain}/escalate", json={"to": "tier2", "reason": "hard"}, headers=staff
@@ -142,10 +146,10 @@ def test_staff_escalation_refusal_and_development_hand_off(
         assert (r.json()["from_queue"], r.json()["to_queue"]) == ("tier1", "tier2")
 
         esc.set_clock(IN_TIER2 + timedelta(minutes=30))
-        handed = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=staff)
+        handed = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=supervisor)
         assert handed.status_code == 200, handed.text
         assert handed.json()["rule"] == "staff:development-direct"
-        again = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=staff)
+        again = client.post(f"/v1/tickets/{vip}/escalate", json=body, headers=supervisor)
         assert again.status_code == 409
         assert (
             client.post(
@@ -153,7 +157,7 @@ def test_staff_escalation_refusal_and_development_hand_off(
             ).status_code
             == 422
         )
-        missing = client.post(f"/v1/tickets/{new_tid()}/escalate", json=body, headers=staff)
+        missing = client.post(f"/v1/tickets/{new_tid()}/escalate", json=body, headers=supervisor)
         assert missing.status_code == 404
 
     assert [e["type"] for e in esc.stream(free)] == ["ticket.queued"]  # refusal: nothing
@@ -162,7 +166,7 @@ def test_staff_escalation_refusal_and_development_hand_off(
     event = handoff[0]
     assert (event["tid"], event["from_queue"], event["to_queue"]) == (vip, "tier1", "development")
     assert (event["level"], event["reason"], event["escalated_by"]) == (
-        "commercial_vip", body["reason"], "test-agent",
+        "commercial_vip", body["reason"], "test-supervisor",
     )  # fmt: skip
     assert event["escalated_at"] == iso(IN_TIER2 + timedelta(minutes=30))
     counts = poll(lambda: esc.on_kafka(vip), lambda c: all(c.values()))

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.fixtures.system import wait_ready
+from tests.fixtures.system import System, wait_ready
 from tidekit.events import TOPICS
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidemark_devstack.common import free_port
@@ -25,7 +25,6 @@ from .harness import Publisher, Receiver, start_receiver
 
 CHAT_SECRET = "chat-hook-secret-1b7e"
 ALERT_SECRET = "alert-hook-secret-93c2"
-BOUNCE_TOKEN = "bounce-token-5d1a"
 NAMESPACE = f"tn{uuid.uuid4().hex[:8]}."
 GIVE_UP_SECONDS = 10.0  # from the first failure; batches behind a backlog can take seconds
 
@@ -36,6 +35,8 @@ class Notifier:
     process: ServiceProcess
     sink: SmtpSink
     receiver: Receiver
+    staff_key: str  # an agent's: reading notifications takes a staff key
+    gateway_key: str  # the mail gateway's (email channel): it posts bounces
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=10)
@@ -65,7 +66,11 @@ def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def notifier(
-    service_launcher: object, notifier_db: str, own_sink: SmtpSink, receiver: Receiver
+    service_launcher: object,
+    notifier_db: str,
+    own_sink: SmtpSink,
+    receiver: Receiver,
+    system: System,
 ) -> Iterator[Notifier]:
     env = {
         "TIDEMARK_DATABASE_URL": notifier_db,
@@ -86,11 +91,12 @@ def notifier(
         "TIDEMARK_NOTIFIER_RETRY_MAX_SECONDS": "0.8",
         "TIDEMARK_NOTIFIER_GIVE_UP_AFTER_SECONDS": str(GIVE_UP_SECONDS),
         "TIDEMARK_NOTIFIER_WEBHOOK_TIMEOUT_SECONDS": "1",
-        "TIDEMARK_NOTIFIER_BOUNCE_TOKEN": BOUNCE_TOKEN,
+        "TIDEMARK_INTAKE_URL": system.urls["intake"],  # it checks API keys there
     }
     proc = service_launcher("notifier", extra_env=env, wait=True)  # type: ignore[operator]
     wait_ready(proc.url)
-    yield Notifier(proc.url, proc, own_sink, receiver)
+    keys = system.keys
+    yield Notifier(proc.url, proc, own_sink, receiver, keys.agent, keys.mail_gateway)
     proc.kill()
 
 

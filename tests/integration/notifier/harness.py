@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -126,14 +126,20 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     return receiver, server
 
 
+class StaffClientOf(Protocol):
+    url: str
+    staff_key: str
+
+
 async def poll_notifications(
-    url: str,
+    notifier: StaffClientOf,
     tid: str,
     until: Callable[[list[dict[str, Any]]], bool],
     timeout: float = 120.0,
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+    headers = {"X-Api-Key": notifier.staff_key}
+    async with httpx.AsyncClient(base_url=notifier.url, timeout=5, headers=headers) as client:
         while True:
             rows: list[dict[str, Any]] = (
                 await client.get("/v1/notifications", params={"tid": tid})

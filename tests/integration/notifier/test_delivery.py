@@ -11,7 +11,7 @@ from tests.e2e.kafka_reader import for_ticket, read_topics
 from tests.unit.notifier import samples as s
 from tidemark_notifier.bounces import sample_dsn
 
-from .conftest import BOUNCE_TOKEN, Notifier, new_tid, topic
+from .conftest import Notifier, new_tid, topic
 from .harness import Publisher, poll_notifications
 from .test_messages import acknowledged, mails_for, ours
 
@@ -25,7 +25,7 @@ async def test_sink_refuses_451_twice_then_accepts(
     notifier.sink.refuse(hal, times=2)
     await acknowledged(publisher, tid, hal)
     [mail] = await mails_for(notifier, tid, hal)
-    rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "sent")
+    rows = await poll_notifications(notifier, tid, lambda r: r and r[0]["state"] == "sent")
     assert rows[0]["attempts"] == 3
     assert notifier.sink.refused(hal) == ["451 4.3.0 Try again later"] * 2
     assert mail["Message-ID"] == rows[0]["message_id"]  # the same id on every attempt
@@ -37,7 +37,7 @@ async def test_never_accepted_gives_up_with_notification_failed(
     tid, ivy = new_tid(), "ivy@example.com"
     notifier.sink.refuse(ivy)  # for ever
     await acknowledged(publisher, tid, ivy)
-    rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "failed")
+    rows = await poll_notifications(notifier, tid, lambda r: r and r[0]["state"] == "failed")
     assert rows[0]["attempts"] >= 3 and "451" in rows[0]["last_error"]
     assert len(notifier.sink.refused(ivy)) == rows[0]["attempts"]
     records = await asyncio.to_thread(read_topics, kafka_bootstrap, [topic("notifier")])
@@ -52,7 +52,7 @@ async def test_permanent_refusal_fails_at_once(notifier: Notifier, publisher: Pu
     tid, jon = new_tid(), "jon@example.com"
     notifier.sink.refuse(jon, reply="550 5.1.1 No such user")
     await acknowledged(publisher, tid, jon)
-    rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "failed")
+    rows = await poll_notifications(notifier, tid, lambda r: r and r[0]["state"] == "failed")
     assert rows[0]["attempts"] == 1 and rows[0]["last_error"].startswith("SMTP 550")
 
 
@@ -63,7 +63,7 @@ async def test_webhook_5xx_is_retried_until_accepted(
     notifier.receiver.fail("/alerts/tier2", [503, 502])
     await publisher.publish(s.escalated(tid, "tier2"))
     rows = await poll_notifications(
-        notifier.url,
+        notifier,
         tid,
         lambda r: any(x["channel"] == "webhook" and x["state"] == "sent" for x in r),
     )
@@ -81,7 +81,7 @@ async def test_webhook_timeout_is_retried(notifier: Notifier, publisher: Publish
     notifier.receiver.fail("/alerts/tier2", [0])  # answers after the 1 s timeout
     await publisher.publish(s.escalated(tid, "tier2"))
     rows = await poll_notifications(
-        notifier.url,
+        notifier,
         tid,
         lambda r: any(x["channel"] == "webhook" and x["state"] == "sent" for x in r),
     )
@@ -98,11 +98,13 @@ async def test_dsn_for_our_message_marks_it_bounced_once(
 ) -> None:
     tid, kim = new_tid(), "kim@example.com"
     await acknowledged(publisher, tid, kim)
-    rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "sent")
+    rows = await poll_notifications(notifier, tid, lambda r: r and r[0]["state"] == "sent")
     dsn = sample_dsn(rows[0]["message_id"], kim)
-    auth = {"Authorization": f"Bearer {BOUNCE_TOKEN}", "Content-Type": "message/rfc822"}
+    auth = {"X-Api-Key": notifier.gateway_key, "Content-Type": "message/rfc822"}
     async with notifier.client() as client:
         assert (await client.post("/v1/bounces", content=dsn)).status_code == 401
+        as_staff = {**auth, "X-Api-Key": notifier.staff_key}  # only the mail gateway posts DSNs
+        assert (await client.post("/v1/bounces", content=dsn, headers=as_staff)).status_code == 403
         first = await client.post("/v1/bounces", content=dsn, headers=auth)
         assert first.status_code == 200, first.text
         assert first.json()["state"] == "bounced" and first.json()["tid"] == tid
@@ -117,7 +119,7 @@ async def test_dsn_for_our_message_marks_it_bounced_once(
         assert (await client.post("/v1/bounces", content=delayed, headers=auth)).json()[
             "action"
         ] == "delayed"
-    rows = await poll_notifications(notifier.url, tid, lambda r: r[0]["state"] == "bounced")
+    rows = await poll_notifications(notifier, tid, lambda r: r[0]["state"] == "bounced")
     assert "550 5.1.1" in rows[0]["bounce_reason"] and rows[0]["bounced_at"]
 
     def bounced_events() -> list[dict[str, object]]:

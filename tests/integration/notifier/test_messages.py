@@ -72,7 +72,7 @@ async def test_acknowledgement_by_mail_with_local_deadline_and_notification_sent
     assert "respond by 2026-11-28 15:00 UTC (2026-11-28 16:00 Europe/Berlin, your time)" in text
     assert f"keep [{tid}] in the subject of every later message" in text
     assert "respond by <strong>2026-11-28 15:00 UTC</strong>" in html_of(mail)
-    rows = await poll_notifications(notifier.url, tid, lambda r: r and r[0]["state"] == "sent")
+    rows = await poll_notifications(notifier, tid, lambda r: r and r[0]["state"] == "sent")
     assert [(r["kind"], r["channel"], r["recipient"], r["attempts"]) for r in rows] == [
         ("acknowledgement", "email", ada, 1)
     ]
@@ -104,7 +104,7 @@ async def test_redelivered_and_re_emitted_events_send_nothing_twice(
         f"Re: [{tid}] Checkout answers 500",
         f"[{tid}] We received your request: Checkout answers 500",
     ]
-    rows = await poll_notifications(notifier.url, tid, lambda r: len(r) == 2)
+    rows = await poll_notifications(notifier, tid, lambda r: len(r) == 2)
     assert sorted(r["kind"] for r in rows) == ["acknowledgement", "staff_reply"]
 
 
@@ -130,7 +130,7 @@ async def test_chat_acknowledgement_is_a_signed_webhook_besides_the_mail(
     assert CHAT_SECRET not in hit.body.decode()
     await mails_for(notifier, tid, cleo)
     rows = await poll_notifications(
-        notifier.url, tid, lambda r: len(r) == 2 and all(x["state"] == "sent" for x in r)
+        notifier, tid, lambda r: len(r) == 2 and all(x["state"] == "sent" for x in r)
     )
     assert sorted((r["channel"], r["recipient"]) for r in rows) == [
         ("email", cleo),

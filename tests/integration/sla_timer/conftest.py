@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.system import System
 from tests.integration.sla_timer.harness import Emitted, Timer, Upstream
 
 START = "2026-11-20T10:00:00Z"  # a Friday, before any real-time ticket of the session
@@ -38,7 +39,9 @@ Launch = Callable[..., tuple[Any, Timer]]
 
 
 @pytest.fixture(scope="module")
-def launch_kept(service_launcher: Any, timer_db: str, upstream: Upstream) -> Iterator[Launch]:
+def launch_kept(
+    service_launcher: Any, timer_db: str, upstream: Upstream, system: System
+) -> Iterator[Launch]:
     """launch(group=None, clock=START, **settings) -> (process, Timer), ready; it runs until
     the module's tests are done (it reads the session's shared topics with its own clock, so
     left running it would keep emitting for other tests' tickets)."""
@@ -51,11 +54,12 @@ def launch_kept(service_launcher: Any, timer_db: str, upstream: Upstream) -> Ite
             "TIDEMARK_SLA_TIMER_CONSUMER_GROUP": group or f"t{uuid.uuid4().hex[:8]}",
             "TIDEMARK_SLA_TIMER_REFILL_SECONDS": "2",
             "TIDEMARK_SLA_TIMER_TOPIC_NAMESPACE": upstream.namespace,
+            "TIDEMARK_INTAKE_URL": system.urls["intake"],  # it checks staff keys there
             **{f"TIDEMARK_SLA_TIMER_{k.upper()}": v for k, v in settings.items()},
         }
         proc = service_launcher("sla-timer", extra_env=env)
         kept.append(proc)
-        timer = Timer(proc.url)
+        timer = Timer(proc.url, system.keys.admin)
         timer.wait_ready()
         return proc, timer
 

@@ -216,10 +216,10 @@ class Emitted:
 
 
 class Timer:
-    """HTTP client of one sla-timer process with a manual clock."""
+    """HTTP client of one sla-timer process with a manual clock, with an admin's key."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10.0)
+    def __init__(self, url: str, staff_key: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=10.0, headers={"X-Api-Key": staff_key})
 
     def now(self) -> datetime:
         return utc(self.http.get("/v1/admin/clock").json()["now"])

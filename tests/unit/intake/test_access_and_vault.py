@@ -44,6 +44,8 @@ def test_roles_are_ordered_and_frontends_are_not_staff() -> None:
         ("frontend", ["web"], "agent", "not a role"),
         ("staff", [], None, "needs a role"),
         ("staff", ["web"], "agent", "not channels"),
+        ("service", ["web"], None, "neither channels nor a role"),
+        ("service", [], "admin", "neither channels nor a role"),
         ("robot", [], None, "kind must be"),
     ],
 )
@@ -52,6 +54,12 @@ def test_incomplete_scopes_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         access.validate_scope(kind, channels, role)
+
+
+def test_a_service_key_is_neither_staff_nor_a_frontend() -> None:
+    access.validate_scope("service", [], None)  # complete as it is
+    service = access.Principal("k3", "sla-timer", "service")
+    assert service.is_service and not service.is_staff() and not service.may_post_on("web")
 
 
 def test_vault_round_trip_binds_ticket_and_supports_rotation() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from tidemark_devstack.common import (
     stop_pid,
 )
 from tidemark_devstack.kafka import install_jars, kafka_version
-from tidemark_devstack.services import SERVICES
+from tidemark_devstack.services import SERVICES, create_api_key
 from tidemark_devstack.stack import Ports, Stack
 
 
@@ -63,15 +62,9 @@ def ensure_dev_keys(stack: Stack) -> Path:
     path = stack.root / "dev-keys.env"
     if path.exists():
         return path
-    env = {**os.environ, "TIDEMARK_DATABASE_URL": stack.database_url}
-
-    def create(*scope: str) -> str:
-        command = [sys.executable, "-m", "tidemark_intake.keys_cli", "create", *scope, "--quiet"]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    web = create("--name", "dev-frontend", "--channels", "web,email,in_product,chat")
-    admin = create("--name", "dev-admin", "--role", "admin")
+    url = stack.database_url
+    web = create_api_key(url, "--name", "dev-frontend", "--channels", "web,email,in_product,chat")
+    admin = create_api_key(url, "--name", "dev-admin", "--role", "admin")
     path.touch(mode=0o600)
     path.write_text(f"TIDEMARK_WEB_KEY={web}\nTIDEMARK_ADMIN_KEY={admin}\n")
     return path

@@ -34,11 +34,15 @@ class Endpoints:
     smtp_host: str
     smtp_port: int
     intake_url: str | None = None  # the other services ask intake about staff keys
+    service_key: str | None = None  # ... with this key (kind `service`)
 
     def env(self) -> dict[str, str]:
         intake = {"TIDEMARK_INTAKE_URL": self.intake_url} if self.intake_url else {}
+        if self.service_key:
+            intake["TIDEMARK_SERVICE_KEY"] = self.service_key
         return {
             **intake,
+            "TIDEMARK_ENV": "development",  # built-in development secrets are allowed
             "TIDEMARK_DATABASE_URL": self.database_url,
             "TIDEMARK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             # outbound mail is the notifier's; intake's own SMTP port is its listener
@@ -147,6 +151,16 @@ class ServiceProcess:
         self.terminate(timeout)
         self.proc = None
         return self.start()
+
+
+def create_api_key(database_url: str, *scope: str) -> str:
+    """A new API key made by `tidemark-keys create <scope> --quiet` against `database_url`."""
+    command = [sys.executable, "-m", "tidemark_intake.keys_cli", "create", *scope, "--quiet"]
+    env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise DevstackError(f"tidemark-keys create {' '.join(scope)} failed: {done.stderr}")
+    return done.stdout.strip()
 
 
 def service_env(endpoints: Endpoints, intake_smtp_port: int, extra: Mapping[str, str] | None

@@ -26,7 +26,13 @@ from tidemark_devstack.common import (
 )
 from tidemark_devstack.kafka import KafkaServer, install_jars
 from tidemark_devstack.postgres import DEFAULT_DATABASE, PostgresServer
-from tidemark_devstack.services import SERVICES, Endpoints, ServiceProcess, service_env
+from tidemark_devstack.services import (
+    SERVICES,
+    Endpoints,
+    ServiceProcess,
+    create_api_key,
+    service_env,
+)
 from tidemark_devstack.smtp_sink import SmtpSink
 
 
@@ -47,6 +53,7 @@ class Stack:
     libs_dir: Path | None = None
     database: str = DEFAULT_DATABASE
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    _service_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def private(
@@ -99,8 +106,20 @@ class Stack:
     def endpoints(self) -> Endpoints:
         intake = f"http://127.0.0.1:{self.ports.services['intake']}"
         return Endpoints(
-            self.database_url, self.kafka.bootstrap, "127.0.0.1", self.ports.smtp_sink, intake
-        )
+            self.database_url, self.kafka.bootstrap, "127.0.0.1", self.ports.smtp_sink, intake,
+            self.service_key(),
+        )  # fmt: skip
+
+    def service_key(self) -> str:
+        """The services' own key (they ask intake about callers' keys with it), made once
+        per stack object with `tidemark-keys create --service`, which migrates intake's
+        schema first, so it works before intake ever ran. Kept in memory only: each start
+        of a dev stack makes a fresh one, never stale against a database made anew."""
+        if self._service_key is None:
+            self._service_key = create_api_key(
+                self.database_url, "--name", "devstack-services", "--service"
+            )
+        return self._service_key
 
     def install(self) -> None:
         assert self.libs_dir is not None

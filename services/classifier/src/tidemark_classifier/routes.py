@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from tidekit.web.problems import Problem
+from tidekit.web.staff import AnyKey
 
 from .deps import Service, StaffId
 from .domain import ReclassifyRefused
@@ -86,7 +87,8 @@ async def post_reclassify(
 
 
 @router.get("/policy", tags=["policy"])
-async def get_policy(request: Request) -> dict[str, Any]:
-    """The policy in force and its version, with the classification rules and theirs."""
+async def get_policy(request: Request, _caller: AnyKey) -> dict[str, Any]:
+    """The policy in force and its version, with the classification rules and theirs (any
+    API key: frontends show customers their service levels)."""
     policy: dict[str, Any] = request.app.state.policy_document
     return policy

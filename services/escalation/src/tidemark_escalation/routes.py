@@ -80,8 +80,8 @@ def _seconds(later: datetime, earlier: datetime) -> int:
 
 
 @router.get("/queues", response_model=list[QueueSummary], tags=["queues"])
-async def list_queues(service: Service) -> list[QueueSummary]:
-    """Each queue: how many wait, the oldest waiting ticket, the next deadline."""
+async def list_queues(service: Service, _staff: Staff) -> list[QueueSummary]:
+    """Each queue: how many wait, the oldest waiting ticket, the next deadline (staff)."""
     pool = service.runtime.require_pool()
     now = service.runtime.clock.now()
     rows = await pool.fetch(
@@ -124,6 +124,7 @@ def _summary(r: Any, now: datetime) -> QueueSummary:
 async def get_queue(
     name: Queue,
     service: Service,
+    _staff: Staff,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> QueuePage:
@@ -181,8 +182,12 @@ async def get_queue(
 async def escalate(
     tid: TidPath, body: EscalationIn, service: Service, staff: Staff
 ) -> EscalationOut:
-    """Staff move a ticket to tier2, supervisor or development, with a reason. Levels that
-    may not go to development (SPEC 1.1: non_commercial, non_product) get 409."""
+    """Staff move a ticket to tier2, supervisor or development, with a reason. Handing a
+    ticket to development takes a supervisor (or admin) key: it starts a 14-day clock and
+    leaves the support queues. Levels that may not go to development (SPEC 1.1:
+    non_commercial, non_product) get 409."""
+    if body.to == "development" and not staff.at_least("supervisor"):
+        raise Problem(403, "Forbidden", "handing a ticket to development takes a supervisor key")
     command = StaffEscalation(tid=tid, to=body.to, reason=body.reason, staff_id=staff.name)
     try:
         decided = await service.escalate(command)

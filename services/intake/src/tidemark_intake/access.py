@@ -1,8 +1,9 @@
 """Who may do what (SPEC 3.4), without I/O.
 
 Frontends (web, chat, in-product, mail gateway) carry an API key scoped to the channels
-they may post on; staff keys carry a role (agent < supervisor < admin); a customer
-carries one ticket's access token and reaches that ticket only.
+they may post on; staff keys carry a role (agent < supervisor < admin); the other
+Tidemark services carry a service key (it opens key introspection and nothing else); a
+customer carries one ticket's access token and reaches that ticket only.
 
 An API key reads `tmk_<key_id>_<secret>`: the key id finds the row, the secret is
 compared by its SHA-256 in constant time. Only the hash is stored; the key is shown once.
@@ -20,6 +21,8 @@ from typing import Literal
 from tidekit.events.vocabulary import Channel
 
 Role = Literal["agent", "supervisor", "admin"]
+KeyKind = Literal["frontend", "staff", "service"]
+KEY_KINDS: tuple[KeyKind, ...] = ("frontend", "staff", "service")
 ROLE_RANK: dict[str, int] = {"agent": 1, "supervisor": 2, "admin": 3}
 CHANNELS: tuple[Channel, ...] = ("web", "email", "in_product", "chat")
 _KEY = re.compile(r"^tmk_([a-z0-9]{12})_([A-Za-z0-9_-]{32,})$")
@@ -34,11 +37,11 @@ class NewKey:
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated API key: a frontend with channels, or staff with a role."""
+    """An authenticated API key: a frontend with channels, staff with a role, or a service."""
 
     key_id: str
     name: str
-    kind: Literal["frontend", "staff"]
+    kind: KeyKind
     channels: frozenset[str] = frozenset()
     role: Role | None = None
 
@@ -46,6 +49,10 @@ class Principal:
     def actor(self) -> str:
         """How events name who acted, e.g. `staff:alice-agent`."""
         return f"{self.kind}:{self.name}"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
 
     def is_staff(self, at_least: Role = "agent") -> bool:
         return self.kind == "staff" and ROLE_RANK[self.role or "agent"] >= ROLE_RANK[at_least]
@@ -90,5 +97,8 @@ def validate_scope(kind: str, channels: list[str], role: str | None) -> None:
             raise ValueError(f"a staff key needs a role: {', '.join(ROLE_RANK)}")
         if channels:
             raise ValueError("a staff key has a role, not channels")
+    elif kind == "service":
+        if channels or role is not None:
+            raise ValueError("a service key has neither channels nor a role")
     else:
-        raise ValueError("kind must be 'frontend' or 'staff'")
+        raise ValueError(f"kind must be one of {', '.join(KEY_KINDS)}")

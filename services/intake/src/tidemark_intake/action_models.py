@@ -124,12 +124,20 @@ class KeyIn(BaseModel):
             "examples": [
                 {"name": "web-portal", "channels": ["web", "chat"]},
                 {"name": "alice", "role": "agent"},
+                {"name": "sla-timer", "service": True},
             ]
         },
     )
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
     channels: list[Literal["web", "email", "in_product", "chat"]] = Field(default_factory=list)
     role: Literal["agent", "supervisor", "admin"] | None = None
+    service: bool = Field(
+        default=False, description="A Tidemark service's own key: opens introspection only"
+    )
+
+    @property
+    def kind(self) -> str:
+        return "service" if self.service else "staff" if self.role else "frontend"
 
 
 class KeyOut(BaseModel):

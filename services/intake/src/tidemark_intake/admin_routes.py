@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
@@ -9,7 +12,7 @@ from tidekit.web.problems import Problem
 
 from . import keys
 from .action_models import KeyIn, KeyOut
-from .deps import AdminCaller, Service
+from .deps import AdminCaller, Service, ServiceCaller
 
 router = APIRouter(prefix="/v1/admin/keys", tags=["access (admin)"])
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -20,9 +23,9 @@ ERRORS: dict[int | str, dict[str, str]] = {
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={**ERRORS, 422: {}})
 async def create_key(body: KeyIn, service: Service, admin: AdminCaller) -> KeyOut:
-    """Create a frontend key (with `channels`) or a staff key (with `role`); the key is in
-    this answer only."""
-    kind = "staff" if body.role else "frontend"
+    """Create a frontend key (with `channels`), a staff key (with `role`) or a service key
+    (`service: true`); the key is in this answer only."""
+    kind = body.kind
     try:
         async with service.runtime.require_pool().acquire() as conn:
             info, plaintext = await keys.create_key(
@@ -65,9 +68,24 @@ class IntrospectOut(BaseModel):
     channels: list[str] = Field(default_factory=list)
 
 
-@introspection.post("/introspect")
-async def introspect(body: IntrospectIn, service: Service) -> IntrospectOut:
-    """For the other services: is this API key active, and whose is it? (Never the secret.)"""
+@introspection.post(
+    "/introspect",
+    responses={
+        401: {"description": "No or unknown API key"},
+        403: {"description": "Not a service key"},
+        429: {"description": "Too many requests from this service key; see Retry-After"},
+    },
+)
+async def introspect(body: IntrospectIn, service: Service, caller: ServiceCaller) -> IntrospectOut:
+    """For the other services, with their service key: is this API key active, and whose is
+    it? (Never the secret.) Rate limited per service key."""
+    # Monotonic on purpose: a rate is real elapsed time, not business time.
+    wait = service.introspection_limits.take(caller.key_id, time.monotonic())
+    if wait > 0:
+        raise Problem(
+            429, "Too many requests", "introspection rate exceeded for this service key",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )  # fmt: skip
     async with service.runtime.require_pool().acquire() as conn:
         principal = await keys.authenticate(conn, body.key)
     if principal is None:

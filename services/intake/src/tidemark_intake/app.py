@@ -15,6 +15,7 @@ from tidemark_intake.mail_intake import MailIntake
 
 from . import admin_routes, ticket_routes, vault_routes
 from .actions import TicketActions
+from .deps import require_admin
 from .routes import router
 from .service import IntakeService
 from .settings import IntakeSettings
@@ -24,7 +25,6 @@ FOREIGN_TOPICS = [TOPICS[s] for s in ("classifier", "sla-timer", "notifier", "es
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    settings.warn_on_dev_defaults()
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
 
@@ -46,6 +46,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Tidemark intake",
         description="The front door: tickets from web, e-mail, product and chat.",
+        admin_only=require_admin,  # intake checks keys itself, no introspection
     )
     app.state.mail_intake = mail
     app.include_router(inbound_routes.router)

@@ -7,6 +7,7 @@ Two credentials, two headers (SPEC 3.4):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -63,7 +64,7 @@ def require_principal(principal: MaybePrincipal) -> Principal:
     return principal
 
 
-def _staff(at_least: Role) -> object:
+def _staff(at_least: Role) -> Callable[..., Principal]:
     def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
         if not principal.is_staff(at_least):
             raise Problem(403, "Forbidden", f"this needs a staff key with role {at_least} or above")
@@ -72,9 +73,17 @@ def _staff(at_least: Role) -> object:
     return check
 
 
+def _service_key(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+    if not principal.is_service:
+        raise Problem(403, "Forbidden", "this needs a service key (tidemark-keys create --service)")
+    return principal
+
+
 ApiCaller = Annotated[Principal, Depends(require_principal)]
+ServiceCaller = Annotated[Principal, Depends(_service_key)]
 StaffCaller = Annotated[Principal, Depends(_staff("agent"))]
-AdminCaller = Annotated[Principal, Depends(_staff("admin"))]
+require_admin = _staff("admin")
+AdminCaller = Annotated[Principal, Depends(require_admin)]
 
 
 @dataclass(frozen=True)

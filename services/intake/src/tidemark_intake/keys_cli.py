@@ -2,6 +2,7 @@
 
     tidemark-keys create --name web-portal --channels web,chat
     tidemark-keys create --name alice --role agent
+    tidemark-keys create --name sla-timer --service    (a Tidemark service's own key)
     tidemark-keys revoke <key_id>
     tidemark-keys list
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     scope = create.add_mutually_exclusive_group(required=True)
     scope.add_argument("--channels", help="frontend key: comma-separated channels it may post on")
     scope.add_argument("--role", choices=["agent", "supervisor", "admin"], help="staff key")
+    scope.add_argument(
+        "--service", action="store_true", help="a Tidemark service's key (TIDEMARK_SERVICE_KEY)"
+    )
     create.add_argument("--quiet", action="store_true", help="print only the key")
     revoke = sub.add_parser("revoke", help="revoke a key by its key id (takes effect at once)")
     revoke.add_argument("key_id")
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(settings: IntakeSettings, args: argparse.Namespace) -> int:
     if args.command == "create":
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else []
-        kind = "staff" if args.role else "frontend"
+        kind = "service" if args.service else "staff" if args.role else "frontend"
         try:
             info, plaintext = await _with_db(
                 settings,
@@ -87,7 +91,7 @@ async def _run(settings: IntakeSettings, args: argparse.Namespace) -> int:
             print(f"tidemark-keys: {exc}", file=sys.stderr)
             return 2
         if not args.quiet:
-            scope = f"role {info.role}" if info.role else f"channels {','.join(info.channels)}"
+            scope = _scope(info.role, info.channels) or "introspection only"
             print(
                 f"created {info.kind} key {info.key_id} for {info.name} ({scope});", file=sys.stderr
             )
@@ -101,10 +105,16 @@ async def _run(settings: IntakeSettings, args: argparse.Namespace) -> int:
         print(f"tidemark-keys: no key {args.key_id}", file=sys.stderr)
         return 1
     for k in await _with_db(settings, keys.list_keys):
-        scope = k.role or ",".join(k.channels)
+        scope = _scope(k.role, k.channels) or "-"
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
         print(f"{k.key_id}  {k.kind:8}  {scope:24}  {state:18}  {k.name}")
     return 0
+
+
+def _scope(role: str | None, channels: list[str]) -> str:
+    if role:
+        return f"role {role}"
+    return f"channels {','.join(channels)}" if channels else ""
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
 from tidekit.runtime import ServiceRuntime
 from tidekit.web.problems import Problem
+from tidekit.web.ratelimit import TokenBuckets
 
 from . import attachments as att
 from . import domain, projection, tokens
@@ -32,6 +33,9 @@ class IntakeService:
         self.runtime = runtime
         self.settings = settings
         self.store = runtime.store
+        self.introspection_limits = TokenBuckets(
+            settings.introspection_per_second, settings.introspection_burst
+        )
 
     def _token(self, tid: str, salt: str) -> str:
         return tokens.derive_token(self.settings.token_secret.get_secret_value(), tid, salt)

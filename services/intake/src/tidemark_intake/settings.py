@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -13,9 +12,8 @@ from tidekit.settings import ServiceSettings
 from .access import Role
 from .vault import Vault, decode_key
 
-log = logging.getLogger(__name__)
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
-# 32 bytes, URL-safe base64; only for development and tests (a warning says so at start).
+# 32 bytes, URL-safe base64; only for development and tests (refused outside development).
 DEV_VAULT_KEY = "ZGV2LW9ubHktdmF1bHQta2V5LWNoYW5nZS1tZS0xMjM="
 
 
@@ -45,6 +43,13 @@ class IntakeSettings(ServiceSettings):
         description='Credentials vault keys by id, JSON: {"2026-11": "<32 bytes base64>"}',
     )
     vault_active_key: str = Field(default="dev", description="Key id that seals new secrets")
+    introspection_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="POST /v1/introspect: requests per second per service key, on average "
+        "(callers cache answers for up to 5 s, so they stay far below)",
+    )
+    introspection_burst: int = Field(default=200, ge=1, description="... and at once")
     credentials_min_role: Role = Field(
         default="agent", description="Lowest staff role that may read stored credentials"
     )
@@ -71,8 +76,12 @@ class IntakeSettings(ServiceSettings):
         keys = {k: decode_key(v.get_secret_value()) for k, v in self.vault_keys.items()}
         return Vault(keys, self.vault_active_key)
 
-    def warn_on_dev_defaults(self) -> None:
+    def missing_secrets(self) -> list[str]:
+        """Intake checks keys itself (no service key needed), but derives tokens and seals
+        credentials with secrets that must not be the built-in development ones."""
+        missing = []
         if self.token_secret.get_secret_value() == DEV_TOKEN_SECRET:
-            log.warning("TIDEMARK_INTAKE_TOKEN_SECRET is the development default; set it")
+            missing.append("TIDEMARK_INTAKE_TOKEN_SECRET (the HMAC key of access tokens)")
         if any(v.get_secret_value() == DEV_VAULT_KEY for v in self.vault_keys.values()):
-            log.warning("TIDEMARK_INTAKE_VAULT_KEYS holds the development key; set your own")
+            missing.append("TIDEMARK_INTAKE_VAULT_KEYS (holds the development vault key)")
+        return missing

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from tidekit.events.notifier import NotificationBounced
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import span_from_headers
 from tidekit.web.problems import Problem
+from tidekit.web.staff import MailGateway, Staff
 
 from .bounces import NotADsn, parse_dsn
-from .settings import NotifierSettings
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 MAX_DSN_BYTES = 1024 * 1024
@@ -27,13 +26,7 @@ def get_runtime(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def get_settings(request: Request) -> NotifierSettings:
-    settings: NotifierSettings = request.app.state.notifier_settings
-    return settings
-
-
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
-Settings = Annotated[NotifierSettings, Depends(get_settings)]
 
 
 class NotificationOut(BaseModel):
@@ -68,8 +61,9 @@ _COLUMNS = ", ".join(f for f in NotificationOut.model_fields if f != "notificati
 
 @router.get("/notifications", response_model=list[NotificationOut])
 async def list_notifications(
-    runtime: Runtime, tid: Annotated[str, Query(min_length=1, max_length=50)]
+    runtime: Runtime, _staff: Staff, tid: Annotated[str, Query(min_length=1, max_length=50)]
 ) -> list[NotificationOut]:
+    """What was sent about a ticket, to whom, through which channel (staff only)."""
     rows = await runtime.require_pool().fetch(
         f"SELECT notification_id, {_COLUMNS} FROM notifications WHERE tid = $1 "
         "ORDER BY created_at, kind, channel",
@@ -86,13 +80,8 @@ async def list_notifications(
     summary="A delivery-status notification (RFC 3464) for one of our messages, raw",
     openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
 )
-async def receive_bounce(
-    request: Request,
-    runtime: Runtime,
-    settings: Settings,
-    authorization: Annotated[str | None, Header()] = None,
-) -> BounceOut:
-    _check_token(settings, authorization)
+async def receive_bounce(request: Request, runtime: Runtime, _gateway: MailGateway) -> BounceOut:
+    """Posted by the mail gateway, with its frontend key (the `email` channel)."""
     raw = await request.body()
     if len(raw) > MAX_DSN_BYTES:
         raise Problem(413, "DSN too large", f"a DSN may be at most {MAX_DSN_BYTES} bytes")
@@ -141,16 +130,3 @@ async def receive_bounce(
         )
     runtime.wake_relay()
     return BounceOut(**{**out, "state": "bounced"})
-
-
-def _check_token(settings: NotifierSettings, authorization: str | None) -> None:
-    if settings.bounce_token is None:
-        return
-    expected = f"Bearer {settings.bounce_token.get_secret_value()}"
-    if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
-        raise Problem(
-            401,
-            "Unauthorized",
-            "POST /v1/bounces needs 'Authorization: Bearer <bounce token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )

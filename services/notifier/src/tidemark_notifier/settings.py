@@ -55,6 +55,16 @@ class NotifierSettings(ServiceSettings):
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
 
+    def missing_secrets(self) -> list[str]:
+        """Besides the service key: every webhook signs its posts, so receivers can trust
+        them; an unsigned one is refused outside development."""
+        missing = super().missing_secrets()
+        hooks = {**{f"CHANNEL_WEBHOOKS[{k}]": v for k, v in self.channel_webhooks.items()},
+                 **{f"ALERT_WEBHOOKS[{k}]": v for k, v in self.alert_webhooks.items()}}  # fmt: skip
+        missing += [f"TIDEMARK_NOTIFIER_{name}.secret (signing key)"
+                    for name, hook in hooks.items() if hook.secret is None]  # fmt: skip
+        return missing
+
     # --- who gets what -----------------------------------------------------------------
     queue_emails: dict[str, str] = Field(
         default={}, description="queue name (or '*' for every queue) -> staff address"
@@ -74,9 +84,6 @@ class NotifierSettings(ServiceSettings):
     retry_initial_seconds: float = Field(default=1.0, gt=0)
     retry_max_seconds: float = Field(default=300.0, gt=0)
     give_up_after_seconds: float = Field(default=24 * 3600.0, gt=0)
-    bounce_token: SecretStr | None = Field(
-        default=None, description="when set, POST /v1/bounces needs 'Authorization: Bearer ...'"
-    )
 
     @field_validator("channel_webhooks")
     @classmethod

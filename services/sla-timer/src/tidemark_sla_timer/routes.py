@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 import tidekit.sla as sla
 from tidekit.web.problems import Problem
+from tidekit.web.staff import Staff, Supervisor
 
 from . import repo
 from .domain import replay
@@ -61,8 +62,9 @@ class BreachPage(BaseModel):
 
 
 @router.get("/tickets/{tid}/sla", response_model=TicketSla)
-async def ticket_sla(tid: str, request: Request) -> TicketSla:
-    """The ticket's obligations as of now: start, deadline, paused time and state."""
+async def ticket_sla(tid: str, request: Request, _staff: Staff) -> TicketSla:
+    """The ticket's obligations as of now: start, deadline, paused time and state (staff;
+    a customer sees them in intake's ticket view)."""
     runtime = request.app.state.runtime
     policy: sla.Policy = request.app.state.policy
     async with runtime.require_pool().acquire() as conn:
@@ -102,13 +104,14 @@ async def ticket_sla(tid: str, request: Request) -> TicketSla:
 @router.get("/breaches", response_model=BreachPage)
 async def breaches(
     request: Request,
+    _supervisor: Supervisor,
     since: Annotated[
         datetime | None, Query(description="only breaches emitted at or after")
     ] = None,
     after: Annotated[int, Query(ge=0, description="cursor from the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> BreachPage:
-    """Breaches in the order they were emitted, cursor-paged."""
+    """Breaches in the order they were emitted, cursor-paged (supervisors and admins)."""
     if since is not None and since.tzinfo is None:
         raise Problem(422, "Invalid since", "'since' needs a UTC offset, e.g. 2026-11-27T15:00Z")
     pool = request.app.state.runtime.require_pool()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from tidekit.clock import ManualClock
 from tidekit.runtime import ServiceRuntime
@@ -14,15 +15,25 @@ from tidekit.telemetry import configure_logging, configure_tracing
 from tidekit.web.clock import clock_router
 from tidekit.web.ops import install_http_telemetry, ops_router
 from tidekit.web.problems import install_problem_handlers
-from tidekit.web.staff import StaffKeys
+from tidekit.web.staff import StaffKeys, staff_dependency, staff_keys_of
 
 log = logging.getLogger(__name__)
 
 
-def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
-    """A FastAPI app whose lifespan starts and stops `runtime`, with ops routes mounted."""
+def service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    admin_only: Callable[..., Any] | None = None,
+) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops `runtime`, with ops routes mounted.
+
+    `admin_only` guards the test clock's routes (mounted only with a test clock); by
+    default an admin's staff key checked with intake, while intake brings its own check."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
+    settings.check_secrets()  # outside development: exits naming what is missing
     configure_tracing(settings.service_name, settings.otel_exporter)
 
     @asynccontextmanager
@@ -36,8 +47,12 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    service_key = settings.service_key.get_secret_value() if settings.service_key else None
     app.state.staff_keys = StaffKeys(
-        settings.intake_url, settings.staff_key_cache_seconds, settings.retry_after_seconds
+        settings.intake_url,
+        service_key,
+        settings.staff_key_cache_seconds,
+        settings.retry_after_seconds,
     )
     install_problem_handlers(app, settings.retry_after_seconds)
     install_http_telemetry(app)
@@ -46,5 +61,6 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
         log.warning(
             "test clock in use: PUT /v1/admin/clock moves time", extra={"clock": settings.clock}
         )
-        app.include_router(clock_router(runtime.clock))
+        guard = admin_only or staff_dependency(staff_keys_of, "admin")
+        app.include_router(clock_router(runtime.clock), dependencies=[Depends(guard)])
     return app
