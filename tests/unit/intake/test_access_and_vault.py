@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tidemark_intake import access
+from tidemark_intake import access, tokens
 from tidemark_intake.vault import Vault, VaultError, decode_key, new_key
 
 
@@ -83,3 +83,11 @@ def test_vault_round_trip_binds_ticket_and_supports_rotation() -> None:
 def test_vault_keys_must_be_32_bytes() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         decode_key("c2hvcnQ=")
+
+
+def test_a_token_is_derived_again_with_whichever_secret_made_it() -> None:
+    made = tokens.derive_token("secret-a", "TID-7", "salt")
+    stored = tokens.token_hash(made)
+    assert tokens.rederive_token(["secret-b", "secret-a"], "TID-7", "salt", stored) == made
+    assert tokens.rederive_token(["secret-b"], "TID-7", "salt", stored) is None  # window closed
+    assert tokens.rederive_token(["secret-a"], "TID-8", "salt", stored) is None  # other ticket

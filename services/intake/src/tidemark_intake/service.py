@@ -96,7 +96,7 @@ class IntakeService:
         if claimed:
             return None
         row = await conn.fetchrow(
-            """SELECT k.request_hash, k.tid, t.token_salt, t.status
+            """SELECT k.request_hash, k.tid, t.token_salt, t.token_hash, t.status
                FROM idempotency_keys k JOIN tickets t USING (tid) WHERE k.key = $1""",
             key,
         )
@@ -106,11 +106,17 @@ class IntakeService:
                 "Idempotency-Key reused",
                 "this Idempotency-Key was already used with a different request body",
             )
-        return TicketCreated(
-            tid=row["tid"],
-            access_token=self._token(row["tid"], row["token_salt"]),
-            status=row["status"],
+        token = tokens.rederive_token(
+            self.settings.token_secrets(), row["tid"], row["token_salt"], row["token_hash"]
         )
+        if token is None:  # made under a secret whose rotation window has closed
+            raise Problem(
+                409,
+                "Access token can no longer be shown",
+                f"{row['tid']} was created under a retired token secret; the token handed out "
+                "then still opens it",
+            )
+        return TicketCreated(tid=row["tid"], access_token=token, status=row["status"])
 
     # --- consumers: the other services' events about our tickets ----------------------
     async def on_foreign_event(

@@ -26,6 +26,11 @@ class IntakeSettings(ServiceSettings):
         description="HMAC key that derives ticket access tokens; set it in production",
         min_length=16,
     )
+    token_secret_previous: list[SecretStr] = Field(
+        default=[],
+        description="Retired token secrets still in their rotation window (JSON list): an "
+        "idempotent replay of a ticket made under one of them returns its original token",
+    )
     # Inbound e-mail (docs/intake-mail.md)
     smtp_port: int = Field(default=0, ge=0, le=65535, description="SMTP listener; 0: off")
     smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP listener binds")
@@ -71,6 +76,10 @@ class IntakeSettings(ServiceSettings):
         if self.vault_active_key not in self.vault_keys:
             raise ValueError(f"vault_active_key {self.vault_active_key!r} is not in vault_keys")
         return self
+
+    def token_secrets(self) -> list[str]:
+        """The current token secret first, then the retired ones still accepted."""
+        return [s.get_secret_value() for s in (self.token_secret, *self.token_secret_previous)]
 
     def vault(self) -> Vault:
         keys = {k: decode_key(v.get_secret_value()) for k, v in self.vault_keys.items()}
