@@ -179,3 +179,30 @@ def test_ten_thousand_lines_are_all_answered_in_order() -> None:
     out = run(lines)
     assert [o["id"] for o in out] == list(range(10_000))
     assert all(o["obligations"][0]["kind"] == "first_response" for o in out)
+
+
+def test_reclassified_severity_null_clears_an_absent_key_keeps_and_neither_is_an_error() -> None:
+    submit_mon = {"at": "2026-11-30T10:00:00Z", "type": "submitted"}  # Monday 10:00
+
+    def reclassified(**fields: Any) -> str:
+        event = {"at": "2026-11-30T10:30:00Z", "type": "reclassified", **fields}
+        return case(
+            id=json.dumps(fields), level="commercial", severity="high", events=[submit_mon, event]
+        )
+
+    cleared, kept, neither, null_level = run(
+        [
+            reclassified(level="commercial", severity=None),
+            reclassified(level="commercial"),
+            reclassified(),
+            reclassified(level=None, severity="low"),
+        ]
+    )
+    # severity null: the level's 24 h of business days from Mon 10:00 = Tue 10:00 (warning
+    # at 18 h = Tue 04:00), not the high severity's 1 h
+    (ob,) = cleared["obligations"]
+    assert (ob["deadline"], ob["warning_at"]) == ("2026-12-01T10:00:00Z", "2026-12-01T04:00:00Z")
+    # no severity key: still high, 1 h on 24x7
+    assert kept["obligations"][0]["deadline"] == "2026-11-30T11:00:00Z"
+    assert "level and/or severity" in neither["error"]
+    assert "events[1].level" in null_level["error"]

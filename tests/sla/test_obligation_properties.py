@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -106,12 +107,16 @@ def test_invariants(level: str, severity: str | None, history: list[TicketEvent]
 
 @PROFILE
 @given(levels, severities, levels, severities, histories())
+@example(
+    "commercial", "high", "commercial", None, [Submitted(datetime(2026, 11, 30, 10, tzinfo=UTC))]
+)
 def test_reclassification_equals_the_new_class_from_the_start(
-    level: str, severity: str | None, new_level: str, new_severity: str, history: list
+    level: str, severity: str | None, new_level: str, new_severity: str | None, history: list
 ) -> None:
+    """A severity of None (an explicit null) clears the severity: the new class has none."""
     EXAMPLES["obligations: reclassified == new class from the start"] += 1
     state = replay(level, severity, history)
-    if state.current is None or new_severity is None:
+    if state.current is None:
         return
     later = history[-1].at + timedelta(minutes=5)
     moved = evolve(state, Reclassified(later, level=new_level, severity=new_severity))  # type: ignore[arg-type]
@@ -119,3 +124,23 @@ def test_reclassification_equals_the_new_class_from_the_start(
     assert fresh.current is not None and moved.current is not None
     assert moved.current.deadline() == fresh.current.deadline()
     assert moved.current.started_at == fresh.current.started_at
+
+
+@PROFILE
+@given(levels, severities, st.sampled_from(("level", "severity")), levels, severities, histories())
+def test_an_absent_field_keeps_its_value(
+    level: Any, severity: Any, given_field: str, new_level: Any, new_severity: Any, history: list
+) -> None:
+    EXAMPLES["obligations: reclassified keeps the field it does not name"] += 1
+    state = replay(level, severity, history)
+    later = history[-1].at + timedelta(minutes=5)
+    if given_field == "level":
+        event, kept = Reclassified(later, level=new_level), (new_level, severity)
+    else:
+        event, kept = Reclassified(later, severity=new_severity), (level, new_severity)
+    moved = evolve(state, event)
+    assert (moved.level, moved.severity) == kept
+    fresh = replay(*kept, history)
+    assert [o.target for o in moved.obligations if o.open] == [
+        o.target for o in fresh.obligations if o.open
+    ]

@@ -272,3 +272,32 @@ def test_events_before_submission_and_duplicates_are_ignored() -> None:
         StaffReplied(FRI_15 + 3 * M),
     )
     assert [v.state for v in obligations(state)] == ["met"]
+
+
+MON_10 = utc(2026, 11, 30, 10)  # Monday
+
+
+def test_reclassification_with_severity_null_clears_it() -> None:
+    # commercial/high from Mon 10:00: 1 h on 24x7 (due 11:00). Re-classified at 10:30 to
+    # commercial with severity null: the level leg alone, 24 h of business days from the
+    # ORIGINAL start = Tue 10:00; warning at 75 % = 18 h = Tue 04:00
+    state = run(
+        "commercial", "high", Submitted(MON_10), Reclassified(MON_10 + 30 * M, severity=None)
+    )
+    view = only(state)
+    assert (view.deadline, view.warning_at) == (utc(2026, 12, 1, 10), utc(2026, 12, 1, 4))
+    assert state.severity is None
+    assert [leg.source for leg in view.target.legs] == ["level commercial"]
+
+
+def test_reclassification_keeps_what_it_does_not_mention() -> None:
+    # a new level alone keeps the severity (high: still due 11:00) ...
+    state = run(
+        "commercial", "high", Submitted(MON_10), Reclassified(MON_10 + 30 * M, level="partner")
+    )
+    assert (state.level, state.severity) == ("partner", "high")
+    assert only(state).deadline == MON_10 + H
+    # ... and a new severity alone keeps the level
+    state = evolve(state, Reclassified(MON_10 + 40 * M, severity="low"))
+    assert (state.level, state.severity) == ("partner", "low")
+    assert only(state).deadline == utc(2026, 12, 1, 10)  # partner 24 h beats low 72 h

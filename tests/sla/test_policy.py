@@ -41,6 +41,20 @@ def test_default_policy_reproduces_the_spec_tables() -> None:
     assert tier2.week[0] == ((6 * 3600, 16 * 3600),) and tier2.week[5] == ()
 
 
+def test_only_on_hold_pauses_by_default_and_an_operator_may_list_more(tmp_path: Path) -> None:
+    # SPEC 1.5: "Only on_hold pauses a clock by default; which statuses pause is policy data"
+    assert DEFAULT.pausing_statuses == frozenset({"on_hold"})
+    data = policy_data()
+    data["pausing_statuses"] = ["on_hold", "waiting_on_customer"]
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_policy(path).pausing_statuses == frozenset({"on_hold", "waiting_on_customer"})
+    data["pausing_statuses"] = []  # nothing pauses: a policy may say so
+    assert build_policy(data).pausing_statuses == frozenset()
+    del data["pausing_statuses"]  # an older file without the key: the SPEC default
+    assert build_policy(data).pausing_statuses == frozenset({"on_hold"})
+
+
 def test_an_operators_file_is_loaded(tmp_path: Path) -> None:
     data = policy_data()
     data["version"] = "acme-7"
@@ -72,6 +86,11 @@ def test_an_operators_file_is_loaded(tmp_path: Path) -> None:
         (lambda d: d["levels"].pop("development"), "levels"),
         (lambda d: d.pop("version"), "version"),
         (lambda d: d.update(surprise=1), "surprise"),
+        (lambda d: d.update(pausing_statuses=["on_hold", "snoozed"]), "pausing_statuses.1"),
+        (lambda d: d.update(pausing_statuses=["open"]), "pausing_statuses: Value error, 'open'"),
+        (lambda d: d.update(pausing_statuses=["closed"]), "pausing_statuses: Value error, 'clo"),
+        (lambda d: d.update(pausing_statuses=["on_hold", "on_hold"]), "pausing_statuses"),
+        (lambda d: d.update(pausing_statuses="on_hold"), "pausing_statuses"),
     ],
 )
 def test_a_bad_policy_names_the_bad_field(change: Any, named: str, tmp_path: Path) -> None:
@@ -102,5 +121,5 @@ def test_the_engines_names_are_the_event_vocabulary() -> None:
     from tidekit.events import vocabulary
     from tidekit.sla import names
 
-    for name in ("Level", "Severity", "Entitlement", "ObligationKind"):
+    for name in ("Level", "Severity", "Entitlement", "ObligationKind", "Status"):
         assert get_args(getattr(names, name)) == get_args(getattr(vocabulary, name)), name

@@ -41,6 +41,7 @@ def test_first_response_met_by_a_public_reply_not_by_an_internal_note(
     assert utc(started["warning_at"]) == t + 45 * M
     assert (started["kind"], started["policy_version"]) == ("first_response", "2026.1")
     assert utc(met["met_at"]) == t + 20 * M
+    assert met["policy_version"] == "2026.1"
     (ob,) = timer.sla(tid)["obligations"]
     assert (ob["state"], ob["obligation_id"]) == ("met", f"{tid}/1")
 
@@ -74,8 +75,26 @@ def test_on_hold_pauses_and_paused_time_does_not_count(
     assert types == ["sla.clock_started", "sla.clock_paused", "sla.clock_resumed"]
     resumed = emitted.events(tid)[-1][1]
     assert utc(resumed["deadline"]) == t + 90 * M  # 30 minutes on hold
+    assert resumed["policy_version"] == "2026.1"
     (ob,) = timer.sla(tid)["obligations"]
     assert (ob["state"], utc(ob["deadline"])) == ("running", t + 90 * M)
+
+
+def test_waiting_on_customer_does_not_pause_under_the_default_policy(
+    timer: Timer, upstream: Upstream, emitted: Emitted
+) -> None:
+    # SPEC 1.5: only on_hold pauses by default (see test_pausing_policy for a policy that
+    # lists waiting_on_customer): asking the customer something is not a reply
+    tid, t = new_tid(), timer.now()
+    upstream.classified(tid, t)
+    upstream.status(tid, t + 10 * M, "waiting_on_customer")
+    upstream.customer_message(tid, t + 40 * M)
+    upstream.status(tid, t + 40 * M, "open", frm="waiting_on_customer")
+    upstream.staff_reply(tid, t + 50 * M)
+    types = emitted.wait_types(tid, lambda ts: "sla.clock_met" in ts)
+    assert types == ["sla.clock_started", "sla.clock_met"]
+    met = emitted.events(tid)[-1][1]
+    assert utc(met["deadline"]) == t + 60 * M  # not moved by the 30 minutes of waiting
 
 
 def test_reopen_starts_a_new_obligation_from_the_reopen_time(
@@ -185,3 +204,23 @@ def test_breaches_are_cursor_paged_in_order(timer: Timer) -> None:
     second = timer.http.get("/v1/breaches", params={"limit": 1, "after": first["next_cursor"]})
     assert second.json()["breaches"][0]["seq"] > first["breaches"][0]["seq"]
     assert timer.http.get("/v1/breaches", params={"since": "yesterday"}).status_code == 422
+
+
+def test_reclassification_to_severity_null_moves_the_deadline_to_the_level_target(
+    timer: Timer, upstream: Upstream, emitted: Emitted
+) -> None:
+    tid, t = new_tid(), timer.now()
+    upstream.classified(tid, t)  # commercial/high: 1 h on 24x7
+    upstream.reclassified(tid, t + 20 * M, "commercial", None, before=("commercial", "high"))
+    emitted.wait_types(tid, lambda ts: "sla.target_changed" in ts)
+    changed = dict(emitted.events(tid))["sla.target_changed"]
+    assert changed["severity"] is None
+    # the level's 24 h of business days from Friday 10:00 is Monday 10:00
+    assert utc(changed["old_deadline"]) == t + 60 * M
+    assert utc(changed["new_deadline"]) == t + timedelta(days=3)
+    (ob,) = timer.sla(tid)["obligations"]
+    assert (ob["state"], utc(ob["deadline"]), ob["severity"]) == (
+        "running",
+        t + timedelta(days=3),
+        None,
+    )

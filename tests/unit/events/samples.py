@@ -161,8 +161,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "resumed_at": T1,
         "deadline": DL,
         "warning_at": "2026-11-30T09:00:00Z",
+        "policy_version": "2026.1",
     },
-    "sla.clock_met": {**OB, "met_at": T1, "deadline": DL, "elapsed_seconds": 300},
+    "sla.clock_met": {
+        **OB,
+        "met_at": T1,
+        "deadline": DL,
+        "elapsed_seconds": 300,
+        "policy_version": "2026.1",
+    },
     "sla.target_changed": {
         **OB,
         "level": "commercial",

@@ -58,7 +58,7 @@ def test_every_spec_event_type_is_registered_and_sampled() -> None:
 def test_golden_round_trip(event_type: str) -> None:
     golden = json.loads((GOLDEN / f"{event_type}.json").read_text())
     assert golden == SAMPLES[event_type], "sample and golden file disagree"
-    model = registry.decode(event_type, 1, golden)
+    model = registry.decode(event_type, registry.model_for(event_type).schema_version, golden)
     assert model.model_dump(mode="json") == golden
     with pytest.raises(ValidationError):
         model.__class__.model_validate({**golden, "unexpected_field": 1})
@@ -66,7 +66,9 @@ def test_golden_round_trip(event_type: str) -> None:
 
 @pytest.mark.parametrize("event_type", sorted(SAMPLES))
 def test_events_are_frozen(event_type: str) -> None:
-    model = registry.decode(event_type, 1, SAMPLES[event_type])
+    model = registry.decode(
+        event_type, registry.model_for(event_type).schema_version, SAMPLES[event_type]
+    )
     with pytest.raises(ValidationError):
         model.tid = "TID-2"  # type: ignore[misc]
 
@@ -163,3 +165,15 @@ def test_old_versions_stay_readable_through_upcasters() -> None:
         local.decode("test.rated", 3, {"tid": "TID-1", "stars": 4})
     with pytest.raises(UnknownEventType):
         local.decode("test.other", 1, {})
+
+
+@pytest.mark.parametrize("event_type", ["sla.clock_resumed", "sla.clock_met"])
+def test_v1_sla_clock_records_read_with_no_policy_version(event_type: str) -> None:
+    # v1 did not record the policy version; v2 does. An old record says "unknown" (None),
+    # never a guessed version.
+    current = SAMPLES[event_type]
+    assert current["policy_version"] == "2026.1"
+    v1 = {k: v for k, v in current.items() if k != "policy_version"}
+    model = registry.decode(event_type, 1, v1)
+    assert model.model_dump(mode="json") == {**v1, "policy_version": None}
+    assert registry.model_for(event_type).schema_version == 2

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tidekit.sla as sla
 from tidekit.events.sla import (
     ClockMet,
     ClockPaused,
@@ -21,6 +22,7 @@ from tidekit.events.sla import (
     TargetChanged,
 )
 from tidekit.sla import load_policy
+from tidekit.sla.policy import build_policy
 from tidemark_sla_timer.domain import (
     ClockInput,
     TicketFacts,
@@ -246,3 +248,86 @@ def test_scheduler_wakes_only_after_commit_and_only_for_a_sooner_timer() -> None
     assert not scheduler.wake.is_set()  # not committed yet: the claim would not see it
     scheduler.committed()
     assert scheduler.wake.is_set() and scheduler.index.head() == at(5)
+
+
+def test_reclassification_to_severity_null_moves_the_deadline_to_the_level_target() -> None:
+    # ticket.reclassified always carries the full new class: its null severity clears
+    before = replay(POLICY, HIGH, [])
+    item = ClockInput(at(20), "reclassified", seq=3, level="commercial", severity=None)
+    after = replay(POLICY, HIGH, [item])
+    assert before is not None and after is not None
+    assert after.severity is None
+    (change,) = target_changes("TID-1", before, after, item.at, item.seq)
+    event = change.event
+    assert isinstance(event, TargetChanged) and event.severity is None
+    # the level's 24 h of business days from Fri 10:00 -> Mon 10:00 (not high's 1 h)
+    assert (event.old_deadline, event.new_deadline) == (
+        at(60),
+        datetime(2026, 11, 30, 10, tzinfo=UTC),
+    )
+
+
+def test_resumed_and_met_carry_the_policy_version() -> None:
+    inputs = [
+        ClockInput(at(10), "status", seq=1, status="on_hold"),
+        ClockInput(at(40), "status", seq=2, status="open"),
+        ClockInput(at(50), "staff_replied", seq=3),
+    ]
+    state = replay(POLICY, HIGH, inputs)
+    assert state is not None
+    by_kind = {p.key[1]: p.event for p in pending_events("TID-1", state, set())}
+    resumed, met = by_kind["clock_resumed"], by_kind["clock_met"]
+    assert isinstance(resumed, ClockResumed) and isinstance(met, ClockMet)
+    assert resumed.policy_version == met.policy_version == "2026.1"
+
+
+def _policy_pausing(*statuses: str) -> sla.Policy:
+    data = POLICY.model_dump()
+    data["version"] = "test-pausing"
+    data["pausing_statuses"] = list(statuses)
+    return build_policy(data)
+
+
+WAIT_AND_ANSWER = [
+    ClockInput(at(10), "status", seq=1, status="waiting_on_customer"),
+    ClockInput(at(40), "customer_message", seq=2),
+    ClockInput(at(41), "status", seq=3, status="open"),
+]
+
+
+def test_waiting_on_customer_does_not_pause_by_default() -> None:
+    # SPEC 1.5: only on_hold pauses by default; staff asking a question is not a reply
+    state = replay(POLICY, HIGH, WAIT_AND_ANSWER)
+    assert state is not None
+    (ob,) = state.obligations
+    assert ob.running and ob.segments == ((T0, None),)
+    assert ob.deadline() == at(60)
+    kinds = [p.key[1] for p in pending_events("TID-1", state, set())]
+    assert kinds == ["clock_started"]
+
+
+def test_waiting_on_customer_pauses_when_the_policy_lists_it() -> None:
+    state = replay(_policy_pausing("on_hold", "waiting_on_customer"), HIGH, WAIT_AND_ANSWER)
+    assert state is not None
+    (ob,) = state.obligations
+    # paused 10..40; the customer's answer ends the wait: 30 min later than 11:00
+    assert ob.running and ob.deadline() == at(90)
+    kinds = [p.key[1] for p in pending_events("TID-1", state, set())]
+    assert kinds == ["clock_started", "clock_paused", "clock_resumed"]
+
+
+def test_a_policy_without_on_hold_does_not_pause_on_hold() -> None:
+    on_hold = [ClockInput(at(10), "status", seq=1, status="on_hold")]
+    state = replay(_policy_pausing(), HIGH, on_hold)
+    assert state is not None and state.obligations[0].running
+
+
+def test_leaving_a_pausing_status_for_one_that_does_not_pause_resumes() -> None:
+    inputs = [
+        ClockInput(at(10), "status", seq=1, status="on_hold"),
+        ClockInput(at(40), "status", seq=2, status="waiting_on_customer"),
+    ]
+    state = replay(POLICY, HIGH, inputs)
+    assert state is not None
+    (ob,) = state.obligations
+    assert ob.running and ob.deadline() == at(90)

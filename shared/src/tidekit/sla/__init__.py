@@ -15,7 +15,8 @@ command; see docs/sla.md. The API:
     initial(policy, level, severity=None, entitlement="active") -> TicketClocks
     evolve(state, event) -> TicketClocks           events: Submitted, CustomerMessage,
                                                    StaffReplied, OnHold, Resumed, Resolved,
-                                                   Reopened, Reclassified(level, severity),
+                                                   Reopened, Reclassified(level=KEEP,
+                                                   severity=KEEP: None clears it),
                                                    Escalated(level)
     obligations(state, now=None) -> list[ObligationView]   kind, started_at, deadline,
                                                    warning_at, paused_seconds, state, target,
@@ -26,8 +27,10 @@ command; see docs/sla.md. The API:
 from .calendar import Calendar, CalendarError, Holidays, add, elapsed, instant_reaching
 from .clocks import Obligation, TicketClocks, evolve, initial
 from .events import (
+    KEEP,
     CustomerMessage,
     Escalated,
+    Keep,
     OnHold,
     Reclassified,
     Reopened,
@@ -41,12 +44,14 @@ from .policy import Leg, Policy, PolicyError, Target, load_policy, parse_duratio
 from .queries import DueKind, ObligationState, ObligationView, next_due, obligations
 
 __all__ = [
+    "KEEP",
     "Calendar",
     "CalendarError",
     "CustomerMessage",
     "DueKind",
     "Escalated",
     "Holidays",
+    "Keep",
     "Leg",
     "Obligation",
     "ObligationState",

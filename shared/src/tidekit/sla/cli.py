@@ -102,18 +102,31 @@ def _event(raw: Any, index: int) -> events.TicketEvent:
         raise CaseError(f"events[{index}].type {kind!r} is not one of {sorted(EVENT_TYPES)}")
     at = utc(raw.get("at"), f"events[{index}].at")
     if kind == "reclassified":
-        level, severity = raw.get("level"), raw.get("severity")
-        if level is None and severity is None:
-            raise CaseError(f"events[{index}]: reclassified needs level and/or severity")
-        if level is not None and (not isinstance(level, str) or level not in LEVELS):
-            raise CaseError(f"events[{index}].level {level!r} is unknown")
-        if severity is not None and (not isinstance(severity, str) or severity not in SEVERITIES):
-            raise CaseError(f"events[{index}].severity {severity!r} is unknown")
-        return events.Reclassified(
-            at, cast("Level | None", level), cast("Severity | None", severity)
-        )
+        return _reclassified(raw, index, at)
     event: events.TicketEvent = EVENT_TYPES[kind](at)
     return event
+
+
+def _reclassified(raw: dict[str, Any], index: int, at: datetime) -> events.Reclassified:
+    """An absent key keeps the ticket's value; `"severity": null` clears the severity (a
+    level cannot be cleared, so `"level": null` is refused rather than read as absent)."""
+    if "level" not in raw and "severity" not in raw:
+        raise CaseError(f"events[{index}]: reclassified needs level and/or severity")
+    level: Level | events.Keep = events.KEEP
+    severity: Severity | events.Keep | None = events.KEEP
+    if "level" in raw:
+        given = raw["level"]
+        if not isinstance(given, str) or given not in LEVELS:
+            raise CaseError(f"events[{index}].level {given!r} is not one of {sorted(LEVELS)}")
+        level = cast("Level", given)
+    if "severity" in raw:
+        given = raw["severity"]
+        if given is not None and (not isinstance(given, str) or given not in SEVERITIES):
+            raise CaseError(
+                f"events[{index}].severity {given!r} is not one of {sorted(SEVERITIES)} or null"
+            )
+        severity = cast("Severity | None", given)
+    return events.Reclassified(at, level, severity)
 
 
 def run_case(base: Policy, case: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .calendar import Segment, instant_reaching
 from .events import (
+    KEEP,
     CustomerMessage,
     Escalated,
     OnHold,
@@ -183,8 +184,9 @@ def evolve(state: TicketClocks, event: TicketEvent) -> TicketClocks:
                 current = _resume(current, at)
             return _set_current(state, current, at, resolved=False, on_hold=False)
         case Reclassified():
-            level = event.level or state.level
-            severity = event.severity or state.severity
+            # KEEP keeps; None is a severity too (none: the level's target alone)
+            level = state.level if event.level is KEEP else event.level
+            severity = state.severity if event.severity is KEEP else event.severity
             if current is None:
                 return _copy(state, last_event_at=at, level=level, severity=severity)
             # the running obligation, from its original start, under the new target

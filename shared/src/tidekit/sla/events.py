@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
 from .names import Level, Severity
+
+
+class Keep(Enum):
+    """The type of `KEEP`: a field a re-classification does not mention."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+"""A re-classification field left as it was. For the severity it differs from None, which
+is a value: the ticket has no severity (an explicit `"severity": null` clears it)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +58,12 @@ class Reopened:
 
 @dataclass(frozen=True)
 class Reclassified:
+    """A new level and/or severity. A field left at `KEEP` keeps the ticket's value;
+    `severity=None` clears the severity (the level then gives the target alone)."""
+
     at: datetime
-    level: Level | None = None
-    severity: Severity | None = None
+    level: Level | Keep = KEEP
+    severity: Severity | Keep | None = KEEP
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The SPEC's names the SLA engine needs: levels, severities, entitlements, obligation kinds.
+"""The SPEC's names the SLA engine needs: levels, severities, entitlements, obligation kinds,
+ticket statuses (for the policy's pausing statuses).
 
 These are the same Literal types as `tidekit.events.vocabulary` (tests/sla checks that they
 stay equal). The engine keeps this copy so that the pure package, and with it the
@@ -21,6 +22,7 @@ Level = Literal[
 Severity = Literal["critical", "high", "medium", "low"]
 Entitlement = Literal["active", "expired", "unregistered_sender", "unknown_license"]
 ObligationKind = Literal["first_response", "next_response"]
+Status = Literal["new", "open", "waiting_on_customer", "on_hold", "resolved", "closed"]
 
 LEVELS: tuple[Level, ...] = get_args(Level)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
-from .names import Level, Severity
+from .names import Level, Severity, Status
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
@@ -91,13 +91,38 @@ class LevelModel(TargetModel):
     support_period: str | None = None
 
 
+# Statuses whose meaning for a clock is fixed, so a policy cannot list them as pausing:
+# new and open are the desk working on the ticket (they end a pause); resolved and closed
+# meet the clock.
+NOT_PAUSABLE: dict[Status, str] = {
+    "new": "new and open are the statuses that run a clock",
+    "open": "new and open are the statuses that run a clock",
+    "resolved": "resolved and closed meet a clock",
+    "closed": "resolved and closed meet a clock",
+}
+
+
 class PolicyModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: str = Field(min_length=1)
     warning_share: float = Field(default=0.75, gt=0, lt=1)
+    pausing_statuses: tuple[Status, ...] = Field(
+        default=("on_hold",),
+        description="Ticket statuses that pause a running clock (SPEC 1.5: on_hold by default)",
+    )
     calendars: dict[str, CalendarModel]
     levels: dict[Level, LevelModel]
     severities: dict[Severity, TargetModel]
+
+    @field_validator("pausing_statuses")
+    @classmethod
+    def _pausable(cls, value: tuple[Status, ...]) -> tuple[Status, ...]:
+        for status in value:
+            if status in NOT_PAUSABLE:
+                raise ValueError(f"{status!r} cannot pause a clock: {NOT_PAUSABLE[status]}")
+        if len(set(value)) != len(value):
+            raise ValueError("a status is listed twice")
+        return value
 
 
 @dataclass(frozen=True)
@@ -160,6 +185,11 @@ class Policy:
     @property
     def warning_share(self) -> float:
         return self.model.warning_share
+
+    @property
+    def pausing_statuses(self) -> frozenset[Status]:
+        """The ticket statuses that pause a running clock; any other active status runs it."""
+        return frozenset(self.model.pausing_statuses)
 
     def model_dump(self, mode: str = "json") -> dict[str, Any]:
         return self.model.model_dump(mode=mode)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,10 +19,9 @@ InputKind = Literal[
     "reclassified",
     "escalated",
 ]
-# Statuses that pause the running clock (SPEC 1.5, 2): waiting for a third party, or for the
-# customer's answer. A customer message ends a wait for the customer, not an on_hold.
-PAUSING = ("on_hold", "waiting_on_customer")
-RESUMING = ("new", "open")
+# Which statuses pause the running clock is policy data (SPEC 1.5: only on_hold by
+# default; see `Policy.pausing_statuses`). Any other active status runs it: leaving a
+# pausing status for one that does not pause ends the pause.
 CLOSING = ("resolved", "closed")
 
 
@@ -48,8 +47,10 @@ class ClockInput:
     severity: Severity | None = None
 
 
-def engine_events(inputs: Iterable[ClockInput]) -> list[sla.TicketEvent]:
-    """The engine's events for these facts (already in time order)."""
+def engine_events(inputs: Iterable[ClockInput], pausing: Collection[str]) -> list[sla.TicketEvent]:
+    """The engine's events for these facts (already in time order), with `pausing` the
+    statuses that pause a clock. When waiting_on_customer pauses, the customer's message
+    ends that wait (it does not end an on_hold: that is a wait for a third party)."""
     out: list[sla.TicketEvent] = []
     waiting_for_customer = False
     for i in inputs:
@@ -61,20 +62,22 @@ def engine_events(inputs: Iterable[ClockInput]) -> list[sla.TicketEvent]:
                 out.append(sla.CustomerMessage(i.at))
             case "staff_replied":
                 out.append(sla.StaffReplied(i.at))
-            case "status" if i.status in PAUSING:
+            case "status" if i.status in pausing:
                 out.append(sla.OnHold(i.at))
                 waiting_for_customer = i.status == "waiting_on_customer"
-            case "status" if i.status in RESUMING:
-                out.append(sla.Resumed(i.at))
-                waiting_for_customer = False
             case "status" if i.status in CLOSING:
                 out.append(sla.Resolved(i.at))
+            case "status":  # new, open, or a status this policy does not pause
+                out.append(sla.Resumed(i.at))
+                waiting_for_customer = False
             case "resolved":
                 out.append(sla.Resolved(i.at))
             case "reopened":
                 out.append(sla.Reopened(i.at))
                 waiting_for_customer = False
-            case "reclassified":
+            case "reclassified" if i.level is not None:
+                # ticket.reclassified always carries the whole new class, so its severity
+                # is taken as is: None clears it (the engine's KEEP is for absent fields)
                 out.append(sla.Reclassified(i.at, level=i.level, severity=i.severity))
             case "escalated" if i.level is not None:
                 out.append(sla.Escalated(i.at, i.level))
@@ -91,6 +94,7 @@ def replay(
     state = sla.initial(policy, facts.level, facts.severity, facts.entitlement)
     state = sla.evolve(state, sla.Submitted(facts.submitted_at))
     ordered = sorted(inputs, key=lambda i: (i.at, i.seq))
-    for event in engine_events(i for i in ordered if i.at >= facts.submitted_at):
+    facts_since = (i for i in ordered if i.at >= facts.submitted_at)
+    for event in engine_events(facts_since, policy.pausing_statuses):
         state = sla.evolve(state, event)
     return state

@@ -94,6 +94,7 @@ def pending_events(tid: str, state: sla.TicketClocks, emitted: set[EmitKey]) -> 
                                 resumed_at=start,
                                 deadline=deadline,
                                 warning_at=warning,
+                                policy_version=ob.target.policy_version,
                             ),
                         )
                     )
@@ -122,6 +123,7 @@ def pending_events(tid: str, state: sla.TicketClocks, emitted: set[EmitKey]) -> 
                         met_at=ob.met_at,
                         deadline=ob.deadline(),
                         elapsed_seconds=_seconds(open_time_spent(ob, ob.met_at)),
+                        policy_version=ob.target.policy_version,
                     ),
                 )
             )
