@@ -36,6 +36,7 @@ class Notifier:
     process: ServiceProcess
     sink: SmtpSink
     receiver: Receiver
+    group: str  # its consumer group: how far it has got (tests.fixtures.kafka_progress)
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=10)
@@ -67,9 +68,10 @@ def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
 def notifier(
     service_launcher: object, notifier_db: str, own_sink: SmtpSink, receiver: Receiver
 ) -> Iterator[Notifier]:
+    suffix = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         "TIDEMARK_DATABASE_URL": notifier_db,
-        "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": suffix,
         "TIDEMARK_NOTIFIER_TOPIC_NAMESPACE": NAMESPACE,
         "TIDEMARK_NOTIFIER_SMTP_PORT": str(own_sink.port),
         "TIDEMARK_NOTIFIER_CHANNEL_WEBHOOKS": json.dumps(
@@ -90,7 +92,8 @@ def notifier(
     }
     proc = service_launcher("notifier", extra_env=env, wait=True)  # type: ignore[operator]
     wait_ready(proc.url)
-    yield Notifier(proc.url, proc, own_sink, receiver)
+    group = f"{NAMESPACE}tidemark.notifier.{suffix}"  # as tidekit.runtime names it
+    yield Notifier(proc.url, proc, own_sink, receiver, group)
     proc.kill()
 
 
