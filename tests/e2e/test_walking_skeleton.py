@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from tests.fixtures.kafka_progress import wait_caught_up
 from tidekit.events import TOPICS
 
 from .conftest import System, poll
@@ -54,7 +54,15 @@ def test_one_ticket_flows_through_all_services_once(
         created = first.json()
         assert created["tid"].startswith("TID-") and created["status"] == "new"
         again = intake.post("/v1/tickets", json=new_ticket(email, key), headers=idem)
-        assert again.status_code == 200 and again.json() == created
+        assert again.status_code == 200
+        # The replay is the same ticket; its status may have moved on meanwhile (the
+        # classifier can classify it between the two calls, and intake then opens it).
+        replayed = again.json()
+        assert (replayed["tid"], replayed["access_token"]) == (
+            created["tid"],
+            created["access_token"],
+        )
+        assert replayed["status"] in {"new", "open"}, replayed
         other_body = {**new_ticket(email, key), "subject": "something else"}
         assert intake.post("/v1/tickets", json=other_body, headers=idem).status_code == 409
     tid, token = created["tid"], created["access_token"]
@@ -110,7 +118,11 @@ def test_one_ticket_flows_through_all_services_once(
     assert all(r.headers["ce_correlationid"] == submitted.id for r in [*chain, queued, opened])
     times = [datetime.fromisoformat(r.headers["ce_time"].replace("Z", "+00:00")) for r in chain]
     assert times == sorted(times)
-    assert times[1] - times[0] < timedelta(seconds=1), "classified within a second"
+    # The classification answers this submission (the causation id above); how soon depends
+    # on the machine: on a loaded 2-core machine a second is easily missed while nothing is
+    # wrong, so the bound only catches a classification that waited for something else
+    # (a retry loop, a restart) rather than measuring speed (the benchmarks do that).
+    assert times[1] - times[0] < timedelta(seconds=30), "classified within 30 s"
     # One trace follows the ticket from the POST through every service that acted on it.
     the_trace = trace_id(submitted)
     assert [trace_id(r) for r in [*chain, queued, opened]] == [the_trace] * 6, [
@@ -118,15 +130,19 @@ def test_one_ticket_flows_through_all_services_once(
     ]
     assert len({r.id for r in records}) == len(records), "an event reached Kafka twice"
 
-    # Exactly one acknowledgement, also after a grace period for duplicates.
-    time.sleep(1.5)
-    acks = [m for m in smtp_sink.messages() if f"[{tid}]" in str(m["Subject"])]
-    assert len(acks) == 1
+    # Exactly one acknowledgement. Not after a pause "long enough" for a duplicate: once the
+    # notifier's consumer group has committed past every record above, every message they
+    # owe is a row (owed in the consumer's transaction), and a row is marked sent only after
+    # the SMTP server took its mail.
+    notifier_reads = [TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")]
+    wait_caught_up(kafka_bootstrap, "tidemark.notifier.main", notifier_reads, timeout=120)
     with system.client("notifier") as notifier:
         sent_rows = notifier.get("/v1/notifications", params={"tid": tid}).json()
         assert [(n["kind"], n["state"], n["recipient"]) for n in sent_rows] == [
             ("acknowledgement", "sent", email)
         ]
+    acks = [m for m in smtp_sink.messages() if f"[{tid}]" in str(m["Subject"])]
+    assert len(acks) == 1
 
 
 def test_bad_input_is_a_clear_4xx(system: System) -> None:

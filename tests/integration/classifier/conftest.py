@@ -100,12 +100,14 @@ def envelope(event: TicketSubmitted) -> Envelope:
     return Envelope.wrap(event, source="tidemark/intake")
 
 
-async def send(producer: AIOKafkaProducer, envelopes: list[Envelope]) -> None:
-    """All at once, as a burst of submissions would arrive."""
+async def send(producer: AIOKafkaProducer, envelopes: list[Envelope], namespace: str = "") -> None:
+    """All at once, as a burst of submissions would arrive (on intake's topic in the topic
+    namespace given: a classifier of its own reads only its namespace)."""
     futures = []
     for env in envelopes:
         key, value, headers = env.to_kafka()
-        futures.append(await producer.send(TOPICS["intake"], value, key=key, headers=headers))
+        topic = namespace + TOPICS["intake"]
+        futures.append(await producer.send(topic, value, key=key, headers=headers))
     await producer.flush()
     for f in futures:
         await f

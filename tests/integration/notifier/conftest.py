@@ -37,6 +37,7 @@ class Notifier:
     receiver: Receiver
     staff_key: str  # an agent's: reading notifications takes a staff key
     gateway_key: str  # the mail gateway's (email channel): it posts bounces
+    group: str  # its consumer group: how far it has got (tests.fixtures.kafka_progress)
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=10)
@@ -72,9 +73,10 @@ def notifier(
     receiver: Receiver,
     system: System,
 ) -> Iterator[Notifier]:
+    suffix = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         "TIDEMARK_DATABASE_URL": notifier_db,
-        "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "TIDEMARK_NOTIFIER_CONSUMER_GROUP_SUFFIX": suffix,
         "TIDEMARK_NOTIFIER_TOPIC_NAMESPACE": NAMESPACE,
         "TIDEMARK_NOTIFIER_SMTP_PORT": str(own_sink.port),
         "TIDEMARK_NOTIFIER_CHANNEL_WEBHOOKS": json.dumps(
@@ -95,8 +97,9 @@ def notifier(
     }
     proc = service_launcher("notifier", extra_env=env, wait=True)  # type: ignore[operator]
     wait_ready(proc.url)
+    group = f"{NAMESPACE}tidemark.notifier.{suffix}"  # as tidekit.runtime names it
     keys = system.keys
-    yield Notifier(proc.url, proc, own_sink, receiver, keys.agent, keys.mail_gateway)
+    yield Notifier(proc.url, proc, own_sink, receiver, keys.agent, keys.mail_gateway, group)
     proc.kill()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.kafka_reader import SeenRecord, read_topics
+from tests.fixtures.kafka_progress import until_caught_up
 from tests.unit.notifier import samples as s
 from tidemark_notifier.webhooks import verify
 
@@ -52,6 +53,22 @@ async def acknowledged(publisher: Publisher, tid: str, email: str, channel: str 
         await publisher.publish(event)
 
 
+async def all_handled(notifier: Notifier, kafka_bootstrap: str) -> None:
+    """Until the notifier has handled every record published so far: then every message
+    they owe is a row in its database (owed in the consumer's transaction, before the
+    offset commit), so the rows are final and a missing duplicate is really missing."""
+    reads = [topic(s) for s in ("intake", "classifier", "sla-timer", "escalation")]
+    await until_caught_up(kafka_bootstrap, notifier.group, reads)
+
+
+async def all_sent(notifier: Notifier, tid: str) -> list[dict[str, Any]]:
+    """The ticket's rows once each is sent: a row is marked sent only after the SMTP server
+    took its mail, so the sink then holds every mail the rows stand for."""
+    return await poll_notifications(
+        notifier, tid, lambda r: bool(r) and all(x["state"] == "sent" for x in r)
+    )
+
+
 def ours(records: list[SeenRecord], row: dict[str, Any]) -> list[SeenRecord]:
     """Records about this notifier's row (another notifier may serve the same ticket)."""
     return [
@@ -84,7 +101,7 @@ async def test_acknowledgement_by_mail_with_local_deadline_and_notification_sent
 
 
 async def test_redelivered_and_re_emitted_events_send_nothing_twice(
-    notifier: Notifier, publisher: Publisher
+    notifier: Notifier, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
     tid, bob = new_tid(), "bob@example.com"
     envelopes = [
@@ -98,14 +115,15 @@ async def test_redelivered_and_re_emitted_events_send_nothing_twice(
     await publisher.publish(s.clock_started(tid))  # the same fact under a new event id
     await publisher.publish(s.staff_replied(tid, "r-1"))
     await mails_for(notifier, tid, bob, count=2)  # the reply came after all of that
-    await asyncio.sleep(1.0)  # a grace period for any duplicate
+    # Not a pause "long enough" for a duplicate: wait until every record above is handled.
+    await all_handled(notifier, kafka_bootstrap)
+    rows = await all_sent(notifier, tid)
+    assert sorted(r["kind"] for r in rows) == ["acknowledgement", "staff_reply"]
     subjects = sorted(str(m["Subject"]) for m in _matching(notifier.sink.messages(), tid, bob))
     assert subjects == [
         f"Re: [{tid}] Checkout answers 500",
         f"[{tid}] We received your request: Checkout answers 500",
     ]
-    rows = await poll_notifications(notifier, tid, lambda r: len(r) == 2)
-    assert sorted(r["kind"] for r in rows) == ["acknowledgement", "staff_reply"]
 
 
 async def test_chat_acknowledgement_is_a_signed_webhook_besides_the_mail(
@@ -140,7 +158,7 @@ async def test_chat_acknowledgement_is_a_signed_webhook_besides_the_mail(
 
 
 async def test_staff_reply_is_threaded_and_internal_note_is_not_sent(
-    notifier: Notifier, publisher: Publisher
+    notifier: Notifier, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
     tid, dan = new_tid(), "dan@example.com"
     await acknowledged(publisher, tid, dan)
@@ -154,7 +172,12 @@ async def test_staff_reply_is_threaded_and_internal_note_is_not_sent(
     assert reply["In-Reply-To"] == "<q1@mail.example.com>"
     assert str(reply["References"]).split() == [ack["Message-ID"], "<q1@mail.example.com>"]
     assert "Please clear the cache and try again." in text_of(reply)
-    await asyncio.sleep(0.5)
+    await all_handled(notifier, kafka_bootstrap)  # the note too: no row, no mail for it
+    rows = await all_sent(notifier, tid)
+    assert sorted(r["kind"] for r in rows if r["recipient"] == dan) == [
+        "acknowledgement",
+        "staff_reply",
+    ]
     assert len(_matching(notifier.sink.messages(), tid, dan)) == 2
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tidekit.events.classifier import VipCouponRefused, VipCouponSpent
 from tidekit.events.intake import Requester, TicketSubmitted
+from tidekit.sla import load_policy
 from tidemark_classifier.domain import (
     CouponAttempt,
     CouponRefused,
@@ -21,10 +22,12 @@ from tidemark_classifier.domain import (
     default_rules,
     entitlement_for,
     license_year_start,
+    support_periods,
 )
 from tidemark_classifier.domain.decide import settle_without_store
 
 RULES = default_rules()
+PERIODS = support_periods(load_policy())
 TODAY = date(2026, 11, 27)
 ADA = "ada@example.com"
 
@@ -34,7 +37,7 @@ def lic(edition: str, bought: date = date(2026, 3, 1), allowance: int | None = N
 
 
 def check(license_: License | None, email: str = ADA, in_scope: bool = True) -> object:
-    entitled = entitlement_for(email, "LIC-1", license_, TODAY)
+    entitled = entitlement_for(email, "LIC-1", license_, TODAY, PERIODS)
     return coupon_check(license_, entitled, in_scope, RULES, TODAY)
 
 
@@ -91,7 +94,7 @@ def submitted(
 
 def test_a_spent_coupon_makes_a_vip_request_and_says_so() -> None:
     now = datetime(2026, 11, 27, 9, 1, tzinfo=UTC)
-    a = assess(submitted(), lic("premium"), RULES, TODAY)
+    a = assess(submitted(), lic("premium"), RULES, PERIODS, TODAY)
     assert isinstance(a.coupon, CouponAttempt)
     spent, classified = conclude(a, settle_without_store(a.coupon, 3), "p1", now)
     assert isinstance(spent, VipCouponSpent) and spent.remaining == 2 and spent.allowance == 3
@@ -103,7 +106,7 @@ def test_a_spent_coupon_makes_a_vip_request_and_says_so() -> None:
 
 
 def test_no_coupon_asked_means_no_coupon_event() -> None:
-    a = assess(submitted(vip=False), lic("premium"), RULES, TODAY)
+    a = assess(submitted(vip=False), lic("premium"), RULES, PERIODS, TODAY)
     assert a.coupon is None
     events = conclude(a, None, "p1", datetime(2026, 11, 27, 9, tzinfo=UTC))
     assert [e.event_type for e in events] == ["ticket.classified"]
@@ -112,6 +115,6 @@ def test_no_coupon_asked_means_no_coupon_event() -> None:
 def test_out_of_scope_vip_request_spends_nothing_and_is_non_product() -> None:
     body = "Can you write a custom plugin that syncs our CRM?"
     now = datetime(2026, 11, 27, 9, tzinfo=UTC)
-    classified = classify(submitted(body=body), lic("ultimate"), "p1", now)
+    classified = classify(submitted(body=body), lic("ultimate"), "p1", now, periods=PERIODS)
     assert classified.level == "non_product" and not classified.in_scope
     assert any("out_of_scope" in r for r in classified.reasons)

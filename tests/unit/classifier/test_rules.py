@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tidekit.events.intake import Requester, TicketSubmitted
+from tidekit.sla import load_policy
 from tidemark_classifier.domain import (
     COMMERCIAL_LEVELS,
     License,
@@ -20,11 +21,13 @@ from tidemark_classifier.domain import (
     default_rules,
     scope_for,
     severity_for,
+    support_periods,
 )
 from tidemark_classifier.domain.rules import own_words, shipped_model
 from tidemark_classifier.rules_file import load_rules
 
 RULES = default_rules()
+PERIODS = support_periods(load_policy())
 
 
 @pytest.mark.parametrize(
@@ -186,7 +189,7 @@ def test_every_classification_is_consistent_and_explained(
         vip_coupon=vip,
         submitted_at=now,
     )
-    c = classify(submitted, lic, "p1", now)
+    c = classify(submitted, lic, "p1", now, periods=PERIODS)
     assert c.reasons and all(r.strip() for r in c.reasons)
     assert (c.level == "non_product") == (not c.in_scope)
     if c.level not in COMMERCIAL_LEVELS:

@@ -10,7 +10,8 @@ import pytest
 from tidekit.events.classifier import TicketClassified
 from tidekit.events.escalation import TicketQueued
 from tidekit.events.intake import Requester, StatusChanged, TicketSubmitted
-from tidemark_classifier.domain import License, classify, entitlement_for
+from tidekit.sla import load_policy
+from tidemark_classifier.domain import License, classify, entitlement_for, support_periods
 from tidemark_escalation.domain import TicketState, handle
 from tidemark_intake import domain as intake
 from tidemark_intake import lifecycle
@@ -19,6 +20,7 @@ from tidemark_notifier.domain import Routing, TicketFacts, acknowledgement
 from tidemark_notifier.templates import Renderer
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+PERIODS = support_periods(load_policy())  # the shipped policy's
 
 
 def lic(
@@ -52,13 +54,13 @@ def lic(
 def test_entitlement_and_level(
     license_: License | None, email: str, level: str, entitlement: str
 ) -> None:
-    decided = entitlement_for(email, "LIC-1", license_, NOW.date())
+    decided = entitlement_for(email, "LIC-1", license_, NOW.date(), PERIODS)
     assert (decided.level, decided.entitlement) == (level, entitlement)
     assert decided.reasons, "every decision says why"
 
 
 def test_no_license_key_is_an_unregistered_sender() -> None:
-    decided = entitlement_for("ada@example.com", None, None, NOW.date())
+    decided = entitlement_for("ada@example.com", None, None, NOW.date(), PERIODS)
     assert (decided.level, decided.entitlement) == ("non_commercial", "unregistered_sender")
 
 
@@ -76,9 +78,9 @@ def submitted(hint: str | None = "critical") -> TicketSubmitted:
 
 
 def test_severity_hint_applies_only_to_commercial_levels() -> None:
-    commercial = classify(submitted(), lic("business"), "v1", NOW)
+    commercial = classify(submitted(), lic("business"), "v1", NOW, periods=PERIODS)
     assert commercial.severity == "critical" and commercial.policy_version == "v1"
-    outsider = classify(submitted(), None, "v1", NOW)
+    outsider = classify(submitted(), None, "v1", NOW, periods=PERIODS)
     assert outsider.severity is None
     assert any("ignored" in r for r in outsider.reasons)
 

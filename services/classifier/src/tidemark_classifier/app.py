@@ -12,6 +12,7 @@ from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .domain import support_periods
 from .routes import router
 from .rules_file import load_rules, rules_document
 from .service import ClassifierService
@@ -21,9 +22,11 @@ from .settings import ClassifierSettings
 def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
     settings = settings or ClassifierSettings()
     policy = load_policy(settings.policy_file)
+    # A bad support_period fails the start, naming the file and the level.
+    periods = support_periods(policy, str(settings.policy_file or "default_policy.yaml"))
     rules = load_rules(settings.rules_file)  # a bad rules file fails the start, named
     runtime = ServiceRuntime(settings, MigrationSet("classifier", "tidemark_classifier"))
-    service = ClassifierService(runtime, policy.version, rules)
+    service = ClassifierService(runtime, policy.version, periods, rules)
 
     async def on_submitted(event: object, delivery: Delivery) -> None:
         assert isinstance(event, TicketSubmitted)

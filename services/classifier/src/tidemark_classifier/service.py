@@ -22,6 +22,7 @@ from .domain import (
     CouponRefused,
     Current,
     Rules,
+    SupportPeriods,
     assess,
     conclude,
     reclassify,
@@ -32,10 +33,17 @@ T = TypeVar("T")
 
 
 class ClassifierService:
-    def __init__(self, runtime: ServiceRuntime, policy_version: str, rules: Rules) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        policy_version: str,
+        periods: SupportPeriods,
+        rules: Rules,
+    ) -> None:
         self.runtime = runtime
         self.store = runtime.store
         self.policy_version = policy_version
+        self.periods = periods  # the policy's support periods
         self.rules = rules
 
     def now(self) -> datetime:
@@ -50,7 +58,7 @@ class ClassifierService:
             return
         now = self.now()
         lic = await directory.load_license(conn, event.license_key)
-        assessment = assess(event, lic, self.rules, now.date())
+        assessment = assess(event, lic, self.rules, self.periods, now.date())
         outcome: CouponOutcome | None = None
         if isinstance(assessment.coupon, CouponAttempt):
             outcome = await coupon_store.spend(conn, assessment.coupon, event.tid, now)

@@ -11,7 +11,14 @@ from .coupons import (
     used_up,
 )
 from .decide import Assessment, assess, classify, conclude
-from .entitlement import COMMERCIAL_LEVELS, Entitled, License, entitlement_for
+from .entitlement import (
+    COMMERCIAL_LEVELS,
+    Entitled,
+    License,
+    SupportPeriods,
+    entitlement_for,
+    support_periods,
+)
 from .reclassify import Current, ReclassifyRefused, reclassify
 from .rules import Rules, RulesError, default_rules
 from .text import scope_for, severity_for
@@ -29,6 +36,7 @@ __all__ = [
     "ReclassifyRefused",
     "Rules",
     "RulesError",
+    "SupportPeriods",
     "assess",
     "classify",
     "conclude",
@@ -39,5 +47,6 @@ __all__ = [
     "reclassify",
     "scope_for",
     "severity_for",
+    "support_periods",
     "used_up",
 ]

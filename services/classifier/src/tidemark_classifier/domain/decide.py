@@ -23,7 +23,7 @@ from .coupons import (
     coupon_check,
     used_up,
 )
-from .entitlement import COMMERCIAL_LEVELS, Entitled, License, entitlement_for
+from .entitlement import COMMERCIAL_LEVELS, Entitled, License, SupportPeriods, entitlement_for
 from .rules import Rules, default_rules, own_words
 from .text import Decided, Scope, scope_for, severity_for
 
@@ -39,10 +39,19 @@ class Assessment:
 
 
 def assess(
-    submitted: TicketSubmitted, lic: License | None, rules: Rules, today: date
+    submitted: TicketSubmitted,
+    lic: License | None,
+    rules: Rules,
+    periods: SupportPeriods,
+    today: date,
 ) -> Assessment:
     entitled = entitlement_for(
-        submitted.requester.email, submitted.license_key, lic, today, submitted.product.edition
+        submitted.requester.email,
+        submitted.license_key,
+        lic,
+        today,
+        periods,
+        submitted.product.edition,
     )
     body = own_words(submitted.body)
     scope = scope_for(rules, submitted.subject, body)
@@ -133,10 +142,12 @@ def classify(
     now: datetime,
     rules: Rules | None = None,
     coupons_left: int | None = None,
+    *,
+    periods: SupportPeriods,
 ) -> TicketClassified:
     """The whole decision without a store: a coupon attempt is settled against
-    `coupons_left` (default: the year's full allowance)."""
-    a = assess(submitted, lic, rules or default_rules(), now.date())
+    `coupons_left` (default: the year's full allowance); `periods` from the policy."""
+    a = assess(submitted, lic, rules or default_rules(), periods, now.date())
     outcome: CouponOutcome | None = a.coupon if isinstance(a.coupon, CouponRefused) else None
     if isinstance(a.coupon, CouponAttempt):
         left = a.coupon.allowance if coupons_left is None else coupons_left
