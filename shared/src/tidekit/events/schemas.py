@@ -1,7 +1,10 @@
 """Publishes one JSON Schema per event type and version: `python -m tidekit.events.schemas DIR`.
 
 The files are checked in (docs/schemas/) and a test fails when they are out of date, so
-a change to an event model is always a visible change to the published contract.
+a change to an event model is always a visible change to the published contract. Only the
+current version of each type is written; the files of older versions stay as they were
+released (records of them are still on the topics, read through upcasters), and a test
+checks that every older version still has its file.
 """
 
 from __future__ import annotations
