@@ -39,7 +39,7 @@ def test_ticket_is_queued_then_handed_to_development(system: System, kafka_boots
         )
         assert ticket["level"] == "commercial_vip" and ticket["severity"] == "medium"
 
-    staff = {"X-Api-Key": system.keys.agent}
+    staff = {"X-Api-Key": system.keys.supervisor}  # a hand-off to development is a supervisor's
     body = {"to": "development", "reason": "checkout bug needs a product fix"}
     with system.client("escalation") as escalation:
         r = escalation.post(f"/v1/tickets/{tid}/escalate", json=body, headers=staff)

@@ -106,7 +106,8 @@ async def test_the_operators_support_periods_decide_entitlement(
         "demo_past_7d": ("demo", 10),
     }
     keys = {name: f"LIC-{uuid.uuid4().hex[:8]}" for name in licenses}
-    async with httpx.AsyncClient(base_url=own_classifier.url, timeout=10) as api:
+    staff = {"X-Api-Key": api_keys.agent}
+    async with httpx.AsyncClient(base_url=own_classifier.url, timeout=10, headers=staff) as api:
         policy = (await api.get("/v1/policy")).json()
         assert policy["version"] == "operator-90d"
         assert policy["levels"]["commercial"]["support_period"] == "90d"
