@@ -58,7 +58,7 @@ def test_every_spec_event_type_is_registered_and_sampled() -> None:
 def test_golden_round_trip(event_type: str) -> None:
     golden = json.loads((GOLDEN / f"{event_type}.json").read_text())
     assert golden == SAMPLES[event_type], "sample and golden file disagree"
-    model = registry.decode(event_type, 1, golden)
+    model = registry.decode(event_type, registry.model_for(event_type).schema_version, golden)
     assert model.model_dump(mode="json") == golden
     with pytest.raises(ValidationError):
         model.__class__.model_validate({**golden, "unexpected_field": 1})
@@ -66,7 +66,8 @@ def test_golden_round_trip(event_type: str) -> None:
 
 @pytest.mark.parametrize("event_type", sorted(SAMPLES))
 def test_events_are_frozen(event_type: str) -> None:
-    model = registry.decode(event_type, 1, SAMPLES[event_type])
+    version = registry.model_for(event_type).schema_version
+    model = registry.decode(event_type, version, SAMPLES[event_type])
     with pytest.raises(ValidationError):
         model.tid = "TID-2"  # type: ignore[misc]
 
@@ -163,3 +164,14 @@ def test_old_versions_stay_readable_through_upcasters() -> None:
         local.decode("test.rated", 3, {"tid": "TID-1", "stars": 4})
     with pytest.raises(UnknownEventType):
         local.decode("test.other", 1, {})
+
+
+def test_a_version_1_ticket_resolved_reads_with_an_unknown_resolution_time() -> None:
+    v1 = {"tid": "TID-1000", "resolved_by": "agent-7", "resolved_at": "2026-11-27T15:05:00Z"}
+    resolved = registry.decode("ticket.resolved", 1, v1)
+    assert resolved.model_dump(mode="json") == {
+        **v1,
+        "resolution_seconds": None,
+        "resolution_business_seconds": None,
+        "on_hold_seconds": None,
+    }

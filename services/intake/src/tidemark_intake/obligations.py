@@ -104,6 +104,7 @@ def _instant_of(event: ObligationEvent) -> datetime:
             return event.changed_at
         case sla.SlaWarning() | sla.SlaBreached():
             return event.emitted_at
+    raise TypeError(f"not an obligation event: {event!r}")
 
 
 def evolve(view: ObligationView | None, event: ObligationEvent) -> ObligationView:
