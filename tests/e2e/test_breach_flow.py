@@ -19,6 +19,10 @@ from .kafka_reader import for_ticket, read_topics
 pytestmark = [pytest.mark.e2e, pytest.mark.moves_clock]
 
 
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def next_weekday_at(after: datetime, hour: int) -> datetime:
     """The first Tuesday-to-Thursday `hour`:00 UTC at least a day after `after`."""
     day = (after + timedelta(days=1)).date()
@@ -104,6 +108,16 @@ def test_breach_escalates_to_tier2_once_and_a_staff_reply_meets_the_clock(
     assert escalated[0].headers["ce_causationid"] == breach.id  # moved because of the breach
     assert b'"to_queue":"tier2"' in escalated[0].value.replace(b" ", b"")
     with system.client("intake") as intake:
+        # intake records sla.clock_met with the ticket in the transaction that folds it in
+        poll(
+            lambda: intake.get(f"/v1/tickets/{tid}/events", headers=customer).json(),
+            lambda events: "sla.clock_met" in {e["type"] for e in events},
+        )
         view = intake.get(f"/v1/tickets/{tid}", headers=customer).json()
-    assert view["queue"] == "tier2" and view["obligations"][0]["state"] in ("met", "breached")
+    assert view["queue"] == "tier2"
+    shown = view["obligations"][0]
+    assert shown["state"] == "breached"  # the reply came after the deadline, as the sla-timer says
+    assert [_instant(shown[k]) for k in ("deadline", "met_at")] == [
+        _instant(met[k]) for k in ("deadline", "met_at")
+    ]
     assert date.fromisoformat(view["created_at"][:10]) == submit_at.date()

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 import asyncpg
 import pytest
 
+from tests.fixtures import images
 from tidekit.events import classifier as cls_events
 from tidekit.events.envelope import Envelope
 from tidekit.events.intake import TicketClosed, TicketResolved
@@ -225,7 +226,7 @@ async def test_refusals_are_recorded_with_the_reason_and_an_smtp_answer(desk: De
     bmp["From"] = "ada@example.com"
     bmp["Subject"] = "screenshot"
     bmp.set_content("see attached")
-    bmp.add_attachment(b"BM" + b"\0" * 50, maintype="image", subtype="png", filename="s.png")
+    bmp.add_attachment(images.bmp(), maintype="image", subtype="png", filename="s.png")
     big = EmailMessage()
     big["From"] = "ada@example.com"
     big["Subject"] = "log"

@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.fixtures import images
 from tests.fixtures.access import ApiKeys, isolate_ticket_ids, make_keys
 from tests.fixtures.backends import create_fresh_database
 from tidemark_devstack.common import free_port, port_open
@@ -242,7 +243,7 @@ def test_http_route_answers(intake: Intake) -> None:
         bmp["From"] = "ann@example.com"
         bmp["Subject"] = "screenshot"
         bmp.set_content("attached")
-        bmp.add_attachment(b"BM" + b"\0" * 64, maintype="image", subtype="bmp", filename="s.bmp")
+        bmp.add_attachment(images.bmp(), maintype="image", subtype="bmp", filename="s.bmp")
         refused = http.post(
             "/v1/inbound/email", content=bmp.as_bytes(policy=policy.SMTP), headers=headers
         )

@@ -59,7 +59,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "changed_by": "system",
         "changed_at": T1,
     },
-    "ticket.resolved": {"tid": "TID-1000", "resolved_by": "agent-7", "resolved_at": T1},
+    "ticket.resolved": {
+        "tid": "TID-1000",
+        "resolved_by": "agent-7",
+        "resolved_at": T1,
+        "resolution_seconds": 300,
+        "resolution_business_seconds": 300,
+        "on_hold_seconds": 0,
+    },
     "ticket.closed": {
         "tid": "TID-1000",
         "reason": "duplicate",

@@ -66,9 +66,8 @@ def test_golden_round_trip(event_type: str) -> None:
 
 @pytest.mark.parametrize("event_type", sorted(SAMPLES))
 def test_events_are_frozen(event_type: str) -> None:
-    model = registry.decode(
-        event_type, registry.model_for(event_type).schema_version, SAMPLES[event_type]
-    )
+    version = registry.model_for(event_type).schema_version
+    model = registry.decode(event_type, version, SAMPLES[event_type])
     with pytest.raises(ValidationError):
         model.tid = "TID-2"  # type: ignore[misc]
 
@@ -187,3 +186,14 @@ def test_v1_sla_clock_records_read_with_no_policy_version(event_type: str) -> No
     model = registry.decode(event_type, 1, v1)
     assert model.model_dump(mode="json") == {**v1, "policy_version": None}
     assert registry.model_for(event_type).schema_version == 2
+
+
+def test_a_version_1_ticket_resolved_reads_with_an_unknown_resolution_time() -> None:
+    v1 = {"tid": "TID-1000", "resolved_by": "agent-7", "resolved_at": "2026-11-27T15:05:00Z"}
+    resolved = registry.decode("ticket.resolved", 1, v1)
+    assert resolved.model_dump(mode="json") == {
+        **v1,
+        "resolution_seconds": None,
+        "resolution_business_seconds": None,
+        "on_hold_seconds": None,
+    }

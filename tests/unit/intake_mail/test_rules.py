@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.fixtures.images import bmp
 from tidekit.events.intake import MessageAdded, StatusChanged, TicketReopened, TicketSubmitted
 from tidemark_intake import mail_rules
 from tidemark_intake.attachments import AttachmentRefused
@@ -103,7 +104,7 @@ def test_attachments_by_content() -> None:
     (checked,) = mail_rules.check_files([png], 100)
     assert checked.media_type == "image/png"
     with pytest.raises(AttachmentRefused, match=r"screen\.png: BMP .* ZIP"):
-        mail_rules.check_files([InboundFile("screen.png", b"BM\x00\x01")], 100)
+        mail_rules.check_files([InboundFile("screen.png", bmp())], 100)
     with pytest.raises(AttachmentRefused, match=r"big\.pdf: larger"):
         mail_rules.check_files([InboundFile("big.pdf", b"%PDF-" + b"0" * 200)], 100)
     with pytest.raises(AttachmentRefused, match="allowed"):

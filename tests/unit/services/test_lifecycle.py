@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tidekit.events.intake import Requester, TicketSubmitted
+from tidekit.sla import load_policy
 from tidemark_intake.lifecycle import (
     STAFF_MOVES,
     AskSupervisor,
@@ -25,6 +26,7 @@ from tidemark_intake.lifecycle import (
 )
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+CALENDAR = load_policy().calendars["business_days"]  # a resolution's business time
 
 
 def fresh() -> Ticket:
@@ -41,7 +43,7 @@ def fresh() -> Ticket:
 
 def run(t: Ticket, *commands: Command) -> Ticket:
     for c in commands:
-        for e in decide(t, c, NOW):
+        for e in decide(t, c, NOW, CALENDAR):
             t = evolve(t, e)
     return t
 
@@ -121,7 +123,7 @@ def test_any_command_sequence_keeps_the_machine_consistent(seq: list[Command]) -
     for command in seq:
         before = t
         try:
-            events = decide(t, command, NOW)
+            events = decide(t, command, NOW, CALENDAR)
         except IllegalTransition as exc:
             assert exc.status == before.status
             continue

@@ -25,14 +25,17 @@ from tidekit.events.intake import (
     TicketResolved,
 )
 from tidekit.runtime import ServiceRuntime
+from tidekit.sla import Calendar, Policy
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.web.problems import Problem
 
-from . import lifecycle, projection
+from . import lifecycle, projection, resolution
 from .lifecycle import Command, IllegalTransition, Ticket
 from .vault import Sealed, Vault
 
 MAX_ATTEMPTS = 8
+# A decision on the ticket's state, the time, and the calendar its resolution time counts on.
+Decider = Callable[[Ticket, datetime, Calendar], list[DomainEvent]]
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,11 @@ def destroy_credentials(
 
 
 class TicketActions:
-    def __init__(self, runtime: ServiceRuntime, vault: Vault) -> None:
+    def __init__(self, runtime: ServiceRuntime, vault: Vault, policy: Policy) -> None:
         self.runtime = runtime
         self.store = runtime.store
         self.vault = vault
+        self.policy = policy  # the SLA policy, for the calendar of a resolution time
 
     async def _load(self, conn: asyncpg.Connection, tid: str) -> Ticket:
         state = Ticket(tid=tid, status="new", version=0)
@@ -79,13 +83,15 @@ class TicketActions:
     ) -> Outcome:
         """Run a lifecycle command; `also_write` joins the same transaction (e.g. files)."""
         return await self._retrying(
-            tid, lambda state, now: lifecycle.decide(state, command, now), also_write
+            tid,
+            lambda state, now, calendar: lifecycle.decide(state, command, now, calendar),
+            also_write,
         )
 
     async def _retrying(
         self,
         tid: str,
-        decide: Callable[[Ticket, datetime], list[DomainEvent]],
+        decide: Decider,
         also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
     ) -> Outcome:
         pool = self.runtime.require_pool()
@@ -94,11 +100,15 @@ class TicketActions:
                 async with pool.acquire() as conn, conn.transaction():
                     # Writers to one ticket queue on its row instead of colliding; the
                     # expected version below still guards writers that skip this lock.
-                    await conn.execute("SELECT 1 FROM tickets WHERE tid = $1 FOR UPDATE", tid)
+                    row = await conn.fetchrow(
+                        "SELECT level, severity FROM tickets WHERE tid = $1 FOR UPDATE", tid
+                    )
+                    level, severity = (row["level"], row["severity"]) if row else (None, None)
+                    calendar = resolution.calendar_for(self.policy, level, severity)
                     state = await self._load(conn, tid)
                     now = self.runtime.clock.now()
                     try:
-                        events = decide(state, now)
+                        events = decide(state, now, calendar)
                     except IllegalTransition as exc:
                         raise Problem(
                             409,
@@ -141,7 +151,7 @@ class TicketActions:
         kinds = tuple(sorted({e["kind"] for e in entries}))
         sealed = self.vault.seal({"entries": entries}, tid=tid, ref=ref)
 
-        def decide(state: Ticket, now: datetime) -> list[DomainEvent]:
+        def decide(state: Ticket, now: datetime, _calendar: Calendar) -> list[DomainEvent]:
             if state.status in lifecycle.FINISHED:
                 raise IllegalTransition("store credentials on", state.status, frozenset({"reopen"}))
             return [CredentialsStored(tid=tid, credentials_ref=ref, kinds=kinds, stored_at=now)]

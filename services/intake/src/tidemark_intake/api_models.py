@@ -69,11 +69,18 @@ class TicketCreated(BaseModel):
 
 
 class Obligation(BaseModel):
+    """A response obligation as the sla-timer's GET /v1/tickets/{tid}/sla shows it."""
+
     obligation_id: str
     kind: str
     started_at: datetime | None = None
-    deadline: datetime | None = None
-    state: Literal["running", "paused", "met", "breached"]
+    deadline: datetime | None = Field(
+        default=None, description="None while paused (unless the target was used up before)"
+    )
+    state: Literal["running", "paused", "met", "breached"] = Field(
+        description="as of now; a reply after the deadline stays breached"
+    )
+    met_at: datetime | None = Field(default=None, description="the reply (or resolution)")
 
 
 class TicketView(BaseModel):

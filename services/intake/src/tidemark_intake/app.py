@@ -8,6 +8,7 @@ from tidekit.events import TOPICS, registry
 from tidekit.events import intake as intake_events
 from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 from tidemark_intake import inbound_routes, smtp_listener
@@ -25,6 +26,7 @@ FOREIGN_TOPICS = [TOPICS[s] for s in ("classifier", "sla-timer", "notifier", "es
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    policy = load_policy(settings.policy_file)  # as the sla-timer and the classifier load it
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
 
@@ -51,7 +53,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.mail_intake = mail
     app.include_router(inbound_routes.router)
     app.state.intake = service
-    app.state.actions = TicketActions(runtime, settings.vault())
+    app.state.actions = TicketActions(runtime, settings.vault(), policy)
     for module_router in (
         router,
         ticket_routes.router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import struct
 from dataclasses import dataclass
 
 from tidekit.events.intake import AttachmentRef
@@ -20,6 +21,10 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
 )
 ALLOWED = "PNG, GIF, JPEG, ZIP, RAR, PDF or plain text"
+# DIB header sizes: BITMAPCOREHEADER (12), INFO (40), the V2/V3 INFO variants (52, 56), OS/2
+# 2.x (64), V4 (108), V5 (124).
+_BMP_DIB_SIZES = frozenset({12, 40, 52, 56, 64, 108, 124})
+_BMP_FILE_HEADER = struct.Struct("<2sIHHI")  # "BM", file size, reserved 1 and 2, pixel offset
 
 
 class AttachmentRefused(ValueError):
@@ -43,11 +48,28 @@ class CheckedAttachment:
         )
 
 
+def is_bmp(content: bytes) -> bool:
+    """A BMP by its headers, not by its first two letters (text may start with "BM"): the
+    reserved fields zero, a known DIB header size, the pixels after both headers and the
+    file size covering them. The size field may exceed the bytes (a truncated upload is
+    still a BMP)."""
+    if len(content) < _BMP_FILE_HEADER.size + 4:
+        return False
+    magic, size, reserved1, reserved2, offset = _BMP_FILE_HEADER.unpack_from(content)
+    (dib_size,) = struct.unpack_from("<I", content, _BMP_FILE_HEADER.size)
+    return (
+        magic == b"BM"
+        and reserved1 == reserved2 == 0
+        and dib_size in _BMP_DIB_SIZES
+        and _BMP_FILE_HEADER.size + dib_size <= offset <= size
+    )
+
+
 def sniff(content: bytes) -> str:
     for magic, media_type in _SIGNATURES:
         if content.startswith(magic):
             return media_type
-    if content.startswith(b"BM"):
+    if is_bmp(content):
         raise AttachmentRefused("BMP images are not accepted: compress it into a ZIP archive")
     try:
         text = content.decode("utf-8")

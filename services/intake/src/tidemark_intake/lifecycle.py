@@ -9,7 +9,7 @@ re-opening `ticket.reopened`, every other move `ticket.status_changed`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from tidekit.events.base import DomainEvent
@@ -26,6 +26,9 @@ from tidekit.events.intake import (
     TicketSubmitted,
 )
 from tidekit.events.vocabulary import Channel, CloseReason, Status
+from tidekit.sla import Calendar
+
+from . import resolution
 
 ACTIVE: frozenset[Status] = frozenset({"new", "open", "waiting_on_customer", "on_hold"})
 FINISHED: frozenset[Status] = frozenset({"resolved", "closed"})
@@ -55,6 +58,10 @@ class Ticket:
     status: Status
     version: int
     rated: bool = False
+    # the history a resolution time is measured from (ticket.resolved)
+    submitted_at: datetime | None = None
+    on_hold_since: datetime | None = None  # while on_hold: since when
+    on_hold_before: timedelta = timedelta(0)  # holds already over
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,11 @@ class AskSupervisor:
 Command = CustomerMessage | StaffMessage | ChangeStatus | Reopen | Rate | AskSupervisor
 
 
-def decide(t: Ticket, command: Command, now: datetime) -> list[DomainEvent]:
+def decide(
+    t: Ticket, command: Command, now: datetime, calendar: Calendar | None = None
+) -> list[DomainEvent]:
+    """The events `command` makes. Resolving needs the `calendar` its business time is
+    counted on (resolution.calendar_for)."""
     match command:
         case CustomerMessage():
             if t.status in FINISHED:
@@ -143,7 +154,7 @@ def decide(t: Ticket, command: Command, now: datetime) -> list[DomainEvent]:
                 )
             ]
         case ChangeStatus():
-            return _change_status(t, command, now)
+            return _change_status(t, command, now, calendar)
         case Reopen():
             if t.status not in FINISHED:
                 raise IllegalTransition("re-open", t.status, STAFF_MOVES[t.status])
@@ -165,12 +176,28 @@ def decide(t: Ticket, command: Command, now: datetime) -> list[DomainEvent]:
     raise TypeError(f"unknown command {command!r}")
 
 
-def _change_status(t: Ticket, c: ChangeStatus, now: datetime) -> list[DomainEvent]:
+def _resolved(t: Ticket, by: str, now: datetime, calendar: Calendar | None) -> TicketResolved:
+    if calendar is None or t.submitted_at is None:
+        raise ValueError("resolving needs the ticket's history and a calendar to measure it")
+    took = resolution.measure(t.submitted_at, now, t.on_hold_before, t.on_hold_since, calendar)
+    return TicketResolved(
+        tid=t.tid,
+        resolved_by=by,
+        resolved_at=now,
+        resolution_seconds=took.seconds,
+        resolution_business_seconds=took.business_seconds,
+        on_hold_seconds=took.on_hold_seconds,
+    )
+
+
+def _change_status(
+    t: Ticket, c: ChangeStatus, now: datetime, calendar: Calendar | None
+) -> list[DomainEvent]:
     allowed = STAFF_MOVES[t.status]
     if c.to not in allowed:
         raise IllegalTransition(f"move to {c.to}", t.status, allowed)
     if c.to == "resolved":
-        return [TicketResolved(tid=t.tid, resolved_by=c.by, resolved_at=now)]
+        return [_resolved(t, c.by, now, calendar)]
     if c.to == "closed":
         return [
             TicketClosed(
@@ -193,17 +220,32 @@ def _change_status(t: Ticket, c: ChangeStatus, now: datetime) -> list[DomainEven
     ]
 
 
+def _hold(t: Ticket, to: Status, at: datetime) -> Ticket:
+    """Open or close the running hold as the status moves to `to` at `at`."""
+    if to == "on_hold":
+        return t if t.on_hold_since is not None else replace(t, on_hold_since=at)
+    if t.on_hold_since is None:
+        return t
+    held = max(at - t.on_hold_since, timedelta(0))
+    return replace(t, on_hold_since=None, on_hold_before=t.on_hold_before + held)
+
+
 def evolve(t: Ticket, event: DomainEvent) -> Ticket:
     version = t.version + 1
     match event:
         case TicketSubmitted():
-            return Ticket(tid=event.tid, status="new", version=version)
+            return Ticket(
+                tid=event.tid, status="new", version=version, submitted_at=event.submitted_at
+            )
         case StatusChanged():
-            return replace(t, status=event.to_status, version=version)
+            held = _hold(t, event.to_status, event.changed_at)
+            return replace(held, status=event.to_status, version=version)
         case TicketResolved():
-            return replace(t, status="resolved", version=version)
+            return replace(
+                _hold(t, "resolved", event.resolved_at), status="resolved", version=version
+            )
         case TicketClosed():
-            return replace(t, status="closed", version=version)
+            return replace(_hold(t, "closed", event.closed_at), status="closed", version=version)
         case TicketReopened():
             return replace(t, status="open", version=version, rated=False)
         case TicketRated():

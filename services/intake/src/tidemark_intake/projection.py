@@ -8,10 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from tidekit.events import classifier, escalation, intake, sla
+from tidekit.events import classifier, escalation, intake
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 
+from . import obligations
 from .attachments import CheckedAttachment
 
 
@@ -139,16 +140,22 @@ async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
     )
 
 
-async def _set_obligation(
-    conn: asyncpg.Connection, tid: str, obligation_id: str, fields: dict[str, Any]
-) -> None:
+async def _fold_obligation(conn: asyncpg.Connection, e: obligations.ObligationEvent) -> None:
+    """One of the sla-timer's events into the obligation's view (obligations.evolve)."""
+    stored = await conn.fetchval(
+        "SELECT obligations -> $2::text FROM tickets WHERE tid = $1 FOR UPDATE",
+        e.tid,
+        e.obligation_id,
+    )
+    before = None if stored is None else obligations.from_json(e.obligation_id, json.loads(stored))
+    after = obligations.evolve(before, e)
     await conn.execute(
-        """UPDATE tickets SET obligations = jsonb_set(obligations, ARRAY[$2::text],
-               coalesce(obligations -> $2::text, '{}'::jsonb) || $3::jsonb), updated_at = now()
+        """UPDATE tickets SET obligations = jsonb_set(obligations, ARRAY[$2::text], $3::jsonb),
+               updated_at = now()
            WHERE tid = $1""",
-        tid,
-        obligation_id,
-        json.dumps(fields, default=str),
+        e.tid,
+        e.obligation_id,
+        json.dumps(obligations.to_json(after)),
     )
 
 
@@ -178,27 +185,8 @@ async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
             extra.get("entitlement"),
             extra.get("urgent"),
         )
-    elif isinstance(e, sla.ClockStarted):
-        await _set_obligation(
-            conn,
-            e.tid,
-            e.obligation_id,
-            {
-                "kind": e.kind,
-                "started_at": _z(e.started_at),
-                "deadline": _z(e.deadline),
-                "state": "running",
-            },
-        )
-    elif isinstance(e, sla.ClockPaused):
-        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "paused", "deadline": None})
-    elif isinstance(e, sla.ClockResumed | sla.TargetChanged):
-        deadline = e.deadline if isinstance(e, sla.ClockResumed) else e.new_deadline
-        await _set_obligation(conn, e.tid, e.obligation_id, {"deadline": _z(deadline)})
-    elif isinstance(e, sla.ClockMet):
-        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "met"})
-    elif isinstance(e, sla.SlaBreached):
-        await _set_obligation(conn, e.tid, e.obligation_id, {"state": "breached"})
+    elif isinstance(e, obligations.OBLIGATION_EVENTS):
+        await _fold_obligation(conn, e)
     elif isinstance(e, escalation.TicketQueued):
         await conn.execute(
             "UPDATE tickets SET queue = $2, updated_at = now() WHERE tid = $1", e.tid, e.queue

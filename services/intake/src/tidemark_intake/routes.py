@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Response, status
 
 from tidekit.web.problems import Problem
 
+from . import obligations
 from .api_models import EventView, Obligation, TicketCreate, TicketCreated, TicketView
 from .deps import ApiCaller, IdempotencyKey, Service, Ticket
 
@@ -61,7 +61,7 @@ async def get_ticket(ticket: Ticket, service: Service) -> TicketView:
     messages = json.loads(row["messages"])
     if ticket.staff is None:
         messages = [m for m in messages if m.get("visibility", "public") == "public"]
-    obligations: dict[str, dict[str, Any]] = json.loads(row["obligations"])
+    now = service.runtime.clock.now()
     return TicketView(
         tid=row["tid"],
         status=row["status"],
@@ -81,7 +81,17 @@ async def get_ticket(ticket: Ticket, service: Service) -> TicketView:
         created_at=row["created_at"],
         messages=messages,
         rating=row["rating"],
-        obligations=[Obligation(obligation_id=k, **v) for k, v in sorted(obligations.items())],
+        obligations=[
+            Obligation(
+                obligation_id=ob.obligation_id,
+                kind=ob.kind,
+                started_at=ob.started_at,
+                deadline=ob.deadline,
+                state=ob.state(now),
+                met_at=ob.met_at,
+            )
+            for ob in obligations.from_row(json.loads(row["obligations"]))
+        ],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -39,6 +40,11 @@ class IntakeSettings(ServiceSettings):
     own_message_id_domain: str = Field(
         default="tidemark.invalid",
         description="The notifier's message_id_domain: mail with such a Message-ID is ours",
+    )
+    policy_file: Path | None = Field(
+        default=None,
+        description="An operator's policy YAML (the sla-timer's); the shipped default when unset. "
+        "Its calendars count a resolution's business time",
     )
     max_subject_chars: int = Field(default=500, ge=1)
     max_body_chars: int = Field(default=100_000, ge=1)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from .base import DomainEvent, event
+from .base import DomainEvent, JsonDict, event, registry
 from .vocabulary import Channel, CloseReason, Severity, Status, UtcDatetime
 
 
@@ -103,10 +103,40 @@ class StatusChanged(DomainEvent):
 
 @event
 class TicketResolved(DomainEvent):
+    """Version 2 adds the resolution time for analytics (SPEC 1.5: recorded, not promised;
+    docs/sla.md "Resolution time"). Intake always sets the three; they are null only in
+    version-1 events (upcast) and in events built without them."""
+
     event_type = "ticket.resolved"
+    schema_version = 2
     tid: str
     resolved_by: str
     resolved_at: UtcDatetime
+    resolution_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="real seconds from submission to this resolution, re-open cycles included",
+    )
+    resolution_business_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="the same span counted on the calendar of the ticket's governing level "
+        "target (non_commercial's while not classified)",
+    )
+    on_hold_seconds: int | None = Field(
+        default=None, ge=0, description="real seconds spent on_hold within that span"
+    )
+
+
+@registry.upcaster("ticket.resolved", from_version=1)
+def _resolved_v1_to_v2(data: JsonDict) -> JsonDict:
+    """Version 1 did not measure the resolution time: unknown, so null."""
+    return {
+        **data,
+        "resolution_seconds": None,
+        "resolution_business_seconds": None,
+        "on_hold_seconds": None,
+    }
 
 
 @event
