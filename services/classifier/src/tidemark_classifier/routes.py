@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from tidekit.web.problems import Problem
-from tidekit.web.staff import AnyKey
+from tidekit.web.problems import Problem, problem_responses
+from tidekit.web.staff import KEYED_ROUTE_RESPONSES, AnyKey
 
 from .deps import Service, StaffId
 from .domain import ReclassifyRefused
 from .models import KEY_PATTERN, ClassificationOut, LicenseIn, LicenseOut, ReclassifyIn
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES)
 LicenseKey = Annotated[str, Path(min_length=1, max_length=100, pattern=KEY_PATTERN)]
 Tid = Annotated[str, Path(pattern=r"^TID-[0-9]{1,18}$")]
 
@@ -23,7 +23,12 @@ def _license_out(row: dict[str, Any]) -> LicenseOut:
     return LicenseOut(**{k: row[k] for k in LicenseOut.model_fields})
 
 
-@router.put("/licenses/{key}", response_model=LicenseOut, tags=["directory"])
+@router.put(
+    "/licenses/{key}",
+    response_model=LicenseOut,
+    tags=["directory"],
+    responses={201: {"description": "Registered: the license is new", "model": LicenseOut}},
+)
 async def put_license(
     key: LicenseKey, body: LicenseIn, service: Service, staff: StaffId, response: Response
 ) -> LicenseOut:
@@ -35,7 +40,12 @@ async def put_license(
     return _license_out(row)
 
 
-@router.get("/licenses/{key}", response_model=LicenseOut, tags=["directory"])
+@router.get(
+    "/licenses/{key}",
+    response_model=LicenseOut,
+    tags=["directory"],
+    responses=problem_responses(404),
+)
 async def get_license(key: LicenseKey, service: Service, _staff: StaffId) -> LicenseOut:
     row = await service.runtime.require_pool().fetchrow(
         "SELECT * FROM licenses WHERE license_key = $1", key
@@ -46,7 +56,10 @@ async def get_license(key: LicenseKey, service: Service, _staff: StaffId) -> Lic
 
 
 @router.get(
-    "/tickets/{tid}/classification", response_model=ClassificationOut, tags=["classification"]
+    "/tickets/{tid}/classification",
+    response_model=ClassificationOut,
+    tags=["classification"],
+    responses=problem_responses(404),
 )
 async def get_classification(tid: Tid, service: Service, _staff: StaffId) -> ClassificationOut:
     """The decision with every reason (staff only)."""
@@ -64,7 +77,12 @@ async def _classification(service: Service, tid: str) -> ClassificationOut:
     return ClassificationOut(**data)
 
 
-@router.post("/tickets/{tid}/reclassify", response_model=ClassificationOut, tags=["classification"])
+@router.post(
+    "/tickets/{tid}/reclassify",
+    response_model=ClassificationOut,
+    tags=["classification"],
+    responses=problem_responses(404),
+)
 async def post_reclassify(
     tid: Tid, body: ReclassifyIn, service: Service, staff: StaffId
 ) -> ClassificationOut:

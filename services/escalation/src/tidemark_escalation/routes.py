@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tidekit.events.escalation import TicketEscalated, TicketQueued
 from tidekit.events.vocabulary import QUEUES, Level, Queue, Severity
-from tidekit.web.problems import Problem
+from tidekit.web.problems import Problem, problem_responses
+from tidekit.web.staff import KEYED_ROUTE_RESPONSES
 
 from .deps import Service, Staff
 from .domain import Refused, StaffEscalation
 from .ordering import BadCursor, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES)
 TidPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^TID-\d{1,20}$")]
 
 
@@ -178,7 +179,12 @@ async def get_queue(
     )
 
 
-@router.post("/tickets/{tid}/escalate", response_model=EscalationOut, tags=["escalation"])
+@router.post(
+    "/tickets/{tid}/escalate",
+    response_model=EscalationOut,
+    tags=["escalation"],
+    responses=problem_responses(404, 409),
+)
 async def escalate(
     tid: TidPath, body: EscalationIn, service: Service, staff: Staff
 ) -> EscalationOut:

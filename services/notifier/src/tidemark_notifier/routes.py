@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from tidekit.events.notifier import NotificationBounced
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import span_from_headers
-from tidekit.web.problems import Problem
-from tidekit.web.staff import MailGateway, Staff
+from tidekit.web.problems import Problem, problem_responses
+from tidekit.web.staff import KEYED_ROUTE_RESPONSES, MailGateway, Staff
 
 from .bounces import NotADsn, parse_dsn
 
-router = APIRouter(prefix="/v1", tags=["notifications"])
+router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES, tags=["notifications"])
 MAX_DSN_BYTES = 1024 * 1024
 
 
@@ -78,7 +78,17 @@ async def list_notifications(
     "/bounces",
     response_model=BounceOut,
     summary="A delivery-status notification (RFC 3464) for one of our messages, raw",
-    openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
+    responses=problem_responses(404, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "message/rfc822": {"schema": {"type": "string", "format": "binary"}},
+                # the same bytes for clients (and OpenAPI tools) that only send octet-streams
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def receive_bounce(request: Request, runtime: Runtime, _gateway: MailGateway) -> BounceOut:
     """Posted by the mail gateway, with its frontend key (the `email` channel)."""

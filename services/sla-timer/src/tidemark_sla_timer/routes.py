@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 import tidekit.sla as sla
-from tidekit.web.problems import Problem
-from tidekit.web.staff import Staff, Supervisor
+from tidekit.web.problems import Problem, problem_responses
+from tidekit.web.staff import KEYED_ROUTE_RESPONSES, Staff, Supervisor
 
 from . import repo
 from .domain import replay
 from .domain.reconcile import level_of
 
-router = APIRouter(prefix="/v1", tags=["sla"])
+router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES, tags=["sla"])
 
 
 class ObligationOut(BaseModel):
@@ -61,7 +61,7 @@ class BreachPage(BaseModel):
     next_cursor: int | None
 
 
-@router.get("/tickets/{tid}/sla", response_model=TicketSla)
+@router.get("/tickets/{tid}/sla", response_model=TicketSla, responses=problem_responses(404))
 async def ticket_sla(tid: str, request: Request, _staff: Staff) -> TicketSla:
     """The ticket's obligations as of now: start, deadline, paused time and state (staff;
     a customer sees them in intake's ticket view)."""

@@ -22,6 +22,40 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_MEANING = {
+    401: "No API key, or an unknown, malformed or revoked one",
+    403: "A valid key without the right to do this",
+    404: "No such resource, or not the caller's (the same answer)",
+    409: "Not possible in the resource's present state; the detail says why",
+    413: "The body is over the configured limit",
+    422: "Invalid input; the detail (and `errors`) say what is wrong",
+    503: "A dependency (database, or intake for API keys) is away; see Retry-After",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error answers, documented as what they are: problem
+    documents (application/problem+json), so clients and fuzzers know their shape."""
+    return {
+        status: {
+            "description": _MEANING[status],
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 class Problem(Exception):
     """Raise from a route to answer with a problem document."""
 
