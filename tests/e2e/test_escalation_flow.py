@@ -66,4 +66,4 @@ def test_ticket_is_queued_then_handed_to_development(system: System, kafka_boots
     [handoff] = [r for r in records if r.type == "ticket.escalated"]
     data: dict[str, Any] = json.loads(handoff.value)
     assert (data["tid"], data["to_queue"], data["level"]) == (tid, "development", "commercial_vip")
-    assert data["reason"] == body["reason"] and data["escalated_by"] == "test-agent"
+    assert data["reason"] == body["reason"] and data["escalated_by"] == "test-supervisor"
