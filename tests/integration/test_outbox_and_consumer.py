@@ -141,7 +141,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
 
     consumer = EventConsumer(
         name=f"test-consumer-{bench.schema}",
-        bootstrap=kafka_bootstrap,
+        kafka=kafka_bootstrap,
         topics=[bench.topic],
         pool=bench.pool,
         registry=registry,
@@ -199,7 +199,7 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
     await OutboxRelay(bench.pool, bench.producer, schema=bench.schema).publish_batch()
     consumer = EventConsumer(
         name=f"test-consumer-{bench.schema}",
-        bootstrap=kafka_bootstrap,
+        kafka=kafka_bootstrap,
         topics=[bench.topic],
         pool=bench.pool,
         registry=registry,

@@ -22,6 +22,7 @@ from tidekit.clock import Clock, clock_from_setting
 from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
 from tidekit.events import dlq_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
+from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.consumer import EventConsumer, Handler
 from tidekit.kafka.relay import OutboxRelay
 from tidekit.settings import ServiceSettings
@@ -64,6 +65,7 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         name = self.settings.service_name
         self.topic = self.settings.topic(name)
+        self.kafka = KafkaConnection.from_settings(self.settings)  # every client's connection
         self.clock: Clock = clock_from_setting(self.settings.clock)
         # ce_time from the same clock as the times in the events' data
         self.store = EventStore(
@@ -96,7 +98,7 @@ class ServiceRuntime:
         for spec in self.consumers:
             consumer = EventConsumer(
                 name=self.group_of(spec),
-                bootstrap=self.settings.kafka_bootstrap,
+                kafka=self.kafka,
                 topics=self.topics_of(spec),
                 pool=pool,
                 registry=registry,
@@ -162,8 +164,8 @@ class ServiceRuntime:
         own = [self.topic, dlq_topic(self.topic)]
         consumed = [t for spec in self.consumers for t in self.topics_of(spec)]
         dlqs = [dlq_topic(t) for t in consumed]
-        await ensure_topics(s.kafka_bootstrap, own + consumed + dlqs, partitions=s.topic_partitions)
-        producer = idempotent_producer(s.kafka_bootstrap, f"tidemark-{s.service_name}")
+        await ensure_topics(self.kafka, own + consumed + dlqs, partitions=s.topic_partitions)
+        producer = idempotent_producer(self.kafka, f"tidemark-{s.service_name}")
         try:
             await producer.start()
         except BaseException:

@@ -1,18 +1,21 @@
 """Typed settings. Each service subclasses ServiceSettings with its own env prefix.
 
 A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the settings shared by all services
-(database_url, kafka_bootstrap, log_level, otel_exporter, clock, intake_url, service_key,
-consumer_group_suffix) fall back to
-`TIDEMARK_<FIELD>`, so one pair of variables points the whole system at its servers.
+(SHARED_FIELDS: the database URL, the Kafka connection with its TLS and SASL settings,
+log level, clock, intake URL, ...) fall back to `TIDEMARK_<FIELD>`, so one set of
+variables points the whole system at its servers, and a service may still have its own
+(each service its own Kafka user: TIDEMARK_<SERVICE>_KAFKA_SASL_USERNAME and _PASSWORD).
 Bad values fail at start-up with the field named.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -26,10 +29,19 @@ from tidekit.events.topics import TOPICS
 from tidekit.telemetry import Exporter
 
 log = logging.getLogger(__name__)
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+KAFKA_SSL_FIELDS = ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile")
 
 SHARED_FIELDS = (
     "database_url",
     "kafka_bootstrap",
+    "kafka_security_protocol",
+    "kafka_sasl_mechanism",
+    "kafka_sasl_username",
+    "kafka_sasl_password",
+    "kafka_ssl_cafile",
+    "kafka_ssl_certfile",
+    "kafka_ssl_keyfile",
     "log_level",
     "otel_exporter",
     "clock",
@@ -59,8 +71,34 @@ class ServiceSettings(BaseSettings):
         description="'development' (make run, the tests) allows built-in development secrets "
         "and a missing service key, with a warning; anything else refuses to start without them",
     )
-    database_url: str = "postgresql://postgres@127.0.0.1:55432/tidemark"
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:55432/tidemark",
+        description="TLS through the URL's query, as libpq has it: "
+        "?sslmode=verify-full&sslrootcert=/path/ca.pem (and sslcert, sslkey for a client "
+        "certificate)",
+    )
     kafka_bootstrap: str = "127.0.0.1:9192"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="SASL_SSL: SCRAM user and password over TLS; SSL: TLS, with a client "
+        "certificate when the listener asks for one; PLAINTEXT only on a private network",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(
+        default=None, description="This service's own Kafka user (SASL_SSL)"
+    )
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: FilePath | None = Field(
+        default=None,
+        description="CA certificates (PEM) the brokers' certificates are checked against; "
+        "unset: the system's",
+    )
+    kafka_ssl_certfile: FilePath | None = Field(
+        default=None,
+        description="Client certificate (PEM) for an SSL listener that asks for one; its key "
+        "in kafka_ssl_keyfile, or in the same file",
+    )
+    kafka_ssl_keyfile: FilePath | None = None
     log_level: str = "INFO"
     otel_exporter: Exporter = "none"
     db_pool_min: int = Field(default=1, ge=0)
@@ -140,7 +178,41 @@ class ServiceSettings(BaseSettings):
     def _postgres_url(cls, value: str) -> str:
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
+        query = parse_qs(urlsplit(value).query)
+        for mode in query.get("sslmode", []):
+            if mode not in SSL_MODES:
+                raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}")
+        # A missing file would otherwise only show as a service that never gets ready.
+        for name in ("sslrootcert", "sslcert", "sslkey"):
+            for path in query.get(name, []):
+                if not Path(path).expanduser().is_file():
+                    raise ValueError(f"{name}: no file at {path}")
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> ServiceSettings:
+        """Settings that only mean something with another protocol are refused: a SASL
+        user given while the protocol stayed PLAINTEXT would silently go unencrypted."""
+        protocol = self.kafka_security_protocol
+        sasl = {
+            "kafka_sasl_username": self.kafka_sasl_username,
+            "kafka_sasl_password": self.kafka_sasl_password,
+        }
+        if protocol == "SASL_SSL":
+            missing = [name for name, value in sasl.items() if value is None]
+            if missing:
+                raise ValueError(f"kafka_security_protocol SASL_SSL needs {', '.join(missing)}")
+        else:
+            stray = [name for name, value in sasl.items() if value is not None]
+            if protocol == "PLAINTEXT":
+                stray += [name for name in KAFKA_SSL_FIELDS if getattr(self, name) is not None]
+            if stray:
+                raise ValueError(
+                    f"{', '.join(stray)} set but kafka_security_protocol is {protocol}"
+                )
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            raise ValueError("kafka_ssl_keyfile set without kafka_ssl_certfile")
+        return self
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -12,6 +12,7 @@ import time
 import uuid
 from base64 import urlsafe_b64encode
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidemark_devstack.common import (
     DEPLOY_DIR,
@@ -22,6 +23,9 @@ from tidemark_devstack.common import (
     run_sync,
     stop_pid,
 )
+
+if TYPE_CHECKING:  # aiokafka and cryptography load only for a secured broker
+    from tidemark_devstack.kafka_security import SecureListeners
 
 POM = DEPLOY_DIR / "kafka" / "pom.xml"
 LOG4J_CONFIG = DEPLOY_DIR / "kafka" / "log4j2.xml"
@@ -62,13 +66,20 @@ def install_jars(libs_dir: Path, quiet: bool = False) -> Path:
 
 
 class KafkaServer:
-    """One KRaft node (broker + controller) whose data, config and logs live in `home`."""
+    """One KRaft node (broker + controller) whose data, config and logs live in `home`.
 
-    def __init__(self, home: Path, libs_dir: Path, port: int, controller_port: int) -> None:
+    Its PLAINTEXT listener is open to all; with `security`, the node also has the secured
+    listeners (SASL_SSL, SSL) and enforces ACLs on them (kafka_security.py)."""
+
+    def __init__(
+        self, home: Path, libs_dir: Path, port: int, controller_port: int,
+        security: SecureListeners | None = None,
+    ) -> None:  # fmt: skip
         self.home = home
         self.libs_dir = libs_dir
         self.port = port
         self.controller_port = controller_port
+        self.security = security
         self.data_dir = home / "data"
         self.log_dir = home / "logs"
         self.log_file = self.log_dir / "server.log"
@@ -95,16 +106,19 @@ class KafkaServer:
         return path.read_text().strip()
 
     def write_config(self) -> Path:
+        # listener name -> port; each listener's name is also its security protocol
+        listeners = {"PLAINTEXT": self.port, **(self.security.listeners() if self.security else {})}
+        advertised = ",".join(f"{name}://127.0.0.1:{port}" for name, port in listeners.items())
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(f"{name}:{name}" for name in listeners)
+            + ",CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.data_dir),
             "num.partitions": "3",
             "auto.create.topics.enable": "true",
@@ -118,6 +132,7 @@ class KafkaServer:
             "min.insync.replicas": "1",
             "group.initial.rebalance.delay.ms": "0",
             "log.retention.hours": "168",
+            **(self.security.broker_properties() if self.security else {}),
         }
         path = self.home / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
@@ -127,19 +142,24 @@ class KafkaServer:
         if (self.data_dir / "meta.properties").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        scram = self.security.format_arguments() if self.security else []
         cmd = self._java("kafka.tools.StorageTool", "format", "--ignore-formatted",
-                         "-t", self.cluster_id(), "-c", str(config))  # fmt: skip
+                         "-t", self.cluster_id(), "-c", str(config), *scram)  # fmt: skip
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise DevstackError(f"Kafka storage format failed:\n{result.stdout}{result.stderr}")
 
     def start(self, timeout: float = 90.0, fresh: bool = False) -> None:
-        """Format once, start the broker, return when it answers a metadata request."""
+        """Format once, start the broker, return when it answers a metadata request (and,
+        secured, once its ACLs are in force). A secured broker always starts empty: its
+        SCRAM users are written when the storage is formatted."""
         if read_pidfile(self.pidfile, expect="kafka.Kafka"):
             raise DevstackError(f"Kafka already runs from {self.home} (pid file {self.pidfile})")
-        if fresh:
+        if fresh or self.security:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.security:
+            self.security.make_material()
         config = self.write_config()
         self.format_storage(config)
         out = (self.log_dir / "kafka.out").open("ab")
@@ -151,6 +171,8 @@ class KafkaServer:
         out.close()
         self.pidfile.write_text(f"{self._proc.pid}\n")
         self.wait_ready(timeout)
+        if self.security:
+            run_sync(self.security.apply_acls(self.bootstrap))
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

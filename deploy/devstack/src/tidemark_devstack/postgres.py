@@ -43,11 +43,16 @@ def _postgres_can_reach(folder: Path) -> bool:
 
 
 class PostgresServer:
-    """PostgreSQL with its data, socket and log under `home`, listening on 127.0.0.1:`port`."""
+    """PostgreSQL with its data, socket and log under `home`, listening on 127.0.0.1:`port`.
 
-    def __init__(self, home: Path, port: int) -> None:
+    With `tls`, it also accepts TLS with a certificate for 127.0.0.1 and localhost from a
+    CA made at each start (home/tls/ca.pem): `url(verify=True)` asks for verify-full."""
+
+    def __init__(self, home: Path, port: int, tls: bool = False) -> None:
         self.home = self._pick_home(home)
         self.port = port
+        self.tls = tls
+        self.tls_dir = self.home / "tls"
         self.data_dir = self.home / "data"
         self.log_file = self.home / "postgres.log"
         self.socket_dir = self._pick_socket_dir(self.home / "run")
@@ -73,8 +78,19 @@ class PostgresServer:
         digest = hashlib.sha1(str(wanted).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"tidemark-pg-{digest}"
 
-    def url(self, database: str = DEFAULT_DATABASE) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = DEFAULT_DATABASE, verify: bool = False) -> str:
+        """The database's URL; `verify`: TLS only, the server's certificate checked against
+        this cluster's CA and its name against the host (sslmode=verify-full)."""
+        url = f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        if verify:
+            if not self.tls:
+                raise DevstackError("this PostgreSQL was not started with TLS")
+            url += f"?sslmode=verify-full&sslrootcert={self.ca_file}"
+        return url
+
+    @property
+    def ca_file(self) -> Path:
+        return self.tls_dir / "ca.pem"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # A new session: a Ctrl-C in the terminal must not reach the postmaster directly.
@@ -124,8 +140,21 @@ class PostgresServer:
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
             "-c max_connections=300 -c shared_buffers=64MB"
         )
+        if self.tls:
+            options += self._make_tls_material()
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options,
                   "-w", "-t", str(timeout), "start")  # fmt: skip
+
+    def _make_tls_material(self) -> str:
+        """A fresh CA and server certificate, readable by the server; its options."""
+        from tidemark_devstack.tls import CertificateAuthority  # cryptography: only here
+
+        shutil.rmtree(self.tls_dir, ignore_errors=True)
+        server = CertificateAuthority(self.tls_dir).issue_server("server")
+        if _as_root():  # the key must belong to the user the server runs as
+            for path in [self.tls_dir, *self.tls_dir.iterdir()]:
+                shutil.chown(path, "postgres", "postgres")
+        return f" -c ssl=on -c ssl_cert_file={server.cert_file} -c ssl_key_file={server.key_file}"
 
     def stop(self, mode: str = "fast") -> None:
         if self.initialised() and self.running():

@@ -7,28 +7,29 @@ import uuid
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from tidekit.errors import TRANSIENT_ERRORS
+from tidekit.kafka.clients import admin_client
+from tidekit.kafka.connection import KafkaConnection
 
 
 async def wait_until_caught_up(
-    bootstrap: str, group: str, topics: Sequence[str], poll_seconds: float = 0.25
+    kafka: KafkaConnection, group: str, topics: Sequence[str], poll_seconds: float = 0.25
 ) -> None:
     """Return once `group`'s committed offsets reach the topics' end offsets as they were
     when called (records written later are not waited for). Retries while Kafka is away."""
     while True:
         try:
-            await _wait(bootstrap, group, topics, poll_seconds)
+            await _wait(kafka, group, topics, poll_seconds)
             return
         except TRANSIENT_ERRORS:
             await asyncio.sleep(1.0)
 
 
-async def _wait(bootstrap: str, group: str, topics: Sequence[str], poll: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _wait(kafka: KafkaConnection, group: str, topics: Sequence[str], poll: float) -> None:
+    admin = admin_client(kafka)
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, client_id=f"catch-up-{uuid.uuid4().hex[:6]}"
+        **kafka.client_kwargs(), group_id=None, client_id=f"catch-up-{uuid.uuid4().hex[:6]}"
     )
     await admin.start()
     try:

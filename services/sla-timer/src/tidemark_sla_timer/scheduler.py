@@ -98,7 +98,7 @@ class Scheduler:
         try:
             async with asyncio.timeout(self.settings.catch_up_timeout_seconds):
                 topics = runtime.topics_of(spec)
-                await wait_until_caught_up(self.settings.kafka_bootstrap, group, topics)
+                await wait_until_caught_up(runtime.kafka, group, topics)
         except TimeoutError:
             log.warning("upstream not caught up in time; firing due timers anyway")
 

@@ -29,6 +29,7 @@ from tidekit.errors import TRANSIENT_ERRORS
 from tidekit.events import dlq_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
+from tidekit.kafka.connection import KafkaConnection
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
@@ -63,7 +64,7 @@ class EventConsumer:
         self,
         *,
         name: str,
-        bootstrap: str,
+        kafka: KafkaConnection | str,
         topics: Sequence[str],
         pool: asyncpg.Pool,
         registry: EventRegistry,
@@ -73,7 +74,7 @@ class EventConsumer:
         batch_size: int = 200,
     ) -> None:
         self.name = name
-        self._bootstrap = bootstrap
+        self._kafka = KafkaConnection.of(kafka)
         self._topics = list(topics)
         self._pool = pool
         self._registry = registry
@@ -89,7 +90,7 @@ class EventConsumer:
         while True:
             consumer = AIOKafkaConsumer(
                 *self._topics,
-                bootstrap_servers=self._bootstrap,
+                **self._kafka.client_kwargs(),
                 group_id=self.name,
                 client_id=self.name,
                 enable_auto_commit=False,
