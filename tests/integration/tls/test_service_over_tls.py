@@ -5,6 +5,7 @@ publishes its classification on its own; the password shows in none of its log l
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -75,10 +76,15 @@ async def test_a_service_reads_and_publishes_through_sasl_ssl_as_its_own_user(
     assert published.type == "ticket.classified"
     assert published.causation_id == submitted.id
 
+    # The Kafka password shows nowhere the service writes: its event, /metrics, its log.
+    password = secure_kafka.passwords[USER]
+    assert password not in json.dumps(published.data) and password not in str(published.trace)
+    async with httpx.AsyncClient(timeout=5) as http:
+        assert password not in (await http.get(f"{classifier.url}/metrics")).text
     classifier.terminate()
     log = classifier.log_file.read_text()
     assert '"msg": "service running"' in log, log[-2000:]
-    assert secure_kafka.passwords[USER] not in log
+    assert password not in log
 
 
 def _submission() -> TicketSubmitted:
