@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
 
-.PHONY: setup run stop clean test lint bench schemas classifier-model
+.PHONY: setup run stop clean test unit lint bench schemas classifier-model
 
 setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
 	@bash deploy/bootstrap.sh
@@ -20,10 +20,13 @@ clean: stop       ## remove the local state folder (.tidemark/)
 test: setup       ## run the whole suite against real Kafka, PostgreSQL and SMTP
 	@$(UV) run --frozen pytest
 
-lint: setup       ## ruff, mypy on the typed packages, import-linter contracts
+unit: setup       ## the pure and in-process tests (no Kafka, PostgreSQL or SMTP): under a minute
+	@$(UV) run --frozen pytest tests/unit tests/sla -q
+
+lint: setup       ## ruff (incl. the wall-clock ban), mypy strict on every package, import-linter contracts
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy shared/src/tidekit
+	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
 
 bench:            ## benchmarks: prints ratios measured side by side in one run

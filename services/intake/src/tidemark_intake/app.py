@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from tidekit.events import TOPICS, registry
 from tidekit.events import intake as intake_events
+from tidekit.events.base import DomainEvent
 from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
@@ -30,8 +31,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
 
-    async def on_foreign(event: object, delivery: Delivery) -> None:
-        await service.on_foreign_event(event, delivery.envelope, delivery.conn)  # type: ignore[arg-type]
+    async def on_foreign(event: DomainEvent, delivery: Delivery) -> None:
+        await service.on_foreign_event(event, delivery.envelope, delivery.conn)
 
     # Every ticket event the other services publish lands in the ticket's history.
     handlers: dict[str, Handler] = {

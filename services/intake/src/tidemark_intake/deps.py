@@ -13,6 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from tidekit.events.vocabulary import CHANNELS, Channel
+from tidekit.literals import one_of
 from tidekit.web.problems import Problem
 
 from . import keys, tokens
@@ -92,7 +94,7 @@ class TicketAccess:
 
     tid: str
     requester_email: str
-    channel: str
+    channel: Channel
     staff: Principal | None  # None: the customer, by the ticket's access token
 
     @property
@@ -114,10 +116,13 @@ async def get_ticket_access(
         "SELECT tid, requester_email, channel, token_hash FROM tickets WHERE tid = $1", tid
     )
     if row is not None:
+        channel = one_of(CHANNELS, row["channel"])
+        if channel is None:  # the column is written from a validated TicketSubmitted
+            raise ValueError(f"{tid} has an unknown channel {row['channel']!r}")
         if principal is not None and principal.is_staff():
-            return TicketAccess(tid, row["requester_email"], row["channel"], principal)
+            return TicketAccess(tid, row["requester_email"], channel, principal)
         if token is not None and tokens.token_matches(token, row["token_hash"]):
-            return TicketAccess(tid, row["requester_email"], row["channel"], None)
+            return TicketAccess(tid, row["requester_email"], channel, None)
     # The same answer for "no such ticket" and "not yours": no existence leak.
     raise Problem(404, "Not found", NOT_FOUND_DETAIL)
 

@@ -22,23 +22,22 @@ from .lifecycle import Ticket
 
 def decide_submit(
     tid: str, command: TicketCreate, attachments: list[CheckedAttachment], now: datetime
-) -> list[DomainEvent]:
-    return [
-        TicketSubmitted(
-            tid=tid,
-            channel=command.channel,
-            requester=Requester(email=command.requester.email, name=command.requester.name),
-            license_key=command.license_key,
-            subject=command.subject,
-            body=command.body,
-            product=Product(**command.product.model_dump()),
-            site_url=command.site_url,
-            severity_hint=command.severity_hint,
-            vip_coupon=command.vip_coupon,
-            attachments=tuple(a.as_ref() for a in attachments),
-            submitted_at=now,
-        )
-    ]
+) -> TicketSubmitted:
+    """A submission always records exactly one event: the ticket as submitted."""
+    return TicketSubmitted(
+        tid=tid,
+        channel=command.channel,
+        requester=Requester(email=command.requester.email, name=command.requester.name),
+        license_key=command.license_key,
+        subject=command.subject,
+        body=command.body,
+        product=Product(**command.product.model_dump()),
+        site_url=command.site_url,
+        severity_hint=command.severity_hint,
+        vip_coupon=command.vip_coupon,
+        attachments=tuple(a.as_ref() for a in attachments),
+        submitted_at=now,
+    )
 
 
 def decide_open_after_classification(state: Ticket, now: datetime) -> list[DomainEvent]:

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, get_args
 
 from tidekit.events import sla
 from tidekit.events.vocabulary import ObligationKind
+from tidekit.literals import one_of
 from tidekit.sla import ObligationState
 
 ObligationEvent: TypeAlias = (
@@ -44,6 +45,7 @@ OBLIGATION_EVENTS: tuple[type[ObligationEvent], ...] = (
     sla.SlaWarning,
     sla.SlaBreached,
 )
+OBLIGATION_KINDS: tuple[ObligationKind, ...] = get_args(ObligationKind)
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,12 @@ def to_json(view: ObligationView) -> dict[str, Any]:
 def from_json(obligation_id: str, data: dict[str, Any]) -> ObligationView:
     """A stored view. Rows projected before these facts were kept ({kind, started_at,
     deadline, state}) read as running or not by their state; a rebuild restores the rest."""
+    kind = one_of(OBLIGATION_KINDS, data.get("kind", "first_response"))
+    if kind is None:  # the projection writes the kind from a validated sla event
+        raise ValueError(f"{obligation_id}: unknown obligation kind {data.get('kind')!r}")
     return ObligationView(
         obligation_id=obligation_id,
-        kind=cast(ObligationKind, data.get("kind", "first_response")),
+        kind=kind,
         started_at=_instant(data.get("started_at")),
         deadline=_instant(data.get("deadline")),
         running=bool(data.get("running", data.get("state") == "running")),

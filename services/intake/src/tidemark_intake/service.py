@@ -68,10 +68,10 @@ class IntakeService:
             tid = f"TID-{await conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
             salt = tokens.new_salt()
             token = self._token(tid, salt)
-            events = domain.decide_submit(tid, cmd, files, self.runtime.clock.now())
-            await self.store.append(conn, tid, 0, events)
+            submitted = domain.decide_submit(tid, cmd, files, self.runtime.clock.now())
+            await self.store.append(conn, tid, 0, [submitted])
             await projection.store_attachments(conn, files)
-            await projection.insert_ticket(conn, events[0], salt, tokens.token_hash(token))
+            await projection.insert_ticket(conn, submitted, salt, tokens.token_hash(token))
             if idempotency_key is not None:
                 await conn.execute(
                     "UPDATE idempotency_keys SET tid = $2 WHERE key = $1", idempotency_key, tid

@@ -23,6 +23,8 @@ from .mail_intake import MailIntake, Refusal
 
 log = logging.getLogger(__name__)
 TRY_LATER = "451 4.3.0 Temporary failure, please try again later"
+# What defers a message with TRY_LATER rather than refusing it: the database or broker away.
+_DEFERRING: tuple[type[BaseException], ...] = (DependencyUnavailable, *DB_OR_BROKER_DOWN)
 # aiosmtpd's own refusals during DATA, which never reach the handler: recorded too.
 _TRANSFER_REFUSALS: dict[str, tuple[str, Refusal, str]] = {
     "500 Line too long": (
@@ -50,7 +52,7 @@ class MailHandler:
             # No request brings trace context over SMTP: each message begins a trace.
             with start_trace("smtp receive"):
                 result = await self.intake.receive(raw, "smtp", envelope.mail_from)
-        except (DependencyUnavailable, *DB_OR_BROKER_DOWN) as exc:
+        except _DEFERRING as exc:
             log.warning("inbound mail deferred", extra={"error": repr(exc)})
             return TRY_LATER
         except Exception:

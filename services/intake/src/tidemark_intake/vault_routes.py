@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request, status
 
+from tidekit.events.intake import CredentialsStored
 from tidekit.web.problems import Problem
 
 from .action_models import CredentialsIn, CredentialsStoredOut, StoredCredentials
@@ -39,6 +40,7 @@ async def store_credentials(
     ]
     outcome = await actions.store_credentials(ticket.tid, entries)
     stored = outcome.events[0]
+    assert isinstance(stored, CredentialsStored)  # the one event store_credentials decides
     return CredentialsStoredOut(
         tid=ticket.tid,
         credentials_ref=stored.credentials_ref,

@@ -13,13 +13,15 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, cast, get_args
+from typing import Any
 
 from pydantic import ValidationError
 
+from tidekit.literals import one_of
+
 from . import clocks, events, queries
 from .calendar import CalendarError
-from .names import Entitlement, Level, Severity
+from .names import ENTITLEMENTS, LEVELS, SEVERITIES, Level, Severity
 from .policy import CalendarModel, Policy, PolicyError, describe, load_policy
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -32,9 +34,6 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "reopened": events.Reopened,
     "reclassified": events.Reclassified,
 }
-LEVELS = set(get_args(Level))
-SEVERITIES = set(get_args(Severity))
-ENTITLEMENTS = set(get_args(Entitlement))
 
 
 class CaseError(ValueError):
@@ -115,32 +114,38 @@ def _reclassified(raw: dict[str, Any], index: int, at: datetime) -> events.Recla
     level: Level | events.Keep = events.KEEP
     severity: Severity | events.Keep | None = events.KEEP
     if "level" in raw:
-        given = raw["level"]
-        if not isinstance(given, str) or given not in LEVELS:
-            raise CaseError(f"events[{index}].level {given!r} is not one of {sorted(LEVELS)}")
-        level = cast("Level", given)
-    if "severity" in raw:
-        given = raw["severity"]
-        if given is not None and (not isinstance(given, str) or given not in SEVERITIES):
+        given_level = one_of(LEVELS, raw["level"])
+        if given_level is None:
             raise CaseError(
-                f"events[{index}].severity {given!r} is not one of {sorted(SEVERITIES)} or null"
+                f"events[{index}].level {raw['level']!r} is not one of {sorted(LEVELS)}"
             )
-        severity = cast("Severity | None", given)
+        level = given_level
+    if "severity" in raw:
+        given_severity = one_of(SEVERITIES, raw["severity"])
+        if raw["severity"] is not None and given_severity is None:
+            raise CaseError(
+                f"events[{index}].severity {raw['severity']!r} is not one of "
+                f"{sorted(SEVERITIES)} or null"
+            )
+        severity = given_severity
     return events.Reclassified(at, level, severity)
 
 
 def run_case(base: Policy, case: Any) -> dict[str, Any]:
     if not isinstance(case, dict):
         raise CaseError("a case must be a JSON object")
-    level: Any = case.get("level")
-    severity: Any = case.get("severity")
-    if not isinstance(level, str) or level not in LEVELS:
-        raise CaseError(f"level {level!r} is not one of {sorted(LEVELS)}")
-    if severity is not None and (not isinstance(severity, str) or severity not in SEVERITIES):
-        raise CaseError(f"severity {severity!r} is not one of {sorted(SEVERITIES)} or null")
-    entitlement = case.get("entitlement") or "active"
-    if entitlement not in ENTITLEMENTS:
-        raise CaseError(f"entitlement {entitlement!r} is not one of {sorted(ENTITLEMENTS)}")
+    level = one_of(LEVELS, case.get("level"))
+    if level is None:
+        raise CaseError(f"level {case.get('level')!r} is not one of {sorted(LEVELS)}")
+    severity = one_of(SEVERITIES, case.get("severity"))
+    if case.get("severity") is not None and severity is None:
+        raise CaseError(
+            f"severity {case.get('severity')!r} is not one of {sorted(SEVERITIES)} or null"
+        )
+    given_entitlement = case.get("entitlement") or "active"
+    entitlement = one_of(ENTITLEMENTS, given_entitlement)
+    if entitlement is None:
+        raise CaseError(f"entitlement {given_entitlement!r} is not one of {sorted(ENTITLEMENTS)}")
     raw_events = case.get("events")
     if not isinstance(raw_events, list):
         raise CaseError("events must be a list")
@@ -150,9 +155,9 @@ def run_case(base: Policy, case: Any) -> dict[str, Any]:
     now = utc(case["now"], "now") if case.get("now") is not None else None
     state = clocks.initial(
         _policy_for(base, case),
-        cast("Level", level),
-        cast("Severity | None", severity),
-        cast("Entitlement", entitlement),
+        level,
+        severity,
+        entitlement,
     )
     for event in parsed:
         if now is not None and event.at > now:

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 import yaml
 
 from tidekit.events.vocabulary import Category, Severity
+from tidekit.literals import one_of
 
 from .text_model import TextModel
 
@@ -87,10 +88,11 @@ class Rules:
             raise RulesError("categories: a mapping of category to patterns")
         cat_rules = []
         for name, patterns in categories.items():
-            if name not in CATEGORIES:
+            category = one_of(CATEGORIES, name)
+            if category is None:
                 raise RulesError(f"categories.{name}: not a category (one of {CATEGORIES})")
             cat_rules.append(
-                Rule(name, _compile(f"categories.{name}", patterns), category=cast(Category, name))
+                Rule(name, _compile(f"categories.{name}", patterns), category=category)
             )
         return cls(
             version=f"{version}+{model.version}" if model else version,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import cast
 
 import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.sla import ClockMet, ClockPaused, ClockResumed, ClockStarted, TargetChanged
 from tidekit.events.vocabulary import Level
+from tidekit.literals import one_of
+from tidekit.sla.names import LEVELS
 from tidekit.sla.queries import open_time_spent
 
 EmitKey = tuple[str, str, int]  # (obligation id, kind, seq)
@@ -35,7 +36,10 @@ def level_of(target: sla.Target, fallback: Level) -> Level:
     for leg in target.legs:
         kind, _, name = leg.source.partition(" ")
         if kind == "level":
-            return cast(Level, name)
+            level = one_of(LEVELS, name)
+            if level is None:  # the policy writes these sources from its own level names
+                raise ValueError(f"target leg {leg.source!r} names no level")
+            return level
     return fallback
 
 

@@ -44,13 +44,14 @@ def timers_for(tid: str, state: sla.TicketClocks, emitted: set[EmitKey]) -> list
         if deadline is None or warning is None:
             continue
         oid = obligation_id(tid, ob)
-        for kind, due in (("warning", warning), ("breach", deadline)):
+        legs: tuple[tuple[TimerKind, datetime], ...] = (("warning", warning), ("breach", deadline))
+        for kind, due in legs:
             if (oid, kind, 0) in emitted or (ob.met_at is not None and ob.met_at <= due):
                 continue
             out.append(
                 TimerRow(
                     obligation_id=oid,
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     due_at=due,
                     tid=tid,
                     ob_kind=ob.kind,
