@@ -71,12 +71,27 @@ def test_two_replicas_on_one_database_never_emit_the_same_breach(
     group = f"r{uuid.uuid4().hex[:8]}"
     _, a = launch(group=group, claim_batch="1")
     _, b = launch(group=group, claim_batch="1")
+    before = {"a": fired(a), "b": fired(b)}
+    # Rounds of tickets falling due on both replicas at once, until each replica has
+    # claimed some (a loaded machine may let one replica take a whole round before the
+    # other wakes); in every round each warning and breach is emitted exactly once.
+    for _round in range(5):
+        breach_round(a, b, upstream, emitted)
+        by_a, by_b = fired(a) - before["a"], fired(b) - before["b"]
+        if by_a > 0 and by_b > 0:
+            break
+    # Both replicas claimed from the same due timers: SKIP LOCKED kept them apart.
+    assert by_a > 0 and by_b > 0, (by_a, by_b)
+
+
+def breach_round(a: Timer, b: Timer, upstream: Upstream, emitted: Emitted) -> None:
+    """40 tickets whose warnings and breaches fall due on both replicas at once; each is
+    emitted exactly once."""
     t = a.now()
     tids = [new_tid() for _ in range(40)]
     for tid in tids:
         upstream.classified(tid, t)
     started_all(emitted, tids)
-    before = fired(a) + fired(b)
     moves = [threading.Thread(target=x.set_clock, args=(t + 60 * M,)) for x in (a, b)]
     for move in moves:
         move.start()
@@ -92,9 +107,6 @@ def test_two_replicas_on_one_database_never_emit_the_same_breach(
     per = {(r["stream_id"], r["event_type"]): r["n"] for r in rows}
     for tid in tids:
         assert per[(tid, "sla.warning")] == 1 and per[(tid, "sla.breached")] == 1, tid
-    by_a, by_b = fired(a), fired(b)
-    assert by_a + by_b - before >= 2 * len(tids)
-    assert by_a > 0 and by_b > 0  # both replicas claimed: SKIP LOCKED kept them apart
 
 
 def test_late_after_downtime_but_none_for_clocks_met_or_paused_meanwhile(
