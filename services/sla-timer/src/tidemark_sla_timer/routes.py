@@ -108,7 +108,10 @@ async def breaches(
     since: Annotated[
         datetime | None, Query(description="only breaches emitted at or after")
     ] = None,
-    after: Annotated[int, Query(ge=0, description="cursor from the previous page")] = 0,
+    # A cursor is a bigint `seq`: a larger number is invalid input, not a database error.
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="cursor from the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> BreachPage:
     """Breaches in the order they were emitted, cursor-paged (supervisors and admins)."""
