@@ -4,6 +4,7 @@ docs/deployment.md (probes, non-root, resources, pinned image, secrets only by r
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -263,3 +264,16 @@ def test_default_values_leave_prometheus_objects_and_ingress_off(
 ) -> None:
     kinds = {m["kind"] for m in default_render}
     assert not kinds & {"ServiceMonitor", "PrometheusRule", "Ingress"}
+
+
+def test_the_helm_build_is_cached_and_not_repeated(helm_bin: Path) -> None:
+    """With the binary present, ensure-helm.sh answers without Go on the PATH."""
+    from tests.delivery.chart import ENSURE_HELM
+
+    env = {"PATH": "/usr/bin:/bin"}
+    if "TIDEMARK_STATE_DIR" in os.environ:
+        env["TIDEMARK_STATE_DIR"] = os.environ["TIDEMARK_STATE_DIR"]
+    done = subprocess.run(["/bin/bash", str(ENSURE_HELM)], env=env,
+                          capture_output=True, text=True, check=False, timeout=30)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(helm_bin)
