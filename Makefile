@@ -23,11 +23,14 @@ test: setup       ## run the whole suite against real Kafka, PostgreSQL and SMTP
 unit: setup       ## the pure and in-process tests (no Kafka, PostgreSQL or SMTP): under a minute
 	@$(UV) run --frozen pytest tests/unit tests/sla -q
 
-lint: setup       ## ruff (incl. the wall-clock ban), mypy strict on every package, import-linter contracts
+lint: setup       ## ruff (incl. the wall-clock ban), mypy strict, import-linter, hadolint, the Helm chart and compose file
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
+	$(UV) run --frozen hadolint --failure-threshold warning Dockerfile
+	@# helm is built once into $(TIDEMARK_STATE_DIR)/bin (deploy/helm/ensure-helm.sh)
+	$(UV) run --frozen pytest -q tests/delivery -m "not integration"
 
 bench:            ## benchmarks: prints ratios measured side by side in one run
 	@bash deploy/bootstrap.sh --bench

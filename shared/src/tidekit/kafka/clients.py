@@ -40,9 +40,11 @@ async def ensure_topics(
     topics: Iterable[str],
     *,
     partitions: int = 3,
+    replication_factor: int = 1,
     timeout: float = 15.0,
 ) -> None:
-    """Create the topics that do not exist yet (replication factor 1 on a single node).
+    """Create the topics that do not exist yet (replication factor 1 on a single node; the
+    operator's topic job, `python -m tidekit.kafka.topics`, asks for more).
 
     With ACLs a service may create only the topics it writes; one it may not create (a
     topic it reads: its owner or the operator creates it) is logged and left alone."""
@@ -54,7 +56,10 @@ async def ensure_topics(
         if not missing:
             return
         response = await admin.create_topics(
-            [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
+                for t in missing
+            ]
         )
         created, refused = [], []
         for topic, code, *message in response.topic_errors:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -14,6 +15,7 @@ from tidekit.telemetry import span_from_headers
 
 REQUESTS = Counter("tidemark_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("tidemark_http_request_seconds", "HTTP latency", ["method", "route"])
+ReadinessCheck = Literal["database", "kafka"]
 
 
 def ops_router(runtime: ServiceRuntime) -> APIRouter:
@@ -24,9 +26,19 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         return {"status": "ok", "service": runtime.settings.service_name}
 
     @router.get("/readyz", summary="Its database and Kafka are reachable")
-    async def readyz() -> JSONResponse:
+    async def readyz(
+        require: Annotated[
+            list[ReadinessCheck] | None,
+            Query(
+                description="Only these checks decide readiness (the others are still "
+                "reported): intake accepts writes while Kafka is down (its outbox keeps "
+                "them), so its readiness probe asks for `require=database` alone"
+            ),
+        ] = None,
+    ) -> JSONResponse:
         checks = await runtime.readiness()
-        ready = all(checks.values())
+        deciding = set(require) if require else set(checks)
+        ready = all(ok for name, ok in checks.items() if name in deciding)
         headers = {} if ready else {"Retry-After": str(runtime.settings.retry_after_seconds)}
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
