@@ -100,9 +100,9 @@ class KafkaServer:
     def cluster_id(self) -> str:
         """A fixed cluster id per state folder, made once and stored."""
         path = self.home / "cluster-id"
-        if not path.exists():
-            raw = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            path.write_text(raw + "\n")
+        # An id starting with '-' never formatted any storage (see new_cluster_id): replace it.
+        if not path.exists() or path.read_text().startswith("-"):
+            path.write_text(new_cluster_id() + "\n")
         return path.read_text().strip()
 
     def write_config(self) -> Path:
@@ -222,3 +222,13 @@ async def _metadata_probe(bootstrap: str) -> None:
 
 def java_available() -> bool:
     return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id (22 URL-safe base64 characters) that does not start with
+    '-': `kafka-storage format -t <id>` would read such an id as an option and fail (about
+    one random id in 64)."""
+    while True:
+        raw = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not raw.startswith("-"):
+            return raw
