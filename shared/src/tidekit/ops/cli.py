@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument(
         "--checkpoint", type=Path, help="keep the last position sent here; a run goes on from it"
     )
+    rp.add_argument("--schema", help="the event store's Postgres schema (default: the service's)")
     rp.add_argument("--dry-run", action="store_true")
 
     tl = commands.add_parser("timeline", help="a ticket's events from every service, causally")
@@ -105,6 +106,7 @@ async def _dispatch(args: argparse.Namespace, s: OpsSettings, out: TextIO, err: 
             dry_run=args.dry_run,
             into_live_topic=args.into_live_topic,
             checkpoint=args.checkpoint,
+            schema=args.schema,
         )
         return await replay.replay(s, request, out, err)
     if args.command == "timeline":

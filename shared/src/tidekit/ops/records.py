@@ -44,15 +44,12 @@ class Record:
         return found[-1].decode(errors="replace") if found else ""
 
 
-async def existing_topics(consumer: AIOKafkaConsumer) -> set[str]:
-    return set(await consumer.topics())
-
-
 async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    """The topic's partitions; none when it does not exist."""
-    if topic not in await existing_topics(consumer):
-        return []
-    found = consumer.partitions_for_topic(topic) or set()
+    """The topic's partitions; none when it does not exist. A consumer without a
+    subscription keeps no metadata of other topics, so this asks the brokers (the client's
+    full metadata answer; `consumer.topics()` returns only the names)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    found = cluster.partitions_for_topic(topic) or set()
     return [TopicPartition(topic, p) for p in sorted(found)]
 
 

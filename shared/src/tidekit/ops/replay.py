@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ class ReplayRequest:
     dry_run: bool = False
     into_live_topic: bool = False
     checkpoint: Path | None = None
+    schema: str | None = None  # the event store's schema, when not the service's own name
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ async def first_position(conn: asyncpg.Connection, req: ReplayRequest) -> int:
 
 
 async def replay(settings: OpsSettings, req: ReplayRequest, out: TextIO, err: TextIO) -> int:
-    schema = schema_of(req.service)
+    schema = req.schema or schema_of(req.service)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ValueError(f"bad schema name {schema!r}")
     live = settings.topic(req.service)
     if req.to_topic == live and not req.into_live_topic:
         err.write(
