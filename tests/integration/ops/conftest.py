@@ -82,3 +82,9 @@ async def ops_bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Op
             await task
     await producer.stop()
     await pool.close()
+
+
+@pytest.fixture
+async def bench_replay(ops_bench: OpsBench) -> OpsBench:
+    """The bench, for replay tests (the events are written straight to its store)."""
+    return ops_bench

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from tidekit.events.topics import TOPICS
@@ -85,6 +86,8 @@ async def run(
                   f"{exc.errors()[0]['msg']}\n")  # fmt: skip
     except Unreachable as exc:
         err.write(f"tidemark-ops: {exc}\n")
+    except KafkaError as exc:
+        err.write(f"tidemark-ops: Kafka refused: {exc}\n")
     except (ValueError, TimeoutError) as exc:
         err.write(f"tidemark-ops: {exc or type(exc).__name__}\n")
     return 2

@@ -9,15 +9,20 @@ when any partition is further behind, for a cron job or a probe.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 
 from tidekit.clock import wall_clock_now
 from tidekit.ops.connect import OpsSettings, kafka_admin, kafka_reader
 from tidekit.ops.records import as_table, partitions, record_at
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,14 +49,27 @@ def _group_id(listed: Any) -> str:
     return str(listed[0] if isinstance(listed, tuple) else listed)
 
 
+async def _retried(call: Callable[..., Awaitable[T]], *args: Any, attempts: int = 20) -> T:
+    """A coordinator that is loading or moving answers with a retriable error for a moment
+    (a broker just started, a group rebalancing): ask again, up to a few seconds."""
+    for _ in range(attempts - 1):
+        try:
+            return await call(*args)
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            await asyncio.sleep(0.25)
+    return await call(*args)
+
+
 async def group_lags(settings: OpsSettings, group: str | None = None) -> list[PartitionLag]:
     prefix = f"{settings.topic_namespace}tidemark."
     async with kafka_admin(settings) as admin:
+        listed = await _retried(admin.list_consumer_groups)
         groups = sorted(
-            g for g in map(_group_id, await admin.list_consumer_groups())
-            if (g == group if group else g.startswith(prefix))
-        )  # fmt: skip
-        committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+            g for g in map(_group_id, listed) if (g == group if group else g.startswith(prefix))
+        )
+        committed = {g: await _retried(admin.list_consumer_group_offsets, g) for g in groups}
     lags: list[PartitionLag] = []
     async with kafka_reader(settings) as consumer:
         for g in groups:
