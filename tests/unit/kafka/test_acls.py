@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from tidekit.events import TOPICS
-from tidekit.kafka.acls import all_acls, kafka_acls_commands, read_topics, service_acls
+from tidekit.kafka.acls import HANDLES, all_acls, kafka_acls_commands, read_topics, service_acls
 from tidemark_devstack.services import SERVICES
 
 
@@ -16,6 +16,8 @@ def test_the_acls_let_each_service_read_exactly_what_its_app_consumes(service: s
     app = importlib.import_module(f"{SERVICES[service]}.app").create_app()  # nothing connects
     consumed = {topic for spec in app.state.runtime.consumers for topic in spec.topics}
     assert set(read_topics(service)) == consumed
+    handled = {t for spec in app.state.runtime.consumers for t in spec.handlers}
+    assert HANDLES[service] == handled  # the receivers of docs/asyncapi.yaml
     granted = {a.resource_name for a in service_acls(service) if a.operation == "read"}
     redrives = {f"{topic}.redrive.tidemark.{service}." for topic in consumed}
     # ... and its consumer groups, and (prefixed) the redrive topics of those groups

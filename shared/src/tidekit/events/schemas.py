@@ -52,6 +52,12 @@ def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")
     paths = write(folder)
     print(f"wrote {len(paths)} event schemas to {folder}")
+    # The AsyncAPI document refers to these files (./schemas/...): it lives beside them.
+    from .asyncapi import render as render_asyncapi  # imports the Kafka tables: only here
+
+    contract = folder.parent / "asyncapi.yaml"
+    contract.write_text(render_asyncapi(), encoding="utf-8")
+    print(f"wrote {contract}")
 
 
 if __name__ == "__main__":

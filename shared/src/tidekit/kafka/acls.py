@@ -29,6 +29,84 @@ READS: Final[dict[str, tuple[str, ...]]] = {
     "notifier": ("intake", "classifier", "sla-timer", "escalation"),
     "escalation": ("intake", "classifier", "sla-timer"),
 }
+# service -> the event types its consumers handle (the handlers of its ConsumerSpecs in
+# app.py; the same unit test keeps them in step): the receivers in docs/asyncapi.yaml
+HANDLES: Final[dict[str, frozenset[str]]] = {
+    "intake": frozenset(
+        {
+            "license.recorded",
+            "notification.bounced",
+            "notification.failed",
+            "notification.sent",
+            "sla.breached",
+            "sla.clock_met",
+            "sla.clock_paused",
+            "sla.clock_resumed",
+            "sla.clock_started",
+            "sla.target_changed",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.escalated",
+            "ticket.queued",
+            "ticket.reclassified",
+            "vip_coupon.refused",
+            "vip_coupon.spent",
+        }
+    ),
+    "classifier": frozenset(
+        {
+            "ticket.submitted",
+        }
+    ),
+    "sla-timer": frozenset(
+        {
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.escalated",
+            "ticket.message_added",
+            "ticket.reclassified",
+            "ticket.reopened",
+            "ticket.resolved",
+            "ticket.staff_replied",
+            "ticket.status_changed",
+        }
+    ),
+    "notifier": frozenset(
+        {
+            "sla.breached",
+            "sla.clock_started",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.credentials_destroyed",
+            "ticket.escalated",
+            "ticket.message_added",
+            "ticket.queued",
+            "ticket.reclassified",
+            "ticket.resolved",
+            "ticket.staff_replied",
+            "ticket.submitted",
+            "vip_coupon.refused",
+        }
+    ),
+    "escalation": frozenset(
+        {
+            "sla.breached",
+            "sla.clock_met",
+            "sla.clock_paused",
+            "sla.clock_resumed",
+            "sla.clock_started",
+            "sla.target_changed",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.reclassified",
+            "ticket.reopened",
+            "ticket.resolved",
+            "ticket.supervisor_review_requested",
+        }
+    ),
+}
 CLUSTER: Final = "kafka-cluster"
 
 ResourceType = Literal["topic", "group", "cluster"]
