@@ -4,6 +4,7 @@ while a group is stopped, zero once it has caught up; the exit status follows --
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
 from tidekit.kafka.consumer import Delivery, EventConsumer
+from tidekit.ops.cli import run
 from tidekit.ops.connect import kafka_reader
 from tidekit.ops.records import read_topic
 
@@ -131,3 +133,39 @@ async def test_lag_is_seen_while_a_group_is_stopped_and_zero_once_it_caught_up(
         while (await lag_of(bench, group))[0] != 0:
             await asyncio.sleep(0.2)
     assert handled == [1, 2, 3, 4]
+
+
+class CtrlCAfter(io.StringIO):
+    """stderr that stands for an operator pressing Ctrl-C once `lines` progress lines were
+    written (asyncio.run cancels the command's task: a CancelledError where it awaits)."""
+
+    def __init__(self, lines: int) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if " events/s" in text:
+            self.lines -= 1
+            if self.lines == 0:
+                raise asyncio.CancelledError
+        return written
+
+
+async def test_an_interrupted_replay_says_where_to_resume_and_loses_nothing(
+    bench_replay: OpsBench,
+) -> None:
+    bench = bench_replay
+    await fill(bench)
+    fresh = f"{bench.schema}.interrupted.v1"
+    argv = ["replay", "intake", "--schema", bench.schema, "--to-topic", fresh,
+            "--batch-size", "400"]  # fmt: skip
+    err = CtrlCAfter(lines=2)
+    with pytest.raises(asyncio.CancelledError):
+        await run(argv, bench.settings, out=io.StringIO(), err=err)
+    resume = re.search(r"resume with: tidemark-ops replay intake --from-position (\d+)",
+                       err.getvalue())  # fmt: skip
+    assert resume and int(resume.group(1)) == 801, err.getvalue()  # two batches were acked
+    code, said = await bench.ops(*argv, "--from-position", resume.group(1))
+    assert code == 0 and f"replayed {TICKETS * PER_TICKET - 800} event(s)" in said, said
+    assert await topic_ids(bench, fresh) == await store_ids(bench)  # no gap, no repeat

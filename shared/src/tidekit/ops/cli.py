@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
         "--checkpoint", type=Path, help="keep the last position sent here; a run goes on from it"
     )
     rp.add_argument("--schema", help="the event store's Postgres schema (default: the service's)")
+    rp.add_argument("--batch-size", type=int, default=replay.BATCH,
+                    help="events acknowledged between two checkpoints")  # fmt: skip
     rp.add_argument("--dry-run", action="store_true")
 
     tl = commands.add_parser("timeline", help="a ticket's events from every service, causally")
@@ -110,6 +112,7 @@ async def _dispatch(args: argparse.Namespace, s: OpsSettings, out: TextIO, err: 
             into_live_topic=args.into_live_topic,
             checkpoint=args.checkpoint,
             schema=args.schema,
+            batch_size=args.batch_size,
         )
         return await replay.replay(s, request, out, err)
     if args.command == "timeline":

@@ -42,6 +42,7 @@ class ReplayRequest:
     into_live_topic: bool = False
     checkpoint: Path | None = None
     schema: str | None = None  # the event store's schema, when not the service's own name
+    batch_size: int = BATCH  # events sent and acknowledged between two checkpoints
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ async def replay(settings: OpsSettings, req: ReplayRequest, out: TextIO, err: Te
                 after = start - 1
                 try:
                     while True:
-                        batch = await store.read_all(conn, after_position=after, limit=BATCH)
+                        batch = await store.read_all(
+                            conn, after_position=after, limit=req.batch_size
+                        )
                         if not batch:
                             break
                         sent = [
