@@ -169,3 +169,10 @@ async def test_an_interrupted_replay_says_where_to_resume_and_loses_nothing(
     code, said = await bench.ops(*argv, "--from-position", resume.group(1))
     assert code == 0 and f"replayed {TICKETS * PER_TICKET - 800} event(s)" in said, said
     assert await topic_ids(bench, fresh) == await store_ids(bench)  # no gap, no repeat
+
+
+async def test_replay_of_a_schema_that_is_not_there_is_one_line(ops_bench: OpsBench) -> None:
+    code, said = await ops_bench.ops("replay", "intake", "--schema", "no_such_service",
+                                     "--to-topic", f"{ops_bench.schema}.nothing")  # fmt: skip
+    assert code == 2 and said.count("\n") == 1, said
+    assert said.startswith("tidemark-ops: PostgreSQL refused: UndefinedTableError"), said

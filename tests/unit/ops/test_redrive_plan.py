@@ -48,7 +48,11 @@ async def test_unreachable_kafka_or_postgres_is_one_line_and_exit_2() -> None:
     nowhere = OpsSettings(
         kafka_bootstrap="127.0.0.1:1", database_url="postgresql://ops:secret@127.0.0.1:1/x"
     )
-    for argv in (["lag"], ["dlq", "list"], ["timeline", "TID-1"]):
+    commands = (
+        ["lag"], ["dlq", "list"], ["dlq", "show", "intake"], ["dlq", "redrive", "intake", "--all"],
+        ["timeline", "TID-1"], ["replay", "intake", "--to-topic", "backfill"],
+    )  # fmt: skip
+    for argv in commands:
         err = io.StringIO()
         assert await run(argv, nowhere, out=io.StringIO(), err=err) == 2
         lines = err.getvalue().splitlines()

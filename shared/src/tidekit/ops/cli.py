@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+import asyncpg
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
@@ -90,6 +91,8 @@ async def run(
         err.write(f"tidemark-ops: {exc}\n")
     except KafkaError as exc:
         err.write(f"tidemark-ops: Kafka refused: {exc}\n")
+    except asyncpg.PostgresError as exc:  # e.g. no such schema: that service never ran here
+        err.write(f"tidemark-ops: PostgreSQL refused: {type(exc).__name__}: {exc}\n")
     except (ValueError, TimeoutError) as exc:
         err.write(f"tidemark-ops: {exc or type(exc).__name__}\n")
     return 2
