@@ -36,7 +36,7 @@ bench:            ## benchmarks: prints ratios measured side by side in one run
 	@bash deploy/bootstrap.sh --bench
 	@$(UV) run --frozen python -m tests.bench
 
-schemas: setup    ## regenerate the published JSON Schemas of every event type
+schemas: setup    ## regenerate the published JSON Schemas of every event type and docs/asyncapi.yaml
 	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas
 
 classifier-model: setup  ## retrain the classifier's text model on tests/data/classifier/requests.jsonl

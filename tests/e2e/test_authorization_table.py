@@ -81,6 +81,9 @@ EXPECTED: dict[tuple[str, str, str], dict[str, str]] = {
     ("classifier", "GET", "/v1/tickets/{tid}/classification"): STAFF_ONLY,
     ("classifier", "POST", "/v1/tickets/{tid}/reclassify"): STAFF_ONLY,
     ("classifier", "GET", "/v1/policy"): row("401 401 401 ok 401 401 ok ok ok ok"),
+    ("classifier", "GET", "/v1/policy/versions/{version}"): row(
+        "401 401 401 ok 401 401 ok ok ok ok"
+    ),
     # sla-timer
     ("sla-timer", "GET", "/v1/tickets/{tid}/sla"): STAFF_ONLY,
     ("sla-timer", "GET", "/v1/breaches"): SUPERVISOR_UP,
@@ -179,7 +182,9 @@ LICENSE = {"edition": "business", "owner": "Authz Ltd", "purchase_date": "2026-0
 
 def request_for(service: str, method: str, path: str, w: World) -> dict[str, Any]:
     """A request that is valid apart from who sends it (so only access decides)."""
-    url = path.format(tid=w.tid_a, key=w.license_key, key_id=w.doomed_key_id, name="tier1")
+    url = path.format(
+        tid=w.tid_a, key=w.license_key, key_id=w.doomed_key_id, name="tier1", version="2026.1"
+    )  # the shipped policy the system's classifier runs
     bodies: dict[str, Any] = {
         "/v1/tickets": {
             "channel": "web", "requester": {"email": "cy@authz.example", "name": "Cy"},

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from tidekit.clock import Clock, clock_from_setting
 from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
-from tidekit.events import dlq_topic, registry
+from tidekit.events import dlq_topic, redrive_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.consumer import EventConsumer, Handler
@@ -99,7 +99,7 @@ class ServiceRuntime:
             consumer = EventConsumer(
                 name=self.group_of(spec),
                 kafka=self.kafka,
-                topics=self.topics_of(spec),
+                topics=self.topics_of(spec) + self.redrive_topics_of(spec),
                 pool=pool,
                 registry=registry,
                 handlers=spec.handlers,
@@ -115,6 +115,11 @@ class ServiceRuntime:
     def topics_of(self, spec: ConsumerSpec) -> list[str]:
         """The topics `spec` reads, in this system's topic namespace."""
         return [self.settings.topic_namespace + t for t in spec.topics]
+
+    def redrive_topics_of(self, spec: ConsumerSpec) -> list[str]:
+        """The topics only `spec`'s group reads: dead letters it failed, handed back by an
+        operator (`tidemark-ops dlq redrive`) without other groups seeing them again."""
+        return [redrive_topic(t, self.group_of(spec)) for t in self.topics_of(spec)]
 
     def group_of(self, spec: ConsumerSpec) -> str:
         """`spec`'s consumer group: <namespace>tidemark.<service>.<suffix>, where the main
@@ -164,7 +169,10 @@ class ServiceRuntime:
         own = [self.topic, dlq_topic(self.topic)]
         consumed = [t for spec in self.consumers for t in self.topics_of(spec)]
         dlqs = [dlq_topic(t) for t in consumed]
-        await ensure_topics(self.kafka, own + consumed + dlqs, partitions=s.topic_partitions)
+        redrives = [t for spec in self.consumers for t in self.redrive_topics_of(spec)]
+        await ensure_topics(
+            self.kafka, own + consumed + dlqs + redrives, partitions=s.topic_partitions
+        )
         producer = idempotent_producer(self.kafka, f"tidemark-{s.service_name}")
         try:
             await producer.start()

@@ -4,6 +4,7 @@ licenses 90 days and non-commercial ones 7, where the shipped policy gives 365 a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -133,3 +134,46 @@ async def test_the_operators_support_periods_decide_entitlement(
     ended = (today - timedelta(days=100) + timedelta(days=89)).isoformat()
     expired = next(r for r in rows if r["tid"] == tickets["commercial_past_90d"].tid)
     assert any(f"ended on {ended}" in why for why in json.loads(expired["reasons"]))
+
+
+async def test_every_policy_it_ran_with_is_kept_by_version(
+    own_classifier: OwnClassifier,
+    own_db: asyncpg.Connection,
+    service_launcher: Any,
+    system: System,
+    api_keys: ApiKeys,
+) -> None:
+    staff = {"X-Api-Key": api_keys.agent}
+    # Written at start: the row is the signal (no pause "long enough").
+    async with asyncio.timeout(30):
+        while not await own_db.fetchval(
+            "SELECT 1 FROM policy_versions WHERE version = 'operator-90d'"
+        ):
+            await asyncio.sleep(0.2)
+    async with httpx.AsyncClient(base_url=own_classifier.url, timeout=10, headers=staff) as api:
+        got = await api.get("/v1/policy/versions/operator-90d")
+        assert got.status_code == 200, got.text
+        assert got.json()["document"]["levels"]["commercial"]["support_period"] == "90d"
+        assert got.json()["first_used_at"] is not None
+        never = await api.get("/v1/policy/versions/2026.1")  # the shipped one: not here
+        assert never.status_code == 404, never.text
+    # Restarted on the same database with the shipped policy: both versions are answered,
+    # the operator's from the stored history.
+    shipped = service_launcher(
+        "classifier",
+        {
+            "TIDEMARK_DATABASE_URL": own_classifier.database_url,
+            "TIDEMARK_CLASSIFIER_TOPIC_NAMESPACE": NAMESPACE,
+            "TIDEMARK_INTAKE_URL": system.urls["intake"],
+        },
+    )
+    wait_ready(shipped.url)
+    async with httpx.AsyncClient(base_url=shipped.url, timeout=10, headers=staff) as api:
+        assert (await api.get("/v1/policy")).json()["version"] == "2026.1"
+        old = await api.get("/v1/policy/versions/operator-90d")
+        assert old.status_code == 200, old.text
+        assert old.json()["document"]["levels"]["commercial"]["support_period"] == "90d"
+        current = await api.get("/v1/policy/versions/2026.1")
+        assert current.status_code == 200, current.text
+        assert current.json()["document"]["levels"]["commercial"]["support_period"] == "365d"
+    shipped.kill()

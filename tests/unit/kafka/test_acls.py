@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from tidekit.events import TOPICS
-from tidekit.kafka.acls import all_acls, kafka_acls_commands, read_topics, service_acls
+from tidekit.kafka.acls import HANDLES, all_acls, kafka_acls_commands, read_topics, service_acls
 from tidemark_devstack.services import SERVICES
 
 
@@ -16,16 +16,29 @@ def test_the_acls_let_each_service_read_exactly_what_its_app_consumes(service: s
     app = importlib.import_module(f"{SERVICES[service]}.app").create_app()  # nothing connects
     consumed = {topic for spec in app.state.runtime.consumers for topic in spec.topics}
     assert set(read_topics(service)) == consumed
+    handled = {t for spec in app.state.runtime.consumers for t in spec.handlers}
+    assert HANDLES[service] == handled  # the receivers of docs/asyncapi.yaml
     granted = {a.resource_name for a in service_acls(service) if a.operation == "read"}
-    assert granted == consumed | {f"tidemark.{service}."}  # ... and its consumer groups
+    redrives = {f"{topic}.redrive.tidemark.{service}." for topic in consumed}
+    # ... and its consumer groups, and (prefixed) the redrive topics of those groups
+    assert granted == consumed | {f"tidemark.{service}."} | redrives
+    runtime = app.state.runtime
+    subscribed = {t for spec in runtime.consumers for t in runtime.redrive_topics_of(spec)}
+    assert all(any(t.startswith(prefix) for prefix in redrives) for t in subscribed)
 
 
 def test_a_service_writes_only_its_own_topic_and_the_dlqs_of_what_it_reads() -> None:
     written = {
         (a.principal, a.resource_name)
         for a in all_acls()
-        if a.resource_type == "topic" and a.operation in ("write", "create")
+        if a.resource_type == "topic"
+        and a.operation in ("write", "create")
+        and a.pattern_type == "literal"
     }
+    # Redrive topics: a service creates and reads its own groups' ones; only the operator
+    # writes them.
+    redrive = [a for a in all_acls() if ".redrive." in a.resource_name]
+    assert redrive and {a.operation for a in redrive} == {"read", "describe", "create"}
     assert {name for user, name in written if user == "User:tidemark-classifier"} == {
         "tidemark.classifier.v1",
         "tidemark.intake.v1.dlq",
@@ -59,6 +72,10 @@ def test_the_operator_gets_kafka_acls_commands() -> None:
     assert commands[1:] == [
         "kafka-acls.sh --bootstrap-server kafka1:9093 --command-config admin.properties --add "
         "--allow-principal User:tidemark-classifier --operation Read --topic tidemark.intake.v1",
+        "kafka-acls.sh --bootstrap-server kafka1:9093 --command-config admin.properties --add "
+        "--allow-principal User:tidemark-classifier --operation Read --operation Describe "
+        "--operation Create --resource-pattern-type prefixed "
+        "--topic tidemark.intake.v1.redrive.tidemark.classifier.",
         "kafka-acls.sh --bootstrap-server kafka1:9093 --command-config admin.properties --add "
         "--allow-principal User:tidemark-classifier --operation Read "
         "--resource-pattern-type prefixed --group tidemark.classifier.",

@@ -13,6 +13,7 @@ from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
 from .domain import support_periods
+from .policy_history import recorder
 from .routes import router
 from .rules_file import load_rules, rules_document
 from .service import ClassifierService
@@ -50,5 +51,6 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
             "text_model": rules.model.version if rules.model else None,
         },
     }
+    runtime.workers.append(recorder(policy.version, app.state.policy_document))
     app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from tidekit.web.staff import KEYED_ROUTE_RESPONSES, AnyKey
 from .deps import Service, StaffId
 from .domain import ReclassifyRefused
 from .models import KEY_PATTERN, ClassificationOut, LicenseIn, LicenseOut, ReclassifyIn
+from .policy_history import stored_version
 
 router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES)
 LicenseKey = Annotated[str, Path(min_length=1, max_length=100, pattern=KEY_PATTERN)]
@@ -110,3 +111,23 @@ async def get_policy(request: Request, _caller: AnyKey) -> dict[str, Any]:
     API key: frontends show customers their service levels)."""
     policy: dict[str, Any] = request.app.state.policy_document
     return policy
+
+
+PolicyVersion = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@router.get("/policy/versions/{version}", tags=["policy"], responses=problem_responses(404))
+async def get_policy_version(
+    version: PolicyVersion, request: Request, service: Service, _caller: AnyKey
+) -> dict[str, Any]:
+    """A policy the classifier has run with, by the version its classifications record:
+    the document as GET /v1/policy showed it then, and when it was first used."""
+    async with service.runtime.require_pool().acquire() as conn:
+        stored = await stored_version(conn, version)
+    if stored is None and version == service.policy_version:
+        # The one in force, asked for before its row was written at start.
+        return {"version": version, "first_used_at": None,
+                "document": request.app.state.policy_document}  # fmt: skip
+    if stored is None:
+        raise Problem(404, "Not found", f"the classifier never ran with policy {version!r}")
+    return stored

@@ -5,7 +5,7 @@ Importing this package registers every event type of every service's topic.
 
 from . import classifier, escalation, intake, notifier, sla
 from .base import DomainEvent, EventRegistry, UnknownEventType, event, registry
-from .topics import TOPICS, dlq_topic, topic_for_source
+from .topics import TOPICS, dlq_topic, origin_topic, redrive_topic, topic_for_source
 
 __all__ = [
     "TOPICS",
@@ -18,6 +18,8 @@ __all__ = [
     "event",
     "intake",
     "notifier",
+    "origin_topic",
+    "redrive_topic",
     "registry",
     "sla",
     "topic_for_source",

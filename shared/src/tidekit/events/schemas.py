@@ -4,7 +4,8 @@ The files are checked in (docs/schemas/) and a test fails when they are out of d
 a change to an event model is always a visible change to the published contract. Only the
 current version of each type is written; the files of older versions stay as they were
 released (records of them are still on the topics, read through upcasters), and a test
-checks that every older version still has its file.
+checks that every older version still has its file. Each (type, version) is also frozen
+once as a baseline under published/ (tidekit.events.baselines), which this never rewrites.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")
     paths = write(folder)
     print(f"wrote {len(paths)} event schemas to {folder}")
+    from .baselines import freeze_new  # (imports this module)
+
+    for frozen in freeze_new(folder):
+        print(f"froze the baseline {frozen} (never rewritten)")
+    # The AsyncAPI document refers to these files (./schemas/...): it lives beside them.
+    from .asyncapi import render as render_asyncapi  # imports the Kafka tables: only here
+
+    contract = folder.parent / "asyncapi.yaml"
+    contract.write_text(render_asyncapi(), encoding="utf-8")
+    print(f"wrote {contract}")
 
 
 if __name__ == "__main__":

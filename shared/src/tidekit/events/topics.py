@@ -20,3 +20,18 @@ def topic_for_source(service: str) -> str:
 def dlq_topic(topic: str) -> str:
     """Where records of `topic` that cannot be parsed or handled go, with the reason."""
     return f"{topic}.dlq"
+
+
+REDRIVE_MARK: Final = ".redrive."
+
+
+def redrive_topic(topic: str, group: str) -> str:
+    """Where `tidemark-ops dlq redrive` hands dead letters of `topic` back to the consumer
+    group `group` alone: only that group reads it, so no other consumer sees them again."""
+    return f"{topic}{REDRIVE_MARK}{group}"
+
+
+def origin_topic(topic: str) -> str:
+    """The topic a record was first published to: `topic` itself, or the topic a redrive
+    topic hands records of back (its dead letters go to that topic's DLQ again)."""
+    return topic.split(REDRIVE_MARK, 1)[0]

@@ -1,8 +1,9 @@
 """Who may do what on Kafka: each service's ACLs for the StandardAuthorizer.
 
 Each service has its own Kafka user. It may write (and create) only its own topic and the
-dead-letter topics of the topics it reads; read the topics it reads and its own consumer
-groups (`tidemark.<service>.*`); and write idempotently on the cluster. Nothing else: a
+dead-letter topics of the topics it reads; read the topics it reads, its own consumer
+groups (`tidemark.<service>.*`) and the redrive topics of those groups (created by it);
+and write idempotently on the cluster. Nothing else: a
 service that tries to write another's topic gets TOPIC_AUTHORIZATION_FAILED.
 
 The dev stack's secured broker and the tests apply these; an operator gets the same as
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from tidekit.events.topics import TOPICS, dlq_topic
+from tidekit.events.topics import TOPICS, dlq_topic, redrive_topic
 
 # service -> the services whose topics it reads (its ConsumerSpecs in app.py; a unit test
 # keeps the two in step)
@@ -27,6 +28,84 @@ READS: Final[dict[str, tuple[str, ...]]] = {
     "sla-timer": ("intake", "classifier", "escalation"),
     "notifier": ("intake", "classifier", "sla-timer", "escalation"),
     "escalation": ("intake", "classifier", "sla-timer"),
+}
+# service -> the event types its consumers handle (the handlers of its ConsumerSpecs in
+# app.py; the same unit test keeps them in step): the receivers in docs/asyncapi.yaml
+HANDLES: Final[dict[str, frozenset[str]]] = {
+    "intake": frozenset(
+        {
+            "license.recorded",
+            "notification.bounced",
+            "notification.failed",
+            "notification.sent",
+            "sla.breached",
+            "sla.clock_met",
+            "sla.clock_paused",
+            "sla.clock_resumed",
+            "sla.clock_started",
+            "sla.target_changed",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.escalated",
+            "ticket.queued",
+            "ticket.reclassified",
+            "vip_coupon.refused",
+            "vip_coupon.spent",
+        }
+    ),
+    "classifier": frozenset(
+        {
+            "ticket.submitted",
+        }
+    ),
+    "sla-timer": frozenset(
+        {
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.escalated",
+            "ticket.message_added",
+            "ticket.reclassified",
+            "ticket.reopened",
+            "ticket.resolved",
+            "ticket.staff_replied",
+            "ticket.status_changed",
+        }
+    ),
+    "notifier": frozenset(
+        {
+            "sla.breached",
+            "sla.clock_started",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.credentials_destroyed",
+            "ticket.escalated",
+            "ticket.message_added",
+            "ticket.queued",
+            "ticket.reclassified",
+            "ticket.resolved",
+            "ticket.staff_replied",
+            "ticket.submitted",
+            "vip_coupon.refused",
+        }
+    ),
+    "escalation": frozenset(
+        {
+            "sla.breached",
+            "sla.clock_met",
+            "sla.clock_paused",
+            "sla.clock_resumed",
+            "sla.clock_started",
+            "sla.target_changed",
+            "sla.warning",
+            "ticket.classified",
+            "ticket.closed",
+            "ticket.reclassified",
+            "ticket.reopened",
+            "ticket.resolved",
+            "ticket.supervisor_review_requested",
+        }
+    ),
 }
 CLUSTER: Final = "kafka-cluster"
 
@@ -64,6 +143,14 @@ def group_prefix(service: str, namespace: str = "") -> str:
     return f"{namespace}tidemark.{service}."
 
 
+def redrive_prefixes(service: str, namespace: str = "") -> list[str]:
+    """The redrive topics of its groups (`<topic>.redrive.<group>`, for every topic it reads
+    and every group of it): it creates and reads them; the operator's tool writes them."""
+    return [
+        redrive_topic(t, group_prefix(service, namespace)) for t in read_topics(service, namespace)
+    ]
+
+
 def service_acls(service: str, user: str | None = None, namespace: str = "") -> list[Acl]:
     principal = f"User:{user or default_user(service)}"
     acls = [
@@ -72,6 +159,11 @@ def service_acls(service: str, user: str | None = None, namespace: str = "") -> 
         for operation in ("write", "describe", "create")  # create: a service makes its own
     ]
     acls += [Acl(principal, "topic", t, "literal", "read") for t in read_topics(service, namespace)]
+    acls += [
+        Acl(principal, "topic", prefix, "prefixed", operation)
+        for prefix in redrive_prefixes(service, namespace)
+        for operation in ("read", "describe", "create")
+    ]
     acls.append(Acl(principal, "group", group_prefix(service, namespace), "prefixed", "read"))
     acls.append(Acl(principal, "cluster", CLUSTER, "literal", "idempotent_write"))
     return acls

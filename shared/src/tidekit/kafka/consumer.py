@@ -2,7 +2,9 @@
 
 For each record: parse the CloudEvents envelope and decode the event; records that cannot
 be parsed, name an unknown type, or make the handler raise a non-transient error go to
-`<topic>.dlq` with the reason in a header, and the consumer goes on. Otherwise, in the
+`<topic>.dlq` with the reason in a header, and the consumer goes on. The runtime also
+subscribes each group to its redrive topics (`<topic>.redrive.<group>`), where an operator
+hands dead letters back once the cause is fixed (`tidemark-ops dlq redrive`). Otherwise, in the
 Postgres transaction of its batch (one per partition and poll, each record in a
 savepoint), insert (consumer, event id) into the inbox; if it was already there the
 record is a redelivery and nothing happens, else the handler runs with the same
@@ -26,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from prometheus_client import Counter
 
 from tidekit.errors import TRANSIENT_ERRORS
-from tidekit.events import dlq_topic
+from tidekit.events import dlq_topic, origin_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
 from tidekit.kafka.connection import KafkaConnection
@@ -233,9 +235,10 @@ class EventConsumer:
             ("dlq_consumer", self.name.encode()),
             ("dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
         ]
-        await self._dlq.send_and_wait(
-            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
-        )
+        # A record re-driven to this group (<topic>.redrive.<group>) that fails again goes
+        # back to the DLQ of the topic it was first published to, not to a DLQ of its own.
+        dlq = dlq_topic(origin_topic(record.topic))
+        await self._dlq.send_and_wait(dlq, value=record.value, key=record.key, headers=headers)
         DEAD_LETTERED.labels(self.name).inc()
         log.error("record sent to DLQ", extra={"topic": record.topic, "reason": reason})
 
