@@ -158,10 +158,13 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     assert reasons[1].startswith("unparseable")
     # A marker behind the duplicate on the same partition (same key): once it is handled,
     # the duplicate before it has been too, so a wrongly handled duplicate is in `handled`.
-    await append(bench, "TID-8", 3)
+    marker = await append(bench, "TID-8", 3)
     await relay.publish_batch()
+    # Wait for the marker's inbox row (committed), not for the handler's call: the handler
+    # runs inside the batch's transaction, which may not have committed yet.
+    inbox_has = "SELECT count(*) FROM inbox WHERE event_id = $1::uuid"
     async with asyncio.timeout(30):
-        while 3 not in handled:
+        while not await bench.pool.fetchval(inbox_has, marker):
             await asyncio.sleep(0.1)
     assert sorted(handled) == [1, 3, 5]
     inbox = await bench.pool.fetchval("SELECT count(*) FROM inbox")
