@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
 
-.PHONY: setup run stop clean test unit lint bench schemas classifier-model
+.PHONY: setup run stop clean test unit lint bench schemas classifier-model sbom
 
 setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
 	@bash deploy/bootstrap.sh
@@ -35,6 +35,9 @@ lint: setup       ## ruff (incl. the wall-clock ban), mypy strict, import-linter
 bench:            ## benchmarks: prints ratios measured side by side in one run
 	@bash deploy/bootstrap.sh --bench
 	@$(UV) run --frozen python -m tests.bench
+
+sbom: setup       ## a CycloneDX SBOM of the image's venv (built as the Dockerfile builds it): dist/sbom.cdx.json
+	@bash deploy/image/sbom.sh dist/sbom.cdx.json dist/image-venv
 
 schemas: setup    ## regenerate the published JSON Schemas of every event type and docs/asyncapi.yaml
 	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas

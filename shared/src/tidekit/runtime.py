@@ -32,6 +32,11 @@ from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migration
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DB_OR_BROKER_DOWN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.PostgresError)
+FLUSH_GIVES_UP: tuple[type[BaseException], ...] = (TimeoutError, *DB_OR_BROKER_DOWN)
+RELAY_TASK = "outbox-relay"
+# The last publish at shutdown; with the clients' close it stays well under the chart's
+# terminationGracePeriodSeconds (tests/delivery checks the values leave room for it).
+FINAL_FLUSH_SECONDS = 10.0
 
 
 @dataclass
@@ -77,12 +82,17 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._bring_up(), name="bring-up"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """Shut down in an order that loses nothing (uvicorn calls this on SIGTERM once the
+        in-flight requests are answered): consumers leave their groups (their loops stop
+        the Kafka consumer on cancel, so the partitions move at once) and workers end; then
+        the relay stops and publishes, once more, what the last requests and handlers
+        committed; then the producer flushes and closes. Bounded by FINAL_FLUSH_SECONDS
+        plus the clients' own close, well inside the chart's terminationGracePeriodSeconds."""
+        relay_tasks = [t for t in self._tasks if t.get_name() == RELAY_TASK]
+        await _cancel([t for t in self._tasks if t not in relay_tasks])
+        await _cancel(relay_tasks)
         self._tasks.clear()
+        await self._final_flush()
         if self.producer is not None:
             with contextlib.suppress(Exception):
                 await self.producer.stop()
@@ -90,11 +100,22 @@ class ServiceRuntime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.pool.close(), 5)
 
+    async def _final_flush(self) -> None:
+        if self.relay is None:
+            return
+        try:
+            async with asyncio.timeout(FINAL_FLUSH_SECONDS):
+                published = await self.relay.flush()
+            log.info("outbox flushed at shutdown", extra={"published": published})
+        except FLUSH_GIVES_UP as exc:
+            # Still durable: the rows stay in the outbox for the next relay to publish.
+            log.warning("outbox not flushed at shutdown", extra={"error": repr(exc)})
+
     async def _bring_up(self) -> None:
         pool = await self._retry("postgres", self._connect_db)
         producer = await self._retry("kafka", self._connect_kafka)
         self.relay = OutboxRelay(pool, producer, schema=self.settings.db_schema)
-        self._spawn(self.relay.run, "outbox-relay")
+        self._spawn(self.relay.run, RELAY_TASK)
         for spec in self.consumers:
             consumer = EventConsumer(
                 name=self.group_of(spec),
@@ -226,6 +247,14 @@ class ServiceRuntime:
             return True
         except Exception:
             return False
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _chain(first: Callable[[], None], second: Callable[[], None] | None) -> Callable[[], None]:

@@ -66,6 +66,17 @@ class OutboxRelay:
                     pass
                 self._wake.clear()
 
+    async def flush(self) -> int:
+        """Publish every committed row now, batch after batch (at shutdown, after the
+        consumers and workers stopped writing rows). 0 while another replica holds the
+        relay's lock: that one publishes them."""
+        total = 0
+        while (published := await self.publish_batch()) > 0:
+            total += published
+            if published < self._batch_size:
+                break
+        return total
+
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             got_lock = await conn.fetchval(
