@@ -57,6 +57,14 @@ def test_timeline_of_a_ticket_follows_causation_across_services(
         assert e["causation_id"] not in ids or e["causation_id"] in placed, e
         placed.add(e["id"])
     assert {"intake", "classifier", "sla-timer", "notifier"} <= {e["service"] for e in timeline}
+    # The obligations after each step: none before the clock starts, then a running one.
+    started = types.index("sla.clock_started")
+    assert timeline[0]["obligations"] == []
+    first = timeline[started]["obligations"]
+    assert [(o["kind"], o["state"]) for o in first] == [("first_response", "running")]
+    assert first[0]["deadline"] == timeline[started]["data"]["deadline"]
+    code, table = ops(settings, "timeline", tid)
+    assert code == 0 and "first_response running due" in table
 
     code, table = ops(settings, "timeline", tid)
     assert code == 0 and "ticket.submitted v" in table and "#1" in table, table

@@ -1,4 +1,5 @@
-"""`timeline TID`: the ticket's events from all five services' event stores, in causal order."""
+"""`timeline TID`: the ticket's events from all five services' event stores, in causal order,
+with the SLA obligations and their state after each step."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncpg
 from tidekit.events.topics import TOPICS
 from tidekit.ops.causal import TimelineEvent, causal_order
 from tidekit.ops.connect import OpsSettings, database, schema_of
+from tidekit.ops.obligations import steps
 from tidekit.ops.records import as_table
 
 
@@ -49,8 +51,13 @@ async def timeline(settings: OpsSettings, tid: str, out: TextIO, as_json: bool =
     if not events:
         out.write(f"no events for {tid} in any service's event store\n")
         return 1
+    after = steps([(e.event_type, e.data) for e in events])
     if as_json:
-        out.write(json.dumps([e.as_json() for e in events], indent=2) + "\n")
+        document = [
+            {**e.as_json(), "obligations": [o.as_json() for o in known]}
+            for e, known in zip(events, after, strict=True)
+        ]
+        out.write(json.dumps(document, indent=2) + "\n")
         return 0
     index = {e.event_id: n for n, e in enumerate(events, start=1)}
     rows = [
@@ -60,9 +67,11 @@ async def timeline(settings: OpsSettings, tid: str, out: TextIO, as_json: bool =
             e.service,
             f"{e.event_type} v{e.schema_version}",
             f"#{index[e.causation_id]}" if e.causation_id in index else "-",
+            "; ".join(o.short() for o in known) or "-",
             e.event_id,
         ]
-        for n, e in enumerate(events, start=1)
+        for n, (e, known) in enumerate(zip(events, after, strict=True), start=1)
     ]
-    out.write(as_table(rows, ("#", "time", "service", "event", "caused by", "id")) + "\n")
+    header = ("#", "time", "service", "event", "caused by", "obligations after it", "id")
+    out.write(as_table(rows, header) + "\n")
     return 0
