@@ -168,6 +168,7 @@ async def test_rebuild_swaps_in_every_event_while_writers_go_on(
         assert writes > 0 and longest < 1.0
         assert report.events >= TICKETS * 6
         assert any("events/s" in line for line in lines)
+        print("\n".join(lines))
 
         # Row by row what the live projection wrote before the rebuild (its tokens too), but
         # for the ratings the writers changed meanwhile: those are the last rated events'.

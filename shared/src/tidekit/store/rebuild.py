@@ -248,4 +248,10 @@ async def _validate_foreign_keys(conn: asyncpg.Connection, live: str, tables: li
         [f"{live}.{t}" for t in tables],
     )
     for r in rows:
-        await conn.execute(f'ALTER TABLE {r["rel"]} VALIDATE CONSTRAINT "{r["conname"]}"')
+        try:
+            await conn.execute(f'ALTER TABLE {r["rel"]} VALIDATE CONSTRAINT "{r["conname"]}"')
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise ValueError(
+                f"swapped in, but {r['rel']}.{r['conname']} no longer holds (left NOT VALID): "
+                f"the rebuilt tables lack rows it references ({exc.detail})"
+            ) from exc
