@@ -28,6 +28,7 @@ from tidekit.kafka.relay import OutboxRelay
 from tidekit.settings import ServiceSettings
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidekit.store.retention import retention_worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,6 +132,12 @@ class ServiceRuntime:
             self._spawn(consumer.run, consumer.name)
         for worker in self.workers:
             self._spawn(partial(worker, self), getattr(worker, "__name__", "worker"))
+        s = self.settings
+        prune = partial(
+            retention_worker, pool, s.db_schema, s.retention_rules(), self.clock,
+            interval=s.retention_interval, batch_size=s.retention_batch_size,
+        )  # fmt: skip
+        self._spawn(prune, "retention")
         log.info("service running", extra={"topic": self.topic})
 
     def topics_of(self, spec: ConsumerSpec) -> list[str]:

@@ -11,6 +11,7 @@ Bad values fail at start-up with the field named.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,7 @@ from pydantic_settings import (
 
 from tidekit.clock import clock_from_setting
 from tidekit.events.topics import TOPICS
+from tidekit.store.retention import RetentionRule
 from tidekit.telemetry import Exporter
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ SHARED_FIELDS = (
     "env",
     "consumer_group_suffix",
     "topic_namespace",
+    "outbox_retention",
+    "inbox_retention",
+    "idempotency_key_retention",
 )
 
 
@@ -127,6 +132,36 @@ class ServiceSettings(BaseSettings):
         "'staging.'): systems sharing one Kafka cluster, or a test's copy of a service, never "
         "see each other's events. Empty (the default) keeps the SPEC's names",
     )
+
+    outbox_retention: timedelta = Field(
+        default=timedelta(days=7),
+        gt=timedelta(0),
+        description="Published outbox rows older than this are pruned (ISO 8601 duration, "
+        "e.g. P7D, or seconds); unpublished rows always stay",
+    )
+    inbox_retention: timedelta = Field(
+        default=timedelta(days=30),
+        gt=timedelta(0),
+        description="Inbox rows (the de-duplication of redelivered records) older than this "
+        "are pruned. Keep it longer than the Kafka topics' retention.ms: a record redelivered "
+        "after its inbox row is gone would be handled twice (docs/operations.md)",
+    )
+    retention_interval: timedelta = Field(
+        default=timedelta(minutes=10),
+        gt=timedelta(0),
+        description="How often the retention worker looks for expired rows",
+    )
+    retention_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Rows per DELETE statement of the pruning"
+    )
+
+    def retention_rules(self) -> list[RetentionRule]:
+        """What this service prunes by age (tidekit.store.retention); a service with tables
+        of its own to prune adds them."""
+        return [
+            RetentionRule("outbox", "published_at", self.outbox_retention),
+            RetentionRule("inbox", "handled_at", self.inbox_retention),
+        ]
 
     def topic(self, service: str) -> str:
         """The topic `service` writes, in this system's namespace."""

@@ -1,12 +1,15 @@
-"""`tidemark-intake-rebuild`: rebuild the ticket read model from the event store.
+"""`tidemark-intake-rebuild` (and `tidemark-ops rebuild intake`): rebuild the ticket read
+model from the event store.
 
     uv run tidemark-intake-rebuild            # prints progress and events/s
 
-Replays intake's own events and the other services' events it recorded, in the order they
-were recorded, into a scratch copy of `tickets`, then replaces the live rows in one
-transaction. Writers (new tickets, replies, consumers) wait while it runs — they do not
-fail — so run it in a quiet moment. Access-token salts are kept: customers' tokens go on
-working.
+Folds intake's own events and the other services' events it recorded (foreign_events), in
+the order they were recorded, in memory (`ticket_fold`), into a scratch copy of `tickets`
+that then replaces the live table (tidekit.store.rebuild: writers wait only for the
+swap, under a second). Access-token salts are copied from the live rows: customers' tokens
+go on working. Not rebuilt (no event of intake's store carries them): license_addresses
+(the classifier's directory, from license.recorded), api_keys, credentials, attachments,
+idempotency_keys, inbound_mail; see docs/operations.md.
 """
 
 from __future__ import annotations
@@ -14,110 +17,83 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
-from typing import Any
 
 import asyncpg
 
 from tidekit.events import registry
-from tidekit.events.intake import TicketSubmitted
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidekit.store.rebuild import Batch, ReadModel, RebuildReport, rebuild
 
-from . import projection
 from .settings import IntakeSettings
+from .ticket_fold import COLUMNS, LOST, TicketFold
 
-SCRATCH = "intake_rebuild"
-_REPLAY = """
-    SELECT 'own' AS origin, event_type, schema_version, data, recorded_at, position AS n
+SOURCE = """
+    SELECT event_id, 'own' AS origin, event_type, schema_version, data, recorded_at,
+           position AS n
     FROM events
     UNION ALL
-    SELECT 'foreign', event_type, schema_version, data, recorded_at, 0
+    SELECT event_id, 'foreign', event_type, schema_version, data, recorded_at, 0
     FROM foreign_events
-    ORDER BY recorded_at, n
 """
 
 
-async def rebuild(conn: asyncpg.Connection, schema: str, progress: Any = print) -> int:
-    """Rebuild `schema`.tickets from its events; returns the number of events replayed."""
-    async with conn.transaction():
-        await conn.execute(f"LOCK TABLE {schema}.tickets IN SHARE ROW EXCLUSIVE MODE")
-        secrets = {
-            r["tid"]: (r["token_salt"], r["token_hash"])
-            for r in await conn.fetch(f"SELECT tid, token_salt, token_hash FROM {schema}.tickets")
-        }
-        await conn.execute(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE")
-        await conn.execute(f"CREATE SCHEMA {SCRATCH}")
-        await conn.execute(
-            f"CREATE TABLE {SCRATCH}.tickets (LIKE {schema}.tickets INCLUDING DEFAULTS)"
-        )
-        # The projection's SQL says `tickets`: the scratch copy comes first on the path.
-        await conn.execute(f"SET LOCAL search_path TO {SCRATCH}, {schema}")
-        replayed = 0
-        async for row in conn.cursor(_REPLAY, prefetch=2000):
+def read_model() -> ReadModel:
+    """Intake's read model for tidekit.store.rebuild (entry point `tidemark.rebuild`)."""
+    fold = TicketFold()
+
+    async def apply(conn: asyncpg.Connection, rows: Batch) -> None:
+        for row in rows:
             event = registry.decode(
                 row["event_type"], row["schema_version"], json.loads(row["data"])
             )
-            if row["origin"] == "foreign":
-                await projection.apply_foreign(conn, event)
-            elif isinstance(event, TicketSubmitted):
-                salt, token_hash = secrets.get(event.tid, ("lost", "lost"))
-                await projection.insert_ticket(conn, event, salt, token_hash)
+            if row["origin"] == "own":
+                fold.apply_own(event, row["recorded_at"])
             else:
-                await projection.apply_own(conn, event)
-            replayed += 1
-            if replayed % 10_000 == 0:
-                progress(f"  {replayed:,} events replayed")
-        await conn.execute(f"SET LOCAL search_path TO {schema}")
-        # Same rows, new contents: delete and re-insert would trip the vault's foreign key.
-        columns = [
-            r["column_name"]
-            for r in await conn.fetch(
-                """SELECT column_name FROM information_schema.columns
-                   WHERE table_schema = $1 AND table_name = 'tickets'""",
-                schema,
-            )
-        ]
-        assignments = ", ".join(f"{c} = r.{c}" for c in columns if c != "tid")
+                fold.apply_foreign(event, row["recorded_at"])
+
+    async def flush(conn: asyncpg.Connection) -> None:
+        rows = fold.take_dirty()
+        # search_path: the scratch schema first; a ticket folded again is replaced whole
+        await conn.execute("DELETE FROM tickets WHERE tid = ANY($1::text[])", [r[0] for r in rows])
+        await conn.copy_records_to_table("tickets", records=rows, columns=COLUMNS,
+                                         schema_name=await _first_schema(conn))  # fmt: skip
+
+    async def fix_up(conn: asyncpg.Connection, live: str, scratch: str) -> None:
         await conn.execute(
-            f"UPDATE {schema}.tickets t SET {assignments} FROM {SCRATCH}.tickets r "
-            "WHERE t.tid = r.tid"
+            f"""UPDATE {scratch}.tickets s SET token_salt = l.token_salt, token_hash = l.token_hash
+                FROM {live}.tickets l WHERE s.tid = l.tid AND s.token_salt = '{LOST}'"""
         )
-        await conn.execute(
-            f"INSERT INTO {schema}.tickets SELECT * FROM {SCRATCH}.tickets r "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {schema}.tickets t WHERE t.tid = r.tid)"
-        )
-        await conn.execute(f"DROP SCHEMA {SCRATCH} CASCADE")
-    return replayed
+
+    return ReadModel(["tickets"], SOURCE, apply, flush, fix_up)
 
 
-async def _main(settings: IntakeSettings) -> int:
-    conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": settings.db_schema}, timeout=10
-    )
+async def _first_schema(conn: asyncpg.Connection) -> str:
+    return str(await conn.fetchval("SELECT (current_schemas(false))[1]"))
+
+
+async def run(database_url: str, schema: str) -> RebuildReport:
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema}, timeout=10)
     try:
         await apply_migrations(
-            conn, settings.db_schema, [CORE_MIGRATIONS, MigrationSet("intake", "tidemark_intake")]
+            conn, schema, [CORE_MIGRATIONS, MigrationSet("intake", "tidemark_intake")]
         )
-        started = time.perf_counter()
-        replayed = await rebuild(conn, settings.db_schema)
-        took = time.perf_counter() - started
-        tickets = await conn.fetchval("SELECT count(*) FROM tickets")
-        rate = replayed / took if took > 0 else 0.0
-        print(
-            f"rebuilt {tickets:,} tickets from {replayed:,} events in {took:.2f} s "
-            f"({rate:,.0f} events/s)"
-        )
-        return 0
+        return await rebuild(conn, schema, read_model())
     finally:
         await conn.close()
 
 
 def main() -> int:
+    settings = IntakeSettings()
     try:
-        return asyncio.run(_main(IntakeSettings()))
+        report = asyncio.run(run(settings.database_url, settings.db_schema))
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"tidemark-intake-rebuild: {exc}", file=sys.stderr)
         return 1
+    print(
+        f"rebuilt tickets from {report.events:,} events in {report.seconds:.2f} s "
+        f"({report.rate:,.0f} events/s; writers held {report.locked_seconds * 1000:.0f} ms)"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.settings import ServiceSettings
+from tidekit.store.retention import RetentionRule
 
 from .access import Role
 from .vault import Vault, decode_key
@@ -21,6 +23,19 @@ DEV_VAULT_KEY = "ZGV2LW9ubHktdmF1bHQta2V5LWNoYW5nZS1tZS0xMjM="
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TIDEMARK_INTAKE_", extra="ignore")
     service_name: ClassVar[str] = "intake"
+
+    idempotency_key_retention: timedelta = Field(
+        default=timedelta(hours=24),
+        gt=timedelta(0),
+        description="Idempotency-Key claims older than this are pruned: a retry with the same "
+        "key after that makes a new ticket (ISO 8601 duration, e.g. PT24H, or seconds)",
+    )
+
+    def retention_rules(self) -> list[RetentionRule]:
+        return [
+            *super().retention_rules(),
+            RetentionRule("idempotency_keys", "created_at", self.idempotency_key_retention),
+        ]
 
     token_secret: SecretStr = Field(
         default=SecretStr(DEV_TOKEN_SECRET),

@@ -1,4 +1,5 @@
-"""`tidemark-ops`: the operator's console (dead letters, replay, timeline, consumer lag).
+"""`tidemark-ops`: the operator's console (dead letters, replay, timeline, consumer lag,
+retention, rebuild).
 
 Reads the services' settings from the environment (TIDEMARK_DATABASE_URL,
 TIDEMARK_KAFKA_BOOTSTRAP and the Kafka TLS/SASL settings, TIDEMARK_TOPIC_NAMESPACE). Exit
@@ -23,7 +24,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from tidekit.events.topics import TOPICS
-from tidekit.ops import dlq, lag, replay, timeline
+from tidekit.ops import dlq, lag, rebuild, replay, retention, timeline
 from tidekit.ops.connect import OpsSettings, Unreachable
 
 
@@ -67,6 +68,14 @@ def parser() -> argparse.ArgumentParser:
     tl = commands.add_parser("timeline", help="a ticket's events from every service, causally")
     tl.add_argument("tid")
     tl.add_argument("--json", action="store_true")
+
+    rt = commands.add_parser("retention", help="what the retention workers would prune now")
+    rt.add_argument("--service", choices=list(TOPICS), help="only this service")
+    rt.add_argument("--schema", help="its Postgres schema (default: the service's)")
+
+    rb = commands.add_parser("rebuild", help="rebuild a service's read models from its events")
+    rb.add_argument("service", choices=list(TOPICS))
+    rb.add_argument("--schema", help="its Postgres schema (default: the service's)")
 
     lg = commands.add_parser("lag", help="consumer lag per group and partition")
     lg.add_argument("--max-lag", type=int, help="exit 1 when a partition is further behind")
@@ -120,6 +129,10 @@ async def _dispatch(args: argparse.Namespace, s: OpsSettings, out: TextIO, err: 
         return await replay.replay(s, request, out, err)
     if args.command == "timeline":
         return await timeline.timeline(s, args.tid, out, as_json=args.json)
+    if args.command == "rebuild":
+        return await rebuild.rebuild_service(s, args.service, out, schema=args.schema)
+    if args.command == "retention":
+        return await retention.retention(s, out, service=args.service, schema=args.schema)
     return await lag.lag(s, out, max_lag=args.max_lag, group=args.group)
 
 

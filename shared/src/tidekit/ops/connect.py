@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import ClassVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import Field
 
 from tidekit.events.topics import TOPICS
 from tidekit.kafka.clients import admin_client, idempotent_producer
@@ -28,6 +30,8 @@ class OpsSettings(ServiceSettings):
     TIDEMARK_TOPIC_NAMESPACE: the same variables the services read."""
 
     service_name: ClassVar[str] = "ops"
+    # intake's setting, read here for `retention` (TIDEMARK_IDEMPOTENCY_KEY_RETENTION)
+    idempotency_key_retention: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
 
     def service_topics(self) -> dict[str, str]:
         """Service -> its topic in this system's namespace."""

@@ -1,0 +1,257 @@
+"""Rebuild a service's read models from its events into a scratch schema, then swap.
+
+1. From one snapshot (writers go on): the scratch schema gets an empty copy of each read
+   model table (`LIKE … INCLUDING ALL`), the ids of every event in the snapshot, and the
+   fold of those events.
+2. Catch-up, still without a lock: the events written meanwhile, until few are left.
+3. The swap, in one short transaction: the live tables are locked against writers
+   (EXCLUSIVE: readers go on), the last events are folded, what events do not carry is
+   copied over (`ReadModel.fix_up`), and each scratch table replaces its live one
+   (`ALTER TABLE … SET SCHEMA`, indexes renamed to the live names, foreign keys and owned
+   sequences moved across). The lock is asked for with a 0.5 s `lock_timeout` (a queued
+   EXCLUSIVE request would hold new writers back too): after a refusal it is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+Batch = Sequence[asyncpg.Record]
+BATCH = 5000
+LOCK_TIMEOUT = "500ms"
+_INDEX_NAME = re.compile(r"INDEX \S+ ON \S+\.")
+
+
+@dataclass
+class ReadModel:
+    """What a service's rebuild plugs in.
+
+    `source_sql` selects every event the read models are folded from, with the columns
+    event_id, origin, event_type, schema_version, data, recorded_at, n (an order within
+    equal recorded_at), unqualified (the live schema is on the search path). `apply` folds
+    a batch of those rows into the tables (the scratch copies come first on the search
+    path); `flush` writes what `apply` kept in memory; `fix_up(conn, live, scratch)` copies
+    what the events do not carry from the live rows."""
+
+    tables: list[str]
+    source_sql: str
+    apply: Callable[[asyncpg.Connection, Batch], Awaitable[None]]
+    flush: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+    fix_up: Callable[[asyncpg.Connection, str, str], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    events: int
+    seconds: float
+    locked_seconds: float  # writers waited at most this long (plus the lock's own wait)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+async def rebuild(
+    conn: asyncpg.Connection,
+    live: str,
+    model: ReadModel,
+    progress: Callable[[str], None] = print,
+    *,
+    attempts: int = 20,
+) -> RebuildReport:
+    scratch, retired = f"{live}_rebuild", f"{live}_retired"
+    started = time.perf_counter()
+    await conn.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
+    await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
+    folded = 0
+
+    def report(n: int) -> None:
+        took = time.perf_counter() - started
+        progress(f"  {n:,} events folded ({n / took if took > 0 else 0:,.0f} events/s)")
+
+    async with conn.transaction(isolation="repeatable_read"):
+        await conn.execute(f"CREATE SCHEMA {scratch}")
+        for table in model.tables:
+            await conn.execute(
+                f"CREATE TABLE {scratch}.{table} (LIKE {live}.{table} INCLUDING ALL)"
+            )
+        await conn.execute(f"CREATE TABLE {scratch}._replayed (event_id uuid PRIMARY KEY)")
+        # An event this snapshot misses was inserted by a transaction still open now or begun
+        # later, so it was recorded (clock_timestamp()) after the oldest open one began: the
+        # catch-ups only look from there, which keeps the one under the lock short.
+        # (Only a role that sees every session's xact_start can bound it; others look at all.)
+        since = await conn.fetchval(
+            """SELECT CASE WHEN pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')
+                           THEN min(xact_start) ELSE '-infinity'::timestamptz END
+               FROM pg_stat_activity WHERE xact_start IS NOT NULL"""
+        )
+        await conn.execute(f"SET LOCAL search_path TO {live}")
+        await conn.execute(
+            f"INSERT INTO {scratch}._replayed SELECT event_id FROM ({model.source_sql}) s"
+        )
+        await conn.execute(f"SET LOCAL search_path TO {scratch}, {live}")
+        batch: list[asyncpg.Record] = []
+        async for row in conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n", prefetch=BATCH):
+            batch.append(row)
+            if len(batch) == BATCH:
+                await model.apply(conn, batch)
+                folded += len(batch)
+                batch.clear()
+                if folded % 50_000 == 0:
+                    report(folded)
+        await model.apply(conn, batch)
+        folded += len(batch)
+        if model.flush:
+            await model.flush(conn)
+    report(folded)
+
+    for _ in range(5):  # the events written meanwhile, without a lock
+        async with conn.transaction():
+            caught = await _catch_up(conn, live, scratch, model, since)
+        folded += caught
+        if caught < BATCH:
+            break
+    if model.fix_up:  # most of it now, the rest under the lock
+        async with conn.transaction():
+            await model.fix_up(conn, live, scratch)
+
+    locked = await _swap(conn, live, scratch, retired, model, since, progress, attempts)
+    folded += locked[0]
+    await conn.execute(f"DROP SCHEMA {retired} CASCADE")
+    await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
+    await _validate_foreign_keys(conn, live, model.tables)
+    return RebuildReport(folded, time.perf_counter() - started, locked[1])
+
+
+async def _catch_up(
+    conn: asyncpg.Connection, live: str, scratch: str, model: ReadModel, since: datetime
+) -> int:
+    await conn.execute(f"SET LOCAL search_path TO {live}")
+    rows = await conn.fetch(
+        f"""SELECT * FROM ({model.source_sql}) s WHERE recorded_at >= $1 AND NOT EXISTS (
+                SELECT 1 FROM {scratch}._replayed r WHERE r.event_id = s.event_id)
+            ORDER BY recorded_at, n""",
+        since,
+    )
+    if not rows:
+        return 0
+    await conn.execute(
+        f"INSERT INTO {scratch}._replayed SELECT unnest($1::uuid[])", [r["event_id"] for r in rows]
+    )
+    await conn.execute(f"SET LOCAL search_path TO {scratch}, {live}")
+    for first in range(0, len(rows), BATCH):
+        await model.apply(conn, rows[first : first + BATCH])
+    if model.flush:
+        await model.flush(conn)
+    return len(rows)
+
+
+async def _swap(
+    conn: asyncpg.Connection,
+    live: str,
+    scratch: str,
+    retired: str,
+    model: ReadModel,
+    since: datetime,
+    progress: Callable[[str], None],
+    attempts: int,
+) -> tuple[int, float]:
+    """Returns (events folded under the lock, seconds the lock was held)."""
+    tables = ", ".join(f"{live}.{t}" for t in model.tables)
+    for attempt in range(1, attempts + 1):
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                await conn.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+                locked_at = time.perf_counter()
+                caught = await _catch_up(conn, live, scratch, model, since)
+                if model.fix_up:
+                    await model.fix_up(conn, live, scratch)
+                await _move_tables(conn, live, scratch, retired, model.tables)
+                held = time.perf_counter() - locked_at
+            return caught, held
+        except asyncpg.LockNotAvailableError:
+            progress(f"  writers busy: the swap waits (attempt {attempt} of {attempts})")
+            await asyncio.sleep(0.5)
+    raise TimeoutError(f"could not lock {tables} within {LOCK_TIMEOUT} in {attempts} attempts")
+
+
+async def _move_tables(
+    conn: asyncpg.Connection, live: str, scratch: str, retired: str, tables: list[str]
+) -> None:
+    await conn.execute(f"SET LOCAL search_path TO {live}")  # constraint defs print unqualified
+    await conn.execute(f"CREATE SCHEMA {retired}")
+    foreign_keys = await conn.fetch(
+        """SELECT c.conname, n.nspname, t.relname, pg_get_constraintdef(c.oid) AS def
+           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+           WHERE c.contype = 'f' AND (c.conrelid = ANY($1::regclass[])
+                                      OR c.confrelid = ANY($1::regclass[]))""",
+        [f"{live}.{t}" for t in tables],
+    )
+    for fk in foreign_keys:
+        await conn.execute(
+            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} DROP CONSTRAINT "{fk["conname"]}"'
+        )
+    for table in tables:
+        names = {d: n for n, d in await _indexes(conn, live, table)}
+        owned = await conn.fetch(
+            """SELECT s.oid::regclass::text AS seq, a.attname
+               FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+               WHERE d.refobjid = $1::regclass AND d.deptype = 'a'""",
+            f"{live}.{table}",
+        )
+        for seq in owned:  # else it would move out (and be dropped) with the old table
+            await conn.execute(f"ALTER SEQUENCE {seq['seq']} OWNED BY NONE")
+        await conn.execute(f"ALTER TABLE {live}.{table} SET SCHEMA {retired}")
+        await conn.execute(f"ALTER TABLE {scratch}.{table} SET SCHEMA {live}")
+        for seq in owned:
+            await conn.execute(
+                f"ALTER SEQUENCE {seq['seq']} OWNED BY {live}.{table}.{seq['attname']}"
+            )
+        for name, definition in await _indexes(conn, live, table):
+            wanted = names.get(definition)
+            if wanted and wanted != name:
+                await conn.execute(f'ALTER INDEX {live}."{name}" RENAME TO "{wanted}"')
+    for fk in foreign_keys:  # re-pointed at the new tables; validated after the commit
+        await conn.execute(
+            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} ADD CONSTRAINT "{fk["conname"]}" '
+            f"{fk['def']} NOT VALID"
+        )
+
+
+async def _indexes(conn: asyncpg.Connection, schema: str, table: str) -> list[tuple[str, str]]:
+    """(name, definition without its name and schema) of each index of the table."""
+    rows = await conn.fetch(
+        """SELECT i.relname, pg_get_indexdef(x.indexrelid) AS def
+           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+           WHERE x.indrelid = $1::regclass""",
+        f"{schema}.{table}",
+    )
+    return [(r["relname"], _INDEX_NAME.sub("INDEX ON ", r["def"])) for r in rows]
+
+
+async def _validate_foreign_keys(conn: asyncpg.Connection, live: str, tables: list[str]) -> None:
+    """VALIDATE takes a lock writers pass (SHARE UPDATE EXCLUSIVE)."""
+    rows = await conn.fetch(
+        """SELECT c.conname, c.conrelid::regclass::text AS rel FROM pg_constraint c
+           WHERE c.contype = 'f' AND NOT c.convalidated AND (c.conrelid = ANY($1::regclass[])
+                                                          OR c.confrelid = ANY($1::regclass[]))""",
+        [f"{live}.{t}" for t in tables],
+    )
+    for r in rows:
+        try:
+            await conn.execute(f'ALTER TABLE {r["rel"]} VALIDATE CONSTRAINT "{r["conname"]}"')
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise ValueError(
+                f"swapped in, but {r['rel']}.{r['conname']} no longer holds (left NOT VALID): "
+                f"the rebuilt tables lack rows it references ({exc.detail})"
+            ) from exc
