@@ -84,6 +84,10 @@ def test_each_deployments_env_starts_its_service_in_production(
     assert settings.kafka_ssl_cafile is not None and settings.kafka_ssl_cafile.is_file()
     assert settings.topic_namespace == "prod."
     assert settings.intake_url == "http://tidemark-intake:8080"
+    # database.poolMin/poolMax and topics.partitions of the production example
+    assert (settings.db_pool_min, settings.db_pool_max) == (1, 8)
+    assert settings.topic_partitions == 12
+    assert settings.db_statement_cache_size == 100  # 0 only behind PgBouncer
     if isinstance(settings, NotifierSettings):
         assert settings.smtp_host == "smtp-relay.example.com" and settings.smtp_port == 587
         (hook,) = settings.alert_webhooks.values()
