@@ -39,6 +39,8 @@ def _stand_in(secret: str, key: str) -> str:
         return json.dumps({"k1": VAULT_KEY})
     if key == "vault-active-key":
         return "k1"
+    if key == "alert-webhooks":  # JSON with each hook's signing secret (values.yaml, notifier)
+        return json.dumps({"*": {"url": "https://hooks.example.com/t", "secret": "s3cret"}})
     return f"{secret}/{key}/stand-in-value"
 
 
@@ -82,6 +84,14 @@ def test_each_deployments_env_starts_its_service_in_production(
     assert settings.kafka_ssl_cafile is not None and settings.kafka_ssl_cafile.is_file()
     assert settings.topic_namespace == "prod."
     assert settings.intake_url == "http://tidemark-intake:8080"
+    # database.poolMin/poolMax and topics.partitions of the production example
+    assert (settings.db_pool_min, settings.db_pool_max) == (1, 8)
+    assert settings.topic_partitions == 12
+    assert settings.db_statement_cache_size == 100  # 0 only behind PgBouncer
+    if isinstance(settings, NotifierSettings):
+        assert settings.smtp_host == "smtp-relay.example.com" and settings.smtp_port == 587
+        (hook,) = settings.alert_webhooks.values()
+        assert hook.secret is not None and hook.secret.get_secret_value() == "s3cret"
 
 
 def test_the_topic_jobs_env_connects_as_the_admin(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import ValidationError
 
+import tidekit.runtime
+from tidekit.runtime import ServiceRuntime
+from tidekit.store.migrate import MigrationSet
 from tidemark_intake.settings import IntakeSettings
 from tidemark_notifier.settings import NotifierSettings
 
@@ -63,3 +68,36 @@ def test_a_topic_namespace_goes_before_every_topic_name(monkeypatch: pytest.Monk
     monkeypatch.setenv("TIDEMARK_NOTIFIER_TOPIC_NAMESPACE", "t1.")
     assert NotifierSettings().topic("notifier") == "t1.tidemark.notifier.v1"
     assert IntakeSettings().topic("intake") == "staging.tidemark.intake.v1"
+
+
+def test_pool_sizes_partitions_and_the_statement_cache_fall_back_to_the_shared_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chart gives every service TIDEMARK_DB_POOL_MAX etc. once, unprefixed."""
+    assert NotifierSettings().db_statement_cache_size == 100  # asyncpg's own default
+    monkeypatch.setenv("TIDEMARK_DB_POOL_MIN", "2")
+    monkeypatch.setenv("TIDEMARK_DB_POOL_MAX", "8")
+    monkeypatch.setenv("TIDEMARK_TOPIC_PARTITIONS", "12")
+    monkeypatch.setenv("TIDEMARK_DB_STATEMENT_CACHE_SIZE", "0")
+    monkeypatch.setenv("TIDEMARK_INTAKE_DB_POOL_MAX", "20")
+    notifier, intake = NotifierSettings(), IntakeSettings()
+    assert (notifier.db_pool_min, notifier.db_pool_max, notifier.topic_partitions) == (2, 8, 12)
+    assert notifier.db_statement_cache_size == intake.db_statement_cache_size == 0
+    assert intake.db_pool_max == 20
+
+
+def test_the_pool_is_made_with_the_statement_cache_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """0 turns asyncpg's prepared-statement cache off, as PgBouncer's transaction mode needs."""
+    monkeypatch.setenv("TIDEMARK_DB_STATEMENT_CACHE_SIZE", "0")
+    asked: dict[str, object] = {}
+
+    async def create_pool(*args: object, **kwargs: object) -> object:
+        asked.update(kwargs)
+        raise ConnectionRefusedError  # stop before anything connects
+
+    monkeypatch.setattr(tidekit.runtime.asyncpg, "create_pool", create_pool)
+    runtime = ServiceRuntime(NotifierSettings(), MigrationSet("notifier", "tidemark_notifier"))
+    with pytest.raises(ConnectionRefusedError):
+        asyncio.run(runtime._connect_db())
+    assert asked["statement_cache_size"] == 0
+    assert asked["max_size"] == NotifierSettings().db_pool_max

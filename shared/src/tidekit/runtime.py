@@ -181,6 +181,7 @@ class ServiceRuntime:
             max_size=s.db_pool_max,
             timeout=5,
             command_timeout=30,
+            statement_cache_size=s.db_statement_cache_size,
             server_settings={
                 "search_path": s.db_schema,
                 "application_name": f"tidemark-{s.service_name}",

@@ -2,7 +2,7 @@
 
 A service reads `TIDEMARK_<SERVICE>_<FIELD>` first; the settings shared by all services
 (SHARED_FIELDS: the database URL, the Kafka connection with its TLS and SASL settings,
-log level, clock, intake URL, ...) fall back to `TIDEMARK_<FIELD>`, so one set of
+log level, clock, intake URL, pool sizes, ...) fall back to `TIDEMARK_<FIELD>`, so one set of
 variables points the whole system at its servers, and a service may still have its own
 (each service its own Kafka user: TIDEMARK_<SERVICE>_KAFKA_SASL_USERNAME and _PASSWORD).
 Bad values fail at start-up with the field named.
@@ -55,6 +55,11 @@ SHARED_FIELDS = (
     "outbox_retention",
     "inbox_retention",
     "idempotency_key_retention",
+    # Sizing and PgBouncer compatibility, set once for every service (the Helm chart does)
+    "db_pool_min",
+    "db_pool_max",
+    "db_statement_cache_size",
+    "topic_partitions",
 )
 
 
@@ -108,6 +113,12 @@ class ServiceSettings(BaseSettings):
     otel_exporter: Exporter = "none"
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
+    db_statement_cache_size: int = Field(
+        default=100,
+        ge=0,
+        description="asyncpg's prepared-statement cache per connection; 0 turns it off, as "
+        "a PgBouncer in transaction mode needs (docs/deployment.md, PgBouncer)",
+    )
     topic_partitions: int = Field(default=3, ge=1)
     retry_after_seconds: int = Field(default=5, ge=1)
     clock: str = Field(

@@ -104,7 +104,36 @@ stem in the SASL Secret (the service name), or "" for the admin Secret's usernam
 {{- end }}
 {{- end -}}
 
-{{/* Volumes for /tmp and the CA / client certificate Secrets; `clientCert` a Secret name. */}}
+{{/*
+The operator's policy and rules files a service reads, as YAML {setting env name: key in the
+<fullname>-policy ConfigMap}; only those set (values policy.content, rules.*). Every service
+but the notifier reads the support policy; each rules file has one reader.
+*/}}
+{{- define "tidemark.policyFiles" -}}
+{{- $v := .root.Values -}}
+{{- $prefix := include "tidemark.envPrefix" .service -}}
+{{- if and $v.policy.content (has .service (list "intake" "classifier" "sla-timer" "escalation")) }}
+{{ $prefix }}POLICY_FILE: policy.yaml
+{{- end }}
+{{- if and $v.rules.classifier (eq .service "classifier") }}
+TIDEMARK_CLASSIFIER_RULES_FILE: classifier-rules.yaml
+{{- end }}
+{{- if and $v.rules.escalation (eq .service "escalation") }}
+TIDEMARK_ESCALATION_RULES_FILE: escalation-rules.yaml
+{{- end }}
+{{- end -}}
+
+{{/* The <fullname>-policy ConfigMap's data, as JSON: the files set in values, by key. */}}
+{{- define "tidemark.policyData" -}}
+{{- $data := dict -}}
+{{- with .Values.policy.content }}{{ $_ := set $data "policy.yaml" . }}{{ end -}}
+{{- with .Values.rules.classifier }}{{ $_ := set $data "classifier-rules.yaml" . }}{{ end -}}
+{{- with .Values.rules.escalation }}{{ $_ := set $data "escalation-rules.yaml" . }}{{ end -}}
+{{- /* JSON: toYaml would drop the last file's final newline (helm trims its output). */ -}}
+{{- toJson $data -}}
+{{- end -}}
+
+{{/* Volumes for /tmp, the policy ConfigMap (`policyFiles` non-empty) and the CA / client certificate Secrets; `clientCert` a Secret name. */}}
 {{- define "tidemark.volumes" -}}
 {{- $v := .root.Values -}}
 - name: tmp
@@ -125,6 +154,11 @@ stem in the SASL Secret (the service name), or "" for the admin Secret's usernam
   secret:
     secretName: {{ $v.database.caSecret }}
 {{- end }}
+{{- if .policyFiles }}
+- name: policy
+  configMap:
+    name: {{ include "tidemark.fullname" .root }}-policy
+{{- end }}
 {{- end -}}
 
 {{- define "tidemark.volumeMounts" -}}
@@ -144,6 +178,11 @@ stem in the SASL Secret (the service name), or "" for the admin Secret's usernam
 {{- if $v.database.caSecret }}
 - name: postgres-ca
   mountPath: /etc/tidemark/postgres-ca
+  readOnly: true
+{{- end }}
+{{- if .policyFiles }}
+- name: policy
+  mountPath: /etc/tidemark/policy
   readOnly: true
 {{- end }}
 {{- end -}}
