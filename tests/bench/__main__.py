@@ -63,7 +63,11 @@ def _run_section(name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("sections", nargs="*", help="'quick', or parts of section names")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument(
