@@ -116,7 +116,7 @@ def _pipeline(intake: str, sink: TimingSink, key: dict[str, str], tickets: int) 
     print(describe(burst))
     report.figure("pipeline", "tickets", tickets)
     report.figure("pipeline", "tickets_per_s", round(per_s, 1))
-    for name in ("wall_s", "failed", "missing_acks", "p50_ms", "p99_ms", "max_ms"):
+    for name in ("wall_s", "failed", "failures", "missing_acks", "p50_ms", "p99_ms", "max_ms"):
         report.figure("pipeline", name, burst[name])
 
 
