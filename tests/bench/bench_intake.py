@@ -1,9 +1,18 @@
-"""Intake benchmarks, side by side in one run on this machine (loopback only):
+"""Intake and pipeline benchmarks, side by side in one run on this machine (loopback only):
 
-(a) requests/s of a bare FastAPI + pydantic POST endpoint that does no I/O,
-(b) requests/s of POST /v1/tickets with the durable commit, and their ratio,
-(c) latency from POST to the acknowledgement e-mail over real SMTP, p50/p99, for 1,000
-    tickets sent at 200/s through all five services, Kafka and PostgreSQL.
+(a) the pipeline: tickets/s from the first POST to the last acknowledgement e-mail over real
+    SMTP, for a burst of tickets through all five services, Kafka and PostgreSQL;
+(b) latency from POST to the acknowledgement e-mail, p50/p99, for tickets sent at a paced
+    rate (failed requests are counted, not raised);
+(c) requests/s of a bare FastAPI + pydantic POST endpoint that does no I/O, against
+    POST /v1/tickets with the durable commit, as a frontend sends it (API key and a fresh
+    Idempotency-Key per request, intake's outbox relay publishing to Kafka meanwhile), and
+    without the Idempotency-Key; intake alone, so the ratio shows what the durable commit
+    costs rather than the rest of the pipeline's CPU;
+(d) the reference chain (../shared/bench/pipeline_anchor.py, its own process) when present,
+    and the pipeline's figures as ratios to it.
+
+Every figure also goes to tests.bench.report (`--json FILE`); nothing is judged here.
 """
 
 from __future__ import annotations
@@ -12,113 +21,199 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from tests.fixtures.access import make_keys
 from tidemark_devstack.common import free_port
 from tidemark_devstack.services import SERVICES
 from tidemark_devstack.stack import Stack
 
-from .ack_latency import TimingSink, ack_latencies, start_sink
-from .load import wait_ok, wrk_post_rps
+from . import report
+from .ack_latency import TimingSink, ack_latencies, describe, start_sink
+from .anchor import anchor_figures, find_anchor
+from .load import WrkRun, wait_ok, wrk_post
 
 REPO = Path(__file__).resolve().parents[2]
 
+# (tickets in the pipeline burst, wrk seconds per run, paced runs: (section, rate, count))
+QUICK = (1000, 5, (("ack_latency", 100.0, 500),))
+FULL = (
+    1000,
+    10,
+    (
+        ("ack_latency", 100.0, 500),
+        ("ack_latency_at_50_per_s", 50.0, 1000),
+        ("ack_latency_at_200_per_s", 200.0, 1000),
+    ),
+)
 
-def _drain(sink: TimingSink, expected: int, limit: float = 600.0) -> None:
-    """Wait until `expected` acknowledgements arrived: the pipeline has no backlog left."""
-    deadline = time.monotonic() + limit
-    while len(sink.arrived) < expected and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if len(sink.arrived) < expected:
-        raise RuntimeError(f"only {len(sink.arrived)} of {expected} acknowledgements arrived")
+
+def _start(stack: Stack, names: tuple[str, ...], env: dict[str, str]) -> None:
+    for name in names:
+        stack.start_service(
+            name,
+            stack.ports.services[name],
+            stack.ports.intake_smtp,
+            stack.log_dir / f"{name}.log",
+            extra_env=env,
+        )
+    for name in names:
+        wait_ok(f"http://127.0.0.1:{stack.ports.services[name]}/readyz")
 
 
-def main() -> None:
+def _stop(stack: Stack, names: tuple[str, ...]) -> None:
+    for name in names:
+        stack.services.pop(name).terminate()
+        (stack.run_dir / f"{name}.pid").unlink(missing_ok=True)
+
+
+def _start_bare() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    bare = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "--factory", "tests.bench.bare_app:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        cwd=REPO,
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ok(f"http://127.0.0.1:{port}/docs")
+    return bare, f"http://127.0.0.1:{port}"
+
+
+async def _outbox(database_url: str) -> dict[str, int]:
+    """Intake's outbox: rows the relay published, rows it has left (the bench stack's
+    database outlives a run, so a run's figures are differences of two of these)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE published_at IS NOT NULL) AS published,"
+            " count(*) FILTER (WHERE published_at IS NULL) AS unpublished FROM intake.outbox"
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return {"published": row["published"], "unpublished": row["unpublished"]}
+
+
+def _wrk_figures(prefix: str, run: WrkRun) -> None:
+    report.figure("intake", f"{prefix}_rps", run.rps)
+    report.figure("intake", f"{prefix}_requests", run.requests)
+    report.figure("intake", f"{prefix}_non_2xx", run.non_2xx)
+    report.figure("intake", f"{prefix}_socket_errors", run.socket_errors)
+
+
+def _pipeline(intake: str, sink: TimingSink, key: dict[str, str], tickets: int) -> None:
+    print(f"\n== pipeline: {tickets} tickets POSTed at once, to the last acknowledgement ==")
+    burst = ack_latencies(intake, sink, key, count=tickets, rate=None, wait=300.0)
+    per_s = burst["acknowledged"] / burst["wall_s"] if burst["wall_s"] else 0.0
+    print(f"{burst['acknowledged']} acknowledged in {burst['wall_s']:.1f} s: {per_s:.0f} tickets/s")
+    print(describe(burst))
+    report.figure("pipeline", "tickets", tickets)
+    report.figure("pipeline", "tickets_per_s", round(per_s, 1))
+    for name in ("wall_s", "failed", "failures", "missing_acks", "p50_ms", "p99_ms", "max_ms"):
+        report.figure("pipeline", name, burst[name])
+
+
+def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> None:
+    before = asyncio.run(_outbox(stack.database_url))
+    bare, bare_url = _start_bare()
+    try:
+        print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
+        bare_run = wrk_post(f"{bare_url}/v1/tickets", seconds=seconds)
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    durable = wrk_post(f"{intake}/v1/tickets", seconds=seconds, headers=key, idempotency_keys=True)
+    plain = wrk_post(f"{intake}/v1/tickets", seconds=seconds, headers=key)
+    outbox = asyncio.run(_outbox(stack.database_url))
+    published = outbox["published"] - before["published"]
+    ratio = durable.rps / bare_run.rps if bare_run.rps else 0.0
+    ratio_plain = plain.rps / bare_run.rps if bare_run.rps else 0.0
+    print(f"bare FastAPI+pydantic POST (no I/O):             {bare_run.rps:8.0f} req/s")
+    print(f"durable, API key + Idempotency-Key (frontend):   {durable.rps:8.0f} req/s")
+    print(f"durable, API key, no Idempotency-Key:            {plain.rps:8.0f} req/s")
+    print(f"ratio durable/bare (frontend's requests):        {ratio:8.2f}   (goal: >= 0.5)")
+    print(f"ratio durable/bare (no Idempotency-Key):         {ratio_plain:8.2f}")
+    failed = durable.non_2xx + durable.socket_errors + plain.non_2xx + plain.socket_errors
+    print(f"failed requests (non-2xx + socket errors):       {failed:8d}")
+    print(
+        f"outbox: the relay published {published} rows during the runs, "
+        f"{outbox['unpublished']} not yet at the end"
+    )
+    _wrk_figures("bare", bare_run)
+    _wrk_figures("durable", durable)
+    _wrk_figures("durable_no_idempotency_key", plain)
+    report.figure("intake", "ratio", round(ratio, 3))
+    report.figure("intake", "ratio_no_idempotency_key", round(ratio_plain, 3))
+    report.figure("intake", "wrk_seconds", seconds)
+    report.figure("intake", "outbox_published_during_runs", published)
+    report.figure("intake", "outbox_unpublished_after", outbox["unpublished"])
+
+
+def _ratios_to_anchor(runs: dict[str, dict[str, float]]) -> None:
+    figures: dict[str, Any] = report.figures()
+    pipeline, paced = figures.get("pipeline", {}), figures.get("ack_latency", {})
+    anchor_max, anchor_100 = runs.get("max"), runs.get("100/s")
+    if anchor_max and pipeline.get("tickets_per_s"):
+        ratio = pipeline["tickets_per_s"] / anchor_max["per_s"]
+        print(f"pipeline tickets/s / anchor max msgs/s:       {ratio:8.3f}")
+        report.figure("pipeline", "tickets_per_s_to_anchor", round(ratio, 3))
+    if anchor_100 and paced.get("p99_ms"):
+        ratio = paced["p99_ms"] / anchor_100["p99_ms"]
+        print(f"POST->ack p99 at 100/s / anchor p99 at 100/s: {ratio:8.2f}")
+        report.figure("pipeline", "p99_at_100_per_s_to_anchor", round(ratio, 2))
+
+
+def run(quick: bool, anchor: bool = True) -> None:
+    tickets, seconds, paced = QUICK if quick else FULL
     stack = Stack.private("bench", services=SERVICES)
     sink_port = free_port()
     controller, sink = start_sink(sink_port)
-    bare: subprocess.Popen[bytes] | None = None
     try:
         stack.install()
         stack.start_postgres()
         stack.start_kafka(fresh=True)
         env = {"TIDEMARK_NOTIFIER_SMTP_PORT": str(sink_port), "TIDEMARK_LOG_LEVEL": "WARNING"}
-
-        def start(names: tuple[str, ...]) -> None:
-            for name in names:
-                stack.start_service(
-                    name,
-                    stack.ports.services[name],
-                    stack.ports.intake_smtp,
-                    stack.log_dir / f"{name}.log",
-                    extra_env=env,
-                )
-            for name in names:
-                wait_ok(f"http://127.0.0.1:{stack.ports.services[name]}/readyz")
-
-        # (a), (b): intake alone (its outbox relay publishing to Kafka), so the ratio shows
-        # what the durable commit costs rather than the rest of the pipeline's CPU.
-        start(("intake",))
+        _start(stack, tuple(SERVICES), env)
         intake = f"http://127.0.0.1:{stack.ports.services['intake']}"
         key = {"X-Api-Key": asyncio.run(make_keys(stack.database_url)).web}
-        bare_port = free_port()
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tests.bench.bare_app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env={**os.environ},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_ok(f"http://127.0.0.1:{bare_port}/docs")
-        print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
-        bare_rps, _ = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
-        durable_rps, created = wrk_post_rps(f"{intake}/v1/tickets", headers=key)
-        print(f"bare FastAPI+pydantic POST (no I/O):       {bare_rps:8.0f} req/s")
-        print(f"POST /v1/tickets, durable (intake alone):  {durable_rps:8.0f} req/s")
-        print(
-            f"ratio durable/bare:                        {durable_rps / bare_rps:8.2f}"
-            "   (goal: >= 0.5)"
-        )
-        bare.terminate()
-        bare.wait(10)
-        bare = None
 
-        # (c): the whole pipeline, intake → classifier → sla-timer → notifier → SMTP.
-        start(tuple(n for n in SERVICES if n != "intake"))
-        started = time.monotonic()
-        _drain(sink, created)  # the pipeline absorbs the tickets (b) created
-        print(
-            f"\n(the pipeline acknowledged the {created} tickets of (b) in "
-            f"{time.monotonic() - started:.0f} s: {created / (time.monotonic() - started):.0f}"
-            " tickets/s through all five services)"
-        )
-        for rate in (50.0, 200.0):
-            print(
-                f"\n== POST -> acknowledgement e-mail, 1,000 tickets at {rate:.0f}/s, "
-                "all five services =="
-            )
-            lat = ack_latencies(intake, sink, key, count=1000, rate=rate, wait=600.0)
-            print(
-                f"p50 {lat['p50_ms']:.1f} ms   p99 {lat['p99_ms']:.1f} ms   "
-                f"max {lat['max_ms']:.1f} ms   (goal: p99 <= 250 ms at 200/s)"
-            )
+        _pipeline(intake, sink, key, tickets)
+        for section, rate, count in paced:
+            print(f"\n== POST -> acknowledgement e-mail, {count} tickets at {rate:.0f}/s ==")
+            lat = ack_latencies(intake, sink, key, count=count, rate=rate, wait=300.0)
+            print(describe(lat) + "   (goal: p99 <= 250 ms at 200/s)")
+            for name, value in lat.items():
+                report.figure(section, name, value)
+
+        _stop(stack, tuple(n for n in SERVICES if n != "intake"))
+        _intake(stack, intake, key, seconds)
+        _stop(stack, ("intake",))
+
+        if anchor:
+            flat, runs = anchor_figures(find_anchor(), stack, quick)
+            for name, value in flat.items():
+                report.figure("anchor", name, value)
+            _ratios_to_anchor(runs)
+        else:
+            print("\n(reference chain not run: `quick --anchor` runs it, about 2 minutes more)")
+            report.figure("anchor", "run", False)
     finally:
-        if bare is not None:
-            bare.terminate()
-            bare.wait(10)
         controller.stop()
         stack.stop()
+
+
+def main() -> None:
+    run(quick=False)
+
+
+def quick(anchor: bool = False) -> None:
+    """The quick run stays under 3 minutes without the reference chain (it alone takes
+    about as long again); `anchor=True` adds it and the ratios."""
+    run(quick=True, anchor=anchor)

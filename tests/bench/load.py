@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,10 +23,40 @@ TICKET = {
 }
 
 
-def wrk_post_rps(
-    url: str, seconds: int = 10, connections: int = 32, headers: dict[str, str] | None = None
-) -> tuple[float, int]:
-    """(requests/s, requests sent) of POST {url} with a ticket body, measured by wrk."""
+@dataclass(frozen=True)
+class WrkRun:
+    rps: float
+    requests: int
+    non_2xx: int
+    socket_errors: int  # connect, read, write and timeout errors wrk counted
+    output: str
+
+
+# A fresh Idempotency-Key on every request, as a real frontend sends: each wrk thread gets
+# its own number in setup(), each request its own counter, the run its own nonce.
+_UNIQUE_KEY_LUA = """
+local next_thread = 1
+function setup(thread)
+  thread:set("thread_no", next_thread)
+  next_thread = next_thread + 1
+end
+local sent = 0
+request = function()
+  sent = sent + 1
+  wrk.headers["Idempotency-Key"] = "wrk-" .. NONCE .. "-" .. thread_no .. "-" .. sent
+  return wrk.format()
+end
+"""
+
+
+def wrk_post(
+    url: str,
+    seconds: int = 10,
+    connections: int = 32,
+    headers: dict[str, str] | None = None,
+    idempotency_keys: bool = False,
+) -> WrkRun:
+    """POST {url} with a ticket body for `seconds`, measured by wrk; failures are counted."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     if not url.startswith(("http://127.", "http://localhost")):
@@ -36,8 +68,15 @@ def wrk_post_rps(
         + "".join(
             f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in (headers or {}).items()
         )
+        + (
+            f"NONCE = {json.dumps(uuid.uuid4().hex[:12])}\n" + _UNIQUE_KEY_LUA
+            if idempotency_keys
+            else ""
+        )
         + "done = function(summary, latency, requests)\n"
-        '  io.write(string.format("non2xx=%d\\n", summary.errors.status))\n'
+        "  local e = summary.errors\n"
+        '  io.write(string.format("non2xx=%d socket=%d\\n", e.status,'
+        " e.connect + e.read + e.write + e.timeout))\n"
         "end\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,12 +101,26 @@ def wrk_post_rps(
         ).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
-    bad = re.search(r"non2xx=(\d+)", out)
-    if match is None:
+    bad = re.search(r"non2xx=(\d+) socket=(\d+)", out)
+    if match is None or bad is None:
         raise RuntimeError(f"could not read wrk output:\n{out}")
-    if bad and int(bad.group(1)) > 0:
-        raise RuntimeError(f"{bad.group(1)} requests failed during the run:\n{out}")
-    return float(match.group(1)), int(total.group(1)) if total else 0
+    return WrkRun(
+        rps=float(match.group(1)),
+        requests=int(total.group(1)) if total else 0,
+        non_2xx=int(bad.group(1)),
+        socket_errors=int(bad.group(2)),
+        output=out,
+    )
+
+
+def wrk_post_rps(
+    url: str, seconds: int = 10, connections: int = 32, headers: dict[str, str] | None = None
+) -> tuple[float, int]:
+    """(requests/s, requests sent) of POST {url}; raises when a request failed."""
+    run = wrk_post(url, seconds, connections, headers)
+    if run.non_2xx > 0:
+        raise RuntimeError(f"{run.non_2xx} requests failed during the run:\n{run.output}")
+    return run.rps, run.requests
 
 
 def wait_ok(url: str, timeout: float = 120.0) -> None:

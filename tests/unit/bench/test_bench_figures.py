@@ -1,0 +1,60 @@
+"""The benchmark's measuring tools: a failed request is a figure, and figures reach JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.bench import __main__ as bench_cli
+from tests.bench import report
+from tests.bench.ack_latency import TimingSink, ack_latencies
+from tidemark_devstack.common import free_port
+
+
+def test_paced_client_counts_refused_connections_instead_of_raising() -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every POST fails
+
+    lat = ack_latencies(nobody, TimingSink(), {"X-Api-Key": "k"}, count=5, rate=500.0, wait=1.0)
+
+    assert lat["failed"] == 5
+    assert lat["failures"] == {"ConnectError": 5}
+    assert lat["acknowledged"] == 0
+    assert lat["p99_ms"] is None
+
+
+def test_report_writes_section_figure_value_json(tmp_path: Path) -> None:
+    report.clear()
+    report.figure("intake", "bare_rps", 1234.5)
+    report.figure("intake", "ratio", 0.42)
+    report.figure("ack_latency", "failed", 0)
+
+    report.write(tmp_path / "run.json")
+
+    assert json.loads((tmp_path / "run.json").read_text()) == {
+        "ack_latency": {"failed": 0},
+        "intake": {"bare_rps": 1234.5, "ratio": 0.42},
+    }
+
+
+def test_cli_writes_json_with_load_average_and_each_sections_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        bench_cli,
+        "SECTIONS",
+        ["tests.unit.bench.printing_section", "tests.unit.bench.returning_section"],
+    )
+
+    status = bench_cli.main(["--json", str(tmp_path / "run.json")])
+
+    written = json.loads((tmp_path / "run.json").read_text())
+    assert status == 0
+    assert "figure one:   12 req/s" in capsys.readouterr().out  # the tables still print
+    assert written["printing_section"] == {
+        "table_lines": ["== a table ==", "figure one:   12 req/s"]
+    }
+    assert written["returning_section"] == {"end_to_end": 40.0}
+    assert len(written["run"]["load_average_start"]) == 3
+    assert len(written["run"]["load_average_end"]) == 3
