@@ -8,20 +8,18 @@ from typing import Any
 
 import yaml
 
+from tidekit.datafile import load_yaml
+
 from .domain import Rules, RulesError, default_rules
 from .domain.rules import shipped_model
 
 
 def rules_document(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        from importlib import resources
-
-        text = resources.files("tidemark_classifier").joinpath("rules.yaml").read_text("utf-8")
-    else:
-        text = path.read_text("utf-8")
-    doc = yaml.safe_load(text)
+    doc, origin = load_yaml(
+        path, package="tidemark_classifier", default="rules.yaml", error=RulesError
+    )
     if not isinstance(doc, dict):
-        raise RulesError(f"{path or 'rules.yaml'}: not a mapping")
+        raise RulesError(f"{origin}: not a mapping")
     return doc
 
 

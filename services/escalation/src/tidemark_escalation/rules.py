@@ -6,13 +6,12 @@ their own. A bad file fails at start-up with a message naming the bad field.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tidekit.datafile import load_yaml
 from tidekit.events.vocabulary import Level, Queue, Severity
 
 Trigger = Literal["on_classified", "on_warning", "on_breach", "on_review_requested"]
@@ -104,17 +103,7 @@ def parse_rules(data: object, origin: str = "rules") -> Rules:
 
 def load_rules(path: Path | str | None = None) -> Rules:
     """The rules in `path`, or the shipped default when None."""
-    if path is None:
-        text = resources.files(__package__).joinpath("default_rules.yaml").read_text()
-        origin = "default_rules.yaml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RulesError(f"{path}: cannot read: {exc.strerror}") from None
-        origin = str(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{origin}: not valid YAML: {exc}") from None
+    data, origin = load_yaml(
+        path, package="tidemark_escalation", default="default_rules.yaml", error=RulesError
+    )
     return parse_rules(data, origin)

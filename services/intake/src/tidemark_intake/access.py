@@ -18,13 +18,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from tidekit.events.vocabulary import Channel
+from tidekit.events.vocabulary import CHANNELS, ROLE_RANK, Role
 
-Role = Literal["agent", "supervisor", "admin"]
 KeyKind = Literal["frontend", "staff", "service"]
 KEY_KINDS: tuple[KeyKind, ...] = ("frontend", "staff", "service")
-ROLE_RANK: dict[str, int] = {"agent": 1, "supervisor": 2, "admin": 3}
-CHANNELS: tuple[Channel, ...] = ("web", "email", "in_product", "chat")
 _KEY = re.compile(r"^tmk_([a-z0-9]{12})_([A-Za-z0-9_-]{32,})$")
 
 

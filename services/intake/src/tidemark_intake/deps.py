@@ -13,12 +13,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from tidekit.events.vocabulary import CHANNELS, Channel
+from tidekit.events.vocabulary import CHANNELS, Channel, Role
 from tidekit.literals import one_of
 from tidekit.web.problems import Problem
 
 from . import keys, tokens
-from .access import Principal, Role
+from .access import Principal
 from .service import IntakeService
 
 UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key", Bearer realm="tidemark"'}

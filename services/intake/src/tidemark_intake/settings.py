@@ -9,10 +9,10 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from tidekit.events.vocabulary import Role
 from tidekit.settings import ServiceSettings
 from tidekit.store.retention import RetentionRule
 
-from .access import Role
 from .vault import Vault, decode_key
 
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"

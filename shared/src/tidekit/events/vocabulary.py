@@ -9,6 +9,9 @@ from pydantic import AfterValidator, AwareDatetime
 
 Channel = Literal["web", "email", "in_product", "chat"]
 CHANNELS: tuple[Channel, ...] = ("web", "email", "in_product", "chat")
+# Staff roles (SPEC 3.4), each allowed what the ones below it are.
+Role = Literal["agent", "supervisor", "admin"]
+ROLE_RANK: dict[str, int] = {"agent": 1, "supervisor": 2, "admin": 3}
 
 Level = Literal[
     "vip_request",

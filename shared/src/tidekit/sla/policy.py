@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tidekit.datafile import load_yaml
 
 from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
 from .names import Level, Severity, Status
@@ -262,14 +262,7 @@ def build_policy(data: Any, origin: str = "policy") -> Policy:
 
 def load_policy(path: Path | str | None = None) -> Policy:
     """The policy in `path`, or the shipped default when None."""
-    if path is None:
-        text = resources.files("tidekit.sla").joinpath("default_policy.yaml").read_text()
-        origin = "default_policy.yaml"
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        origin = str(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{origin}: not valid YAML: {exc}") from None
+    data, origin = load_yaml(
+        path, package="tidekit.sla", default="default_policy.yaml", error=PolicyError
+    )
     return build_policy(data, origin)

@@ -16,18 +16,17 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Header, Request
 
 from tidekit.errors import DependencyUnavailable
+from tidekit.events.vocabulary import ROLE_RANK, Role
 from tidekit.telemetry import current_trace_headers
 from tidekit.web.problems import Problem, problem_responses
 
 log = logging.getLogger(__name__)
-Role = Literal["agent", "supervisor", "admin"]
-ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key"'}
 # What every route behind a key may answer besides its own results (OpenAPI `responses`).
 KEYED_ROUTE_RESPONSES = problem_responses(401, 403, 422, 503)
