@@ -8,6 +8,7 @@ pipeline's figures can be printed as ratios to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -99,14 +100,11 @@ def run_anchor(
 def _end(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # then killed below
             proc.wait(20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # whatever of its group is left (the stage processes), by its group id
+    # whatever of its group is left (the stage processes), by its group id
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(10)
 
 

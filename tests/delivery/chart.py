@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,19 @@ def deployment_of(manifests: Iterable[Manifest], service: str) -> Manifest:
         if m["metadata"]["labels"]["app.kubernetes.io/component"] == service
     ]  # fmt: skip
     return found
+
+
+def kubernetes_validate(
+    manifests: Sequence[Manifest], folder: Path
+) -> subprocess.CompletedProcess[str]:
+    """`kubernetes-validate --strict` for the pinned Kubernetes over `manifests`, offline."""
+    files = []
+    for index, manifest in enumerate(manifests):
+        path = folder / f"{index:02d}-{manifest['kind']}-{manifest['metadata']['name']}.yaml"
+        path.write_text(yaml.safe_dump(manifest))
+        files.append(str(path))
+    validator = Path(sys.executable).with_name("kubernetes-validate")
+    return subprocess.run(
+        [str(validator), "--strict", "--quiet", "-k", KUBERNETES_VERSION, *files],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip

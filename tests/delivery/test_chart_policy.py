@@ -5,8 +5,6 @@ Pods roll when the content they read changes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -14,10 +12,10 @@ import pytest
 import yaml
 
 from tests.delivery.chart import (
-    KUBERNETES_VERSION,
     Manifest,
     deployment_of,
     env_of,
+    kubernetes_validate,
     of_kind,
     pod_spec,
     render,
@@ -103,16 +101,8 @@ def test_a_set_policy_and_rules_become_one_configmap_of_exactly_those_files(
 def test_the_configmap_and_the_deployments_mounting_it_are_valid_kubernetes(
     full_render: list[Manifest], tmp_path: Path
 ) -> None:
-    files = []
-    for manifest in of_kind(full_render, "ConfigMap") + of_kind(full_render, "Deployment"):
-        path = tmp_path / f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
-        path.write_text(yaml.safe_dump(manifest))
-        files.append(str(path))
-    validator = Path(sys.executable).with_name("kubernetes-validate")
-    done = subprocess.run(
-        [str(validator), "--strict", "--quiet", "-k", KUBERNETES_VERSION, *files],
-        capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+    workloads = of_kind(full_render, "ConfigMap") + of_kind(full_render, "Deployment")
+    done = kubernetes_validate(workloads, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

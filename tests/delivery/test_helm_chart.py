@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
 
 from tests.delivery.chart import (
     CHART,
@@ -23,6 +21,7 @@ from tests.delivery.chart import (
     deployment_of,
     env_of,
     helm,
+    kubernetes_validate,
     of_kind,
     pod_spec,
     render,
@@ -60,16 +59,7 @@ def test_every_core_object_is_valid_for_the_pinned_kubernetes(
     rendered: list[Manifest], tmp_path: Path
 ) -> None:
     core = [m for m in rendered if not m["apiVersion"].startswith(CUSTOM_API_GROUPS)]
-    files = []
-    for index, manifest in enumerate(core):
-        path = tmp_path / f"{index:02d}-{manifest['kind']}.yaml"
-        path.write_text(yaml.safe_dump(manifest))
-        files.append(str(path))
-    validator = Path(sys.executable).with_name("kubernetes-validate")
-    done = subprocess.run(
-        [str(validator), "--strict", "--quiet", "-k", KUBERNETES_VERSION, *files],
-        capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+    done = kubernetes_validate(core, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     kinds = {m["kind"] for m in core}
     assert {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler",

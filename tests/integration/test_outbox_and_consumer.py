@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,7 +18,7 @@ from tidekit.events import dlq_topic, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
-from tidekit.kafka.consumer import Delivery, EventConsumer
+from tidekit.kafka.consumer import Delivery, EventConsumer, Handler
 from tidekit.kafka.relay import OutboxRelay
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
@@ -80,6 +80,26 @@ async def append(b: Bench, tid: str, stars: int) -> str:
     return envs[0].id
 
 
+def start_rated_consumer(
+    bench: Bench,
+    kafka_bootstrap: str,
+    on_rated: Handler,
+    after_commit: Callable[[], None] = lambda: None,
+) -> None:
+    """The bench's consumer of its own topic, handling ticket.rated, running until the end."""
+    consumer = EventConsumer(
+        name=f"test-consumer-{bench.schema}",
+        kafka=kafka_bootstrap,
+        topics=[bench.topic],
+        pool=bench.pool,
+        registry=registry,
+        handlers={"ticket.rated": on_rated},
+        dlq_producer=bench.producer,
+        after_commit=after_commit,
+    )
+    bench.tasks.append(asyncio.create_task(consumer.run()))
+
+
 async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list:
     consumer = AIOKafkaConsumer(
         topic,
@@ -139,16 +159,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
         bench.topic, duplicate.value, key=duplicate.key, headers=list(duplicate.headers)
     )
 
-    consumer = EventConsumer(
-        name=f"test-consumer-{bench.schema}",
-        kafka=kafka_bootstrap,
-        topics=[bench.topic],
-        pool=bench.pool,
-        registry=registry,
-        handlers={"ticket.rated": on_rated},
-        dlq_producer=bench.producer,
-    )
-    bench.tasks.append(asyncio.create_task(consumer.run()))
+    start_rated_consumer(bench, kafka_bootstrap, on_rated)
     async with asyncio.timeout(30):
         while sorted(handled) != [1, 5]:
             await asyncio.sleep(0.1)
@@ -200,17 +211,7 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
     await append(bench, "TID-9", 4)
     await append(bench, "TID-9", 5)  # same key: same partition, fetched in the same batch
     await OutboxRelay(bench.pool, bench.producer, schema=bench.schema).publish_batch()
-    consumer = EventConsumer(
-        name=f"test-consumer-{bench.schema}",
-        kafka=kafka_bootstrap,
-        topics=[bench.topic],
-        pool=bench.pool,
-        registry=registry,
-        handlers={"ticket.rated": on_rated},
-        dlq_producer=bench.producer,
-        after_commit=after_commit,
-    )
-    bench.tasks.append(asyncio.create_task(consumer.run()))
+    start_rated_consumer(bench, kafka_bootstrap, on_rated, after_commit)
     async with asyncio.timeout(30):
         await committed.wait()
 

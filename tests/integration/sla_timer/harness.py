@@ -144,6 +144,15 @@ class Upstream:
             )
         )
 
+    def waited_on_customer(self, tid: str, t: datetime) -> None:
+        """A ticket classified at t, then 10 min later waiting on the customer, who answers at
+        40 min (the ticket opens again), and staff reply at 50 min."""
+        self.classified(tid, t)
+        self.status(tid, t + timedelta(minutes=10), "waiting_on_customer")
+        self.customer_message(tid, t + timedelta(minutes=40))
+        self.status(tid, t + timedelta(minutes=40), "open", frm="waiting_on_customer")
+        self.staff_reply(tid, t + timedelta(minutes=50))
+
     def resolved(self, tid: str, at: datetime) -> list[Envelope]:
         return self.send(TicketResolved(tid=tid, resolved_by="agent-1", resolved_at=at))
 

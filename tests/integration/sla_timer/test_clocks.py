@@ -86,11 +86,7 @@ def test_waiting_on_customer_does_not_pause_under_the_default_policy(
     # SPEC 1.5: only on_hold pauses by default (see test_pausing_policy for a policy that
     # lists waiting_on_customer): asking the customer something is not a reply
     tid, t = new_tid(), timer.now()
-    upstream.classified(tid, t)
-    upstream.status(tid, t + 10 * M, "waiting_on_customer")
-    upstream.customer_message(tid, t + 40 * M)
-    upstream.status(tid, t + 40 * M, "open", frm="waiting_on_customer")
-    upstream.staff_reply(tid, t + 50 * M)
+    upstream.waited_on_customer(tid, t)
     types = emitted.wait_types(tid, lambda ts: "sla.clock_met" in ts)
     assert types == ["sla.clock_started", "sla.clock_met"]
     met = emitted.events(tid)[-1][1]

@@ -35,11 +35,7 @@ def test_waiting_on_customer_pauses_when_the_policy_lists_it(
     timer: Timer, upstream: Upstream, emitted: Emitted
 ) -> None:
     tid, t = new_tid(), timer.now()
-    upstream.classified(tid, t)
-    upstream.status(tid, t + 10 * M, "waiting_on_customer")
-    upstream.customer_message(tid, t + 40 * M)
-    upstream.status(tid, t + 40 * M, "open", frm="waiting_on_customer")
-    upstream.staff_reply(tid, t + 50 * M)
+    upstream.waited_on_customer(tid, t)
     types = emitted.wait_types(tid, lambda ts: "sla.clock_met" in ts)
     assert types == [
         "sla.clock_started",
