@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -15,6 +16,20 @@ from tidemark_notifier.mailer import Mailer, build_message
 from tidemark_notifier.settings import NotifierSettings
 
 POOL = 3
+
+
+def _message(recipient: str, message_id: str) -> EmailMessage:
+    return build_message(
+        mail_from="desk@example.com",
+        recipient=recipient,
+        subject="s",
+        text="hello",
+        html=None,
+        message_id=message_id,
+        tid="TID-1",
+        headers={},
+        staff=False,
+    )
 
 
 class _CountingHandler:
@@ -60,18 +75,7 @@ async def test_messages_go_out_over_a_small_pool_of_reused_connections() -> None
     mailer = Mailer(NotifierSettings(smtp_port=port, smtp_connections=POOL))
     try:
         messages = [
-            build_message(
-                mail_from="desk@example.com",
-                recipient=f"user{n}@example.com",
-                subject=f"message {n}",
-                text="hello",
-                html=None,
-                message_id=f"<m{n}@tidemark.test>",
-                tid=f"TID-{n}",
-                headers={},
-                staff=False,
-            )
-            for n in range(4 * POOL)
+            _message(f"user{n}@example.com", f"<m{n}@tidemark.test>") for n in range(4 * POOL)
         ]
         outcomes = await asyncio.gather(*(mailer.deliver(m) for m in messages))
     finally:
@@ -106,15 +110,7 @@ async def test_a_refused_message_does_not_disturb_the_others() -> None:
     recipients = ["a@example.com", "nobody@example.com", "b@example.com", "c@example.com"]
     try:
         outcomes = await asyncio.gather(
-            *(
-                mailer.deliver(
-                    build_message(
-                        mail_from="desk@example.com", recipient=r, subject="s", text="t",
-                        html=None, message_id=f"<{r}>", tid="TID-1", headers={}, staff=False,
-                    )  # fmt: skip
-                )
-                for r in recipients
-            )
+            *(mailer.deliver(_message(r, f"<{r}>")) for r in recipients)
         )
     finally:
         await mailer.close()
