@@ -7,7 +7,7 @@ Two credentials, two headers (SPEC 3.4):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,7 +25,7 @@ UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key", Bearer realm=
 NOT_FOUND_DETAIL = "no such ticket, or these credentials do not open it"
 
 
-def get_service(request: Request) -> IntakeService:
+async def get_service(request: Request) -> IntakeService:
     service: IntakeService = request.app.state.intake
     return service
 
@@ -33,7 +33,7 @@ def get_service(request: Request) -> IntakeService:
 Service = Annotated[IntakeService, Depends(get_service)]
 
 
-def get_ticket_token(
+async def get_ticket_token(
     authorization: Annotated[str | None, Header(description="Bearer <ticket access token>")] = None,
 ) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
@@ -60,14 +60,14 @@ TicketToken = Annotated[str | None, Depends(get_ticket_token)]
 MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
 
 
-def require_principal(principal: MaybePrincipal) -> Principal:
+async def require_principal(principal: MaybePrincipal) -> Principal:
     if principal is None:
         raise Problem(401, "Unauthorized", "send an API key in X-Api-Key", headers=UNAUTHENTICATED)
     return principal
 
 
-def _staff(at_least: Role) -> Callable[..., Principal]:
-    def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+def _staff(at_least: Role) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
         if not principal.is_staff(at_least):
             raise Problem(403, "Forbidden", f"this needs a staff key with role {at_least} or above")
         return principal
@@ -75,7 +75,7 @@ def _staff(at_least: Role) -> Callable[..., Principal]:
     return check
 
 
-def _service_key(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+async def _service_key(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
     if not principal.is_service:
         raise Problem(403, "Forbidden", "this needs a service key (tidemark-keys create --service)")
     return principal
