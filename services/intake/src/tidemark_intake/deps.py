@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -17,9 +17,11 @@ from tidekit.events.vocabulary import CHANNELS, Channel, Role
 from tidekit.literals import one_of
 from tidekit.web.problems import Problem
 
-from . import keys, tokens
-from .access import Principal
-from .service import IntakeService
+from .access import keys
+from .access.principals import Principal
+from .tickets import tokens
+from .tickets.actions import TicketActions
+from .tickets.service import IntakeService
 
 UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key", Bearer realm="tidemark"'}
 NOT_FOUND_DETAIL = "no such ticket, or these credentials do not open it"
@@ -127,7 +129,24 @@ async def get_ticket_access(
     raise Problem(404, "Not found", NOT_FOUND_DETAIL)
 
 
-Ticket = Annotated[TicketAccess, Depends(get_ticket_access)]
+TicketCaller = Annotated[TicketAccess, Depends(get_ticket_access)]
+
+
+def get_actions(request: Request) -> TicketActions:
+    actions: TicketActions = request.app.state.actions
+    return actions
+
+
+Actions = Annotated[TicketActions, Depends(get_actions)]
+
+# What the routes on /v1/tickets/{tid}/… can answer besides success (OpenAPI `responses`).
+ILLEGAL = {"description": "Not allowed in the ticket's status (names it and what is allowed)"}
+TICKET_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {},
+    403: {},
+    404: {"description": "No such ticket, or not yours"},
+    409: ILLEGAL,
+}
 
 IdempotencyKey = Annotated[
     str | None,
