@@ -132,7 +132,7 @@ async def get_ticket_access(
 TicketCaller = Annotated[TicketAccess, Depends(get_ticket_access)]
 
 
-def get_actions(request: Request) -> TicketActions:
+async def get_actions(request: Request) -> TicketActions:
     actions: TicketActions = request.app.state.actions
     return actions
 
