@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +40,7 @@ def get_report(esc: Escalation, **params: str) -> dict[str, Any]:
 
 
 def test_the_report_counts_what_the_example_counts_on_the_same_events(
-    start_escalation: Any,
+    start_escalation: Any, tmp_path: Path
 ) -> None:
     esc: Escalation = start_escalation(at(29))  # the clock only goes forward: 29th first
     # TID-2 and TID-3 wait in tier 1 before their clocks start; the others are never queued.
@@ -86,6 +89,19 @@ def test_the_report_counts_what_the_example_counts_on_the_same_events(
     assert (total["met"], total["breached"], total["running"]) == ("2", "3", "0")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.text.count('<svg role="img"') == 3 and "Breaches by hour of day" in page.text
+
+    # tidemark-report (the console script) writes the same CSV; a refusal says why.
+    key_file = tmp_path / "staff.key"
+    key_file.write_text(esc.staff_key + "\n")
+    command = [str(Path(sys.executable).parent / "tidemark-report"), "sla", "--url",
+               esc.proc.url, "--key-file", str(key_file), "--from", "2026-11-01",
+               "--to", "2026-12-01", "--tz", "UTC"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (0, r.content), done.stderr
+    done = subprocess.run([*command, "--tz", "Nowhere/Else"], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "422: tz: unknown time zone 'Nowhere/Else'" in done.stderr
 
 
 def test_bad_parameters_are_problems_that_say_what_is_wrong(start_escalation: Any) -> None:
