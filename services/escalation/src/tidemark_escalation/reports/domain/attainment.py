@@ -1,18 +1,7 @@
-"""The SLA report's arithmetic (docs/sla.md, "SLA attainment"). Pure: every instant, the
-zone and the obligations are passed in.
-
-- counted: obligations whose deadline falls in [start, end); one with no deadline (paused,
-  or met while paused) is not counted;
-- met: replied at or before the deadline; breached: `sla.breached` seen, or the deadline
-  has passed (as of `as_of`, the deadline instant included) without a reply in time;
-  running: neither yet, left out of attainment and counted apart;
-- attainment = met / (met + breached), rounded to 4 places; None when nothing is decided;
-- first-response and next-response obligations are never mixed;
-- response time: real seconds from the obligation's start to its reply, for the counted
-  obligations that had a reply (late ones too); median and p90 by the nearest-rank method;
-- paused: real seconds the counted obligations spent on hold;
-- weeks (starting Monday, named by that Monday's date) and hours of day are read off the
-  deadline in the report's zone; a breach happens at its deadline.
+"""The SLA report's arithmetic. Pure: every instant, the zone and the obligations are
+passed in. It implements the definition in docs/sla.md, "SLA attainment" (which obligations
+count, met, breached, running, attainment, groups, weeks and hours in the report's zone,
+response time by nearest rank, paused time); that section is the one place it is stated.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """One response obligation as the reports need it, folded from the sla-timer's events. Pure.
 
-The fold is the one `examples/sla_attainment.py` applies to the topic (docs/sla.md, "SLA
-attainment"): the deadline is the last one the events stated (a pause blanks it, a resume or
-a target change restates it, `sla.clock_met` and `sla.breached` confirm it); the level and
-severity are the last ones stated. Besides, the reports keep the queue the ticket was in
-when the obligation was decided and the time it spent paused.
+The fold (an obligation's last stated deadline, level and severity) is the one of
+docs/sla.md, "SLA attainment", which examples/sla_attainment.py applies too. Besides, the
+reports keep the queue the ticket was in when the obligation was decided and the time it
+spent paused.
 """
 
 from __future__ import annotations
