@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tidekit.web.problems import Problem
@@ -41,12 +41,18 @@ Tz = Annotated[
 
 
 async def _report(
-    request: Request, service: Any, start: str | None, end: str | None, group_by: GroupBy,
-    tz: str | None,
-) -> SlaReport:  # fmt: skip
+    request: Request,
+    service: Service,
+    _staff: Staff,
+    start: From = None,
+    to: To = None,
+    group_by: GroupByQuery = "level",
+    tz: Tz = None,
+) -> SlaReport:
+    """The report the query asks for (a dependency both routes share; staff only)."""
     now = service.runtime.clock.now()
     try:
-        period = read_period(start, end, tz or request.app.state.report_zone, now)
+        period = read_period(start, to, tz or request.app.state.report_zone, now)
     except BadParameter as exc:
         raise Problem(422, "Invalid report parameters", str(exc)) from exc
     records = await obligations_due(service.runtime.require_pool(), period.start, period.end)
@@ -60,25 +66,19 @@ async def _report(
     )
 
 
+Report = Annotated[SlaReport, Depends(_report)]
+
+
 @router.get(
     "/sla",
     response_model=SlaReportOut,
     response_model_by_alias=True,
     responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}},
 )
-async def sla_report(
-    request: Request,
-    service: Service,
-    _staff: Staff,
-    start: From = None,
-    to: To = None,
-    group_by: GroupByQuery = "level",
-    tz: Tz = None,
-) -> Any:
+async def sla_report(request: Request, report: Report) -> Any:
     """SLA attainment of the obligations whose deadline falls in [from, to), first and next
     response apart, grouped by level, severity, queue or week (staff). The definition is
     docs/sla.md, "SLA attainment". `Accept: text/csv` gives the rows as CSV."""
-    report = await _report(request, service, start, to, group_by, tz)
     if CSV in request.headers.get("accept", ""):
         return Response(
             report_csv(report),
@@ -93,15 +93,6 @@ async def sla_report(
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
-async def sla_report_page(
-    request: Request,
-    service: Service,
-    _staff: Staff,
-    start: From = None,
-    to: To = None,
-    group_by: GroupByQuery = "level",
-    tz: Tz = None,
-) -> HTMLResponse:
+async def sla_report_page(report: Report) -> HTMLResponse:
     """The same report as an HTML page with charts (staff); the board shows it too."""
-    report = await _report(request, service, start, to, group_by, tz)
     return HTMLResponse(report_document_html(report))
