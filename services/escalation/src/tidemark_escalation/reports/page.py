@@ -8,6 +8,7 @@ figures follow in a table with a caption and header cells.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
 from .domain.attainment import KINDS, SlaReport, Tally
@@ -20,8 +21,12 @@ WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 260, 44, 40, 12
 STYLE = """
 .tm-report { font-family: system-ui, sans-serif; color: #111; max-width: 760px; }
 .tm-report table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-.tm-report th, .tm-report td { border: 1px solid #bbb; padding: 0.2em 0.5em; text-align: right; }
-.tm-report th[scope=row], .tm-report thead th { text-align: left; }
+.tm-report th, .tm-report td { border: 1px solid #bbb; padding: 0.2em 0.5em; text-align: right;
+  white-space: nowrap; }
+.tm-report th[scope=row], .tm-report thead th, .tm-report td.name { text-align: left; }
+.tm-report .table-wrap { overflow-x: auto; }
+.tm-report caption { text-align: left; font-weight: bold; }
+.tm-report figure { margin: 1em 0 0; }
 .tm-report svg { max-width: 100%; height: auto; }
 .tm-report .legend span { display: inline-block; margin-right: 1em; }
 .tm-report .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em;
@@ -66,24 +71,30 @@ TALLY_HEADERS = (
 )
 
 
-def _groups_table(report: SlaReport) -> str:
-    head = "".join(
-        f'<th scope="col">{h}</th>' for h in ("Kind", report.group_by.capitalize(), *TALLY_HEADERS)
+def _table(caption: str, headers: Iterable[str], rows: str) -> str:
+    """A captioned table (scrolling sideways on a narrow screen); `caption` is escaped."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    return (
+        f'<div class="table-wrap"><table><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
+
+
+def _groups_table(report: SlaReport) -> str:
     body = [
-        f'<tr><th scope="row">{KIND_NAMES[r.kind]}</th><td>{escape(r.group)}</td>'
+        f'<tr><th scope="row">{KIND_NAMES[r.kind]}</th><td class="name">{escape(r.group)}</td>'
         f"{_tally_cells(r.tally)}</tr>"
         for r in report.rows
     ]
     body += [
-        f'<tr><th scope="row">{KIND_NAMES[k]}</th><td><strong>total</strong></td>'
+        f'<tr><th scope="row">{KIND_NAMES[k]}</th><td class="name"><strong>total</strong></td>'
         f"{_tally_cells(t)}</tr>"
         for k, t in report.totals.items()
     ]
-    caption = f"Obligations due in the period by kind and {escape(report.group_by)}"
-    return (
-        f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+    return _table(
+        f"Obligations due in the period by kind and {report.group_by}",
+        ("Kind", report.group_by.capitalize(), *TALLY_HEADERS),
+        "".join(body),
     )
 
 
@@ -165,15 +176,11 @@ def attainment_chart(report: SlaReport, kind: str, chart_id: str) -> str:
         for lv in levels
     )
     rows = "".join(
-        f'<tr><th scope="row">{escape(c.level)}</th><td>{escape(c.week)}</td>'
+        f'<tr><th scope="row">{escape(c.level)}</th><td class="name">{escape(c.week)}</td>'
         f"{_tally_cells(c.tally)}</tr>"
         for c in cells
     )
-    head = "".join(f'<th scope="col">{h}</th>' for h in ("Level", "Week of", *TALLY_HEADERS))
-    table = (
-        f"<table><caption>{escape(title)}: the figures</caption><thead><tr>{head}</tr>"
-        f"</thead><tbody>{rows}</tbody></table>"
-    )
+    table = _table(f"{title}: the figures", ("Level", "Week of", *TALLY_HEADERS), rows)
     return (
         f"<figure><figcaption><h3>{escape(title)}</h3></figcaption>{svg}"
         f'<p class="legend" aria-hidden="true">{legend}</p></figure>{table}'
@@ -201,13 +208,8 @@ def breaches_chart(report: SlaReport, chart_id: str) -> str:
         + f"<td>{per_hour[h]}</td></tr>"
         for h in range(24)
     )
-    head = "".join(
-        f'<th scope="col">{h}</th>' for h in ("Hour", *(KIND_NAMES[k] for k in KINDS), "All")
-    )
-    table = (
-        f"<table><caption>{escape(title)}: the figures</caption><thead><tr>{head}</tr>"
-        f"</thead><tbody>{rows}</tbody></table>"
-    )
+    headers = ("Hour", *(KIND_NAMES[k] for k in KINDS), "All")
+    table = _table(f"{title}: the figures", headers, rows)
     return f"<figure><figcaption><h3>{escape(title)}</h3></figcaption>{svg}</figure>{table}"
 
 
