@@ -11,6 +11,7 @@ from tidekit.web.problems import Problem
 from tidekit.web.staff import KEYED_ROUTE_RESPONSES
 
 from ..deps import Service, Staff
+from ..service import EscalationService
 from .domain.attainment import GroupBy, SlaReport, build_report
 from .formats import SlaReportOut, report_csv
 from .page import report_document_html
@@ -50,6 +51,20 @@ async def _report(
     tz: Tz = None,
 ) -> SlaReport:
     """The report the query asks for (a dependency both routes share; staff only)."""
+    return await sla_report_for(request, service, start, to, group_by, tz)
+
+
+async def sla_report_for(
+    request: Request,
+    service: EscalationService,
+    start: str | None,
+    to: str | None,
+    group_by: GroupBy,
+    tz: str | None,
+) -> SlaReport:
+    """The report for these query values, with no access check of its own: for a page
+    that checks access its own way (the board's session) before it calls this. Bad
+    values raise a 422 Problem."""
     now = service.runtime.clock.now()
     try:
         period = read_period(start, to, tz or request.app.state.report_zone, now)
