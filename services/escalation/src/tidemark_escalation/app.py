@@ -12,6 +12,7 @@ from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .reports import install_reports, record_obligation
 from .routes import router
 from .rules import load_rules
 from .service import EscalationService
@@ -45,6 +46,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     service = EscalationService(runtime, settings, rules, policy)
 
     async def handle(event: DomainEvent, delivery: Delivery) -> None:
+        await record_obligation(event, delivery.conn)  # first: the queue before the event
         await service.on_event(event, delivery.envelope, delivery.conn)
 
     runtime.consumers.append(
@@ -62,4 +64,5 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rules_version = rules.version
     app.include_router(router)
+    install_reports(app, policy)
     return app
