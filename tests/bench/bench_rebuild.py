@@ -4,23 +4,31 @@ Fills intake's stores in a private Postgres with TIDEMARK_BENCH_REBUILD_TICKETS 
 events each: 2 of its own, 4 recorded from the other services; default 20,000 = 120,000
 events) and its `tickets` as the live projection wrote them, then times
 `tidemark-ops rebuild intake` (tidekit.store.rebuild with intake's read model) and
-`tidemark-ops replay intake` of the same store into a fresh topic of a private Kafka.
+`tidemark-ops replay intake` of the same store into a fresh topic of a private Kafka. For
+comparison, the same rebuild with each stored event fully re-validated (as before
+`decode_trusted`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import re
 import time
+from unittest import mock
 
 import asyncpg
 
+import tidemark_intake.rebuild as intake_rebuild
 from tests.integration.intake.test_rebuild_swap import fill
+from tidekit.events import registry
+from tidekit.events.base import DomainEvent
 from tidekit.ops.cli import run
 from tidekit.ops.connect import OpsSettings
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidekit.store.rebuild import rebuild
 from tidemark_devstack.stack import Stack
 
 SCHEMA = "intake"
@@ -50,6 +58,21 @@ async def _ops(settings: OpsSettings, *argv: str) -> tuple[str, float]:
     return said, float(rates[-1].replace(",", ""))
 
 
+def _validated(row: asyncpg.Record) -> DomainEvent:
+    return registry.decode(row["event_type"], row["schema_version"], json.loads(row["data"]))
+
+
+async def _rebuild_validating(url: str) -> float:
+    """events/s of intake's rebuild decoding each event with full validation."""
+    conn = await asyncpg.connect(url)
+    try:
+        with mock.patch.object(intake_rebuild, "stored_event", _validated):
+            report = await rebuild(conn, SCHEMA, intake_rebuild.read_model(), lambda _: None)
+        return report.rate
+    finally:
+        await conn.close()
+
+
 def main() -> dict[str, float]:
     tickets = int(os.environ.get("TIDEMARK_BENCH_REBUILD_TICKETS", "20000"))
     stack = Stack.private("bench-rebuild")
@@ -63,6 +86,8 @@ def main() -> dict[str, float]:
         )
         print(f"\n== rebuild and replay: intake, {tickets * 6:,} events "
               f"({tickets:,} tickets; filled in {filled:.0f} s) ==")  # fmt: skip
+        validating = asyncio.run(_rebuild_validating(stack.database_url))
+        print(f"rebuild intake, events fully re-validated: {validating:,.0f} events/s")
         rebuilt, rebuild_rate = asyncio.run(_ops(settings, "rebuild", "intake"))
         print(f"tidemark-ops rebuild intake: {rebuilt}")
         replayed, replay_rate = asyncio.run(
@@ -70,6 +95,7 @@ def main() -> dict[str, float]:
         )
         print(f"tidemark-ops replay intake:  {replayed}")
         return {"rebuild_intake_events_per_s": rebuild_rate,
+                "rebuild_intake_validating_events_per_s": validating,
                 "replay_intake_events_per_s": replay_rate, "events": tickets * 6}  # fmt: skip
     finally:
         stack.stop()

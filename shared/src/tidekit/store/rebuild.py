@@ -135,17 +135,12 @@ async def rebuild(
             f"INSERT INTO {scratch}._replayed SELECT event_id FROM ({model.source_sql}) s"
         )
         await conn.execute(f"SET LOCAL search_path TO {scratch}, {live}")
-        batch: list[asyncpg.Record] = []
-        async for row in conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n", prefetch=BATCH):
-            batch.append(row)
-            if len(batch) == BATCH:
-                await model.apply(conn, batch)
-                folded += len(batch)
-                batch.clear()
-                if folded % 50_000 == 0:
-                    report(folded)
-        await model.apply(conn, batch)
-        folded += len(batch)
+        cursor = await conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n")
+        while batch := await cursor.fetch(BATCH):  # a batch per round trip, not row by row
+            await model.apply(conn, batch)
+            folded += len(batch)
+            if folded % 50_000 == 0:
+                report(folded)
         if model.flush:
             await model.flush(conn)
     report(folded)
