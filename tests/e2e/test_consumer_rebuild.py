@@ -75,8 +75,9 @@ def _breached_and_answered(system: System) -> list[str]:
     return [late["tid"], held]
 
 
-def _settled(database_url: str, kafka_bootstrap: str) -> None:
-    """Every outbox row published and every consumer group at the end of its partitions."""
+def _settled(system: System, database_url: str, kafka_bootstrap: str) -> None:
+    """No timer due (other tests' tickets fall due after a jump too), every outbox row
+    published and every consumer group at the end of its partitions."""
     env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url,
            "TIDEMARK_KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
     lag = [sys.executable, "-m", "tidekit.ops.cli", "lag", "--max-lag", "0"]
@@ -86,7 +87,8 @@ def _settled(database_url: str, kafka_bootstrap: str) -> None:
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if asyncio.run(_count(database_url, f"SELECT {unpublished}")) == 0:
+        due = "(SELECT count(*) FROM sla_timer.timers WHERE due_at <= $1)"
+        if asyncio.run(_count(database_url, f"SELECT {due} + {unpublished}", system.now())) == 0:
             done = subprocess.run(lag, env=env, capture_output=True, text=True, timeout=60)
             if done.returncode == 0:
                 return
@@ -94,10 +96,10 @@ def _settled(database_url: str, kafka_bootstrap: str) -> None:
     raise TimeoutError("the services did not settle in 60 s")
 
 
-async def _count(database_url: str, sql: str) -> int:
+async def _count(database_url: str, sql: str, *args: object) -> int:
     conn = await asyncpg.connect(database_url)
     try:
-        return int(await conn.fetchval(sql))
+        return int(await conn.fetchval(sql, *args))
     finally:
         await conn.close()
 
@@ -106,7 +108,7 @@ def test_ops_rebuild_gives_back_the_consumers_live_tables(
     system: System, database_url: str, kafka_bootstrap: str
 ) -> None:
     tids = _breached_and_answered(system)
-    _settled(database_url, kafka_bootstrap)
+    _settled(system, database_url, kafka_bootstrap)
     for service, (schema, tables) in REBUILT.items():
         live = {t: asyncio.run(_tables(database_url, schema, t)) for t in tables}
         assert set(tids) <= {r["tid"] for r in live[tables[0]][0]}, service  # the flow's
