@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -23,17 +24,19 @@ from unittest import mock
 
 import asyncpg
 
-import tidemark_intake.rebuild as intake_rebuild
 from tests.integration.intake.test_rebuild_swap import fill
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.ops.cli import run
 from tidekit.ops.connect import OpsSettings
+from tidekit.ops.rebuild import read_models
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.rebuild import rebuild
 from tidemark_devstack.stack import Stack
 
 SCHEMA = "intake"
+# intake's rebuild module, wherever the package keeps it (found as tidemark-ops finds it)
+intake_rebuild = sys.modules[read_models()["intake"].__module__]
 T = TypeVar("T")
 _RATE = re.compile(r"([\d,]+) events/s")
 
