@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from tidekit.events.intake import TicketRated
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.consumer import Delivery, EventConsumer, Handler
 from tidekit.kafka.relay import OutboxRelay
+from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
 
@@ -41,7 +43,7 @@ async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]
     schema = f"t_{uuid.uuid4().hex[:10]}"
     topic = f"test.{schema}.v1"
     async with _connect(database_url) as conn:
-        await apply_migrations(conn, schema, [CORE_MIGRATIONS])
+        await apply_migrations(conn, schema, [CORE_MIGRATIONS, CONSUMED_MIGRATIONS])
     pool = await asyncpg.create_pool(database_url, server_settings={"search_path": schema})
     await ensure_topics(kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
     producer = idempotent_producer(kafka_bootstrap, "test")
@@ -85,6 +87,7 @@ def start_rated_consumer(
     kafka_bootstrap: str,
     on_rated: Handler,
     after_commit: Callable[[], None] = lambda: None,
+    record_consumed: bool = False,
 ) -> None:
     """The bench's consumer of its own topic, handling ticket.rated, running until the end."""
     consumer = EventConsumer(
@@ -96,6 +99,7 @@ def start_rated_consumer(
         handlers={"ticket.rated": on_rated},
         dlq_producer=bench.producer,
         after_commit=after_commit,
+        record_consumed=record_consumed,
     )
     bench.tasks.append(asyncio.create_task(consumer.run()))
 
@@ -159,7 +163,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
         bench.topic, duplicate.value, key=duplicate.key, headers=list(duplicate.headers)
     )
 
-    start_rated_consumer(bench, kafka_bootstrap, on_rated)
+    start_rated_consumer(bench, kafka_bootstrap, on_rated, record_consumed=True)
     async with asyncio.timeout(30):
         while sorted(handled) != [1, 5]:
             await asyncio.sleep(0.1)
@@ -180,6 +184,11 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     assert sorted(handled) == [1, 3, 5]
     inbox = await bench.pool.fetchval("SELECT count(*) FROM inbox")
     assert inbox == 3
+    # What a rebuild folds: each handled record once, neither the redelivery nor the record
+    # whose handler failed (rolled back with its savepoint).
+    recorded = await bench.pool.fetch("SELECT event_id, data FROM consumed_events")
+    assert sorted(json.loads(r["data"])["rating"] for r in recorded) == [1, 3, 5]
+    assert {str(r["event_id"]) for r in recorded} >= {first, marker}
 
 
 async def test_a_retried_batch_dead_letters_its_failing_record_once(

@@ -26,6 +26,7 @@ from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.consumer import EventConsumer, Handler
 from tidekit.kafka.relay import OutboxRelay
 from tidekit.settings import ServiceSettings
+from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.retention import retention_worker
@@ -49,6 +50,9 @@ class ConsumerSpec:
     handlers: dict[str, Handler]
     suffix: str = "main"
     after_commit: Callable[[], None] | None = None  # e.g. wake a sender after a handled record
+    # Keep every handled envelope in `consumed_events` (tidekit.store.consumed), so the
+    # service's read models can be rebuilt from its own events plus these.
+    record_consumed: bool = False
 
 
 @dataclass
@@ -127,6 +131,7 @@ class ServiceRuntime:
                 handlers=spec.handlers,
                 dlq_producer=producer,
                 after_commit=_chain(self.relay.wake, spec.after_commit),
+                record_consumed=spec.record_consumed,
             )
             self.running_consumers.append(consumer)
             self._spawn(consumer.run, consumer.name)
@@ -139,6 +144,10 @@ class ServiceRuntime:
         )  # fmt: skip
         self._spawn(prune, "retention")
         log.info("service running", extra={"topic": self.topic})
+
+    def migration_sets(self) -> list[MigrationSet]:
+        recording = any(spec.record_consumed for spec in self.consumers)
+        return [CORE_MIGRATIONS, *([CONSUMED_MIGRATIONS] if recording else []), self.migrations]
 
     def topics_of(self, spec: ConsumerSpec) -> list[str]:
         """The topics `spec` reads, in this system's topic namespace."""
@@ -188,7 +197,7 @@ class ServiceRuntime:
             },
         )
         async with pool.acquire() as conn:
-            applied = await apply_migrations(conn, s.db_schema, [CORE_MIGRATIONS, self.migrations])
+            applied = await apply_migrations(conn, s.db_schema, self.migration_sets())
         log.info("database ready", extra={"schema": s.db_schema, "migrations_applied": applied})
         self.pool = pool
         return pool

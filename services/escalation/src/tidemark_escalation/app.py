@@ -53,6 +53,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         ConsumerSpec(
             topics=list(CONSUMED),
             handlers={t: handle for types in CONSUMED.values() for t in types},
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     app = service_app(

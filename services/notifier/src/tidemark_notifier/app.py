@@ -36,6 +36,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             topics=[TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
             handlers=handlers,
             after_commit=sender.wake.set,
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     runtime.workers.append(sender.run)

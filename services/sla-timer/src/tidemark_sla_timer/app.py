@@ -46,6 +46,7 @@ def create_app(settings: SlaTimerSettings | None = None) -> FastAPI:
             handlers=dict.fromkeys(CONSUMED, handle),
             suffix=settings.consumer_group,
             after_commit=scheduler.committed,
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     runtime.workers.append(scheduler.run)

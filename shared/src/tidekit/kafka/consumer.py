@@ -32,6 +32,7 @@ from tidekit.events import dlq_topic, origin_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
 from tidekit.kafka.connection import KafkaConnection
+from tidekit.store import consumed
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
@@ -74,6 +75,7 @@ class EventConsumer:
         dlq_producer: AIOKafkaProducer,
         after_commit: Callable[[], None] = lambda: None,
         batch_size: int = 200,
+        record_consumed: bool = False,
     ) -> None:
         self.name = name
         self._kafka = KafkaConnection.of(kafka)
@@ -84,6 +86,8 @@ class EventConsumer:
         self._dlq = dlq_producer
         self._after_commit = after_commit
         self._batch_size = batch_size
+        # Keep each handled envelope (tidekit.store.consumed): what a rebuild folds.
+        self._record_consumed = record_consumed
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 
@@ -224,6 +228,8 @@ class EventConsumer:
         if not first_time:
             DUPLICATES.labels(self.name).inc()
             return False
+        if self._record_consumed:
+            await consumed.record(conn, self.name, envelope)
         await self._handlers[envelope.type](domain_event, Delivery(envelope, conn))
         return True
 

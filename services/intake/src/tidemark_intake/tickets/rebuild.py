@@ -15,14 +15,19 @@ idempotency_keys, inbound_mail; see docs/operations.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 import asyncpg
 
-from tidekit.events import registry
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
-from tidekit.store.rebuild import Batch, ReadModel, RebuildReport, rebuild
+from tidekit.store.rebuild import (
+    Batch,
+    ReadModel,
+    RebuildReport,
+    rebuild,
+    replace_rows,
+    stored_event,
+)
 from tidemark_intake.settings import IntakeSettings
 
 from .fold import COLUMNS, LOST, TicketFold
@@ -43,20 +48,15 @@ def read_model() -> ReadModel:
 
     async def apply(conn: asyncpg.Connection, rows: Batch) -> None:
         for row in rows:
-            event = registry.decode(
-                row["event_type"], row["schema_version"], json.loads(row["data"])
-            )
+            event = stored_event(row)  # trusted: no re-validation of what intake stored
             if row["origin"] == "own":
                 fold.apply_own(event, row["recorded_at"])
             else:
                 fold.apply_foreign(event, row["recorded_at"])
 
     async def flush(conn: asyncpg.Connection) -> None:
-        rows = fold.take_dirty()
-        # search_path: the scratch schema first; a ticket folded again is replaced whole
-        await conn.execute("DELETE FROM tickets WHERE tid = ANY($1::text[])", [r[0] for r in rows])
-        await conn.copy_records_to_table("tickets", records=rows, columns=COLUMNS,
-                                         schema_name=await _first_schema(conn))  # fmt: skip
+        rows = fold.take_dirty()  # a ticket folded again is replaced whole
+        await replace_rows(conn, "tickets", "tid", [r[0] for r in rows], COLUMNS, rows)
 
     async def fix_up(conn: asyncpg.Connection, live: str, scratch: str) -> None:
         await conn.execute(
@@ -65,10 +65,6 @@ def read_model() -> ReadModel:
         )
 
     return ReadModel(["tickets"], SOURCE, apply, flush, fix_up)
-
-
-async def _first_schema(conn: asyncpg.Connection) -> str:
-    return str(await conn.fetchval("SELECT (current_schemas(false))[1]"))
 
 
 async def run(database_url: str, schema: str) -> RebuildReport:
