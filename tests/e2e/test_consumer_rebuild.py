@@ -28,7 +28,7 @@ REBUILT = {
         ["sla_tickets", "clock_inputs", "sla_emitted", "timers", "breaches"],
     ),
     "notifier": ("notifier", ["tickets"]),
-    "escalation": ("escalation", ["queue_entries", "ticket_deadlines"]),
+    "escalation": ("escalation", ["queue_entries", "ticket_deadlines", "report_obligations"]),
 }
 Rows = list[dict[str, object]]
 

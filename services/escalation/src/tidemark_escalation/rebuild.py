@@ -1,4 +1,5 @@
-"""`tidemark-ops rebuild escalation`: `queue_entries` and `ticket_deadlines` from the events
+"""`tidemark-ops rebuild escalation`: `queue_entries`, `ticket_deadlines` and the reports'
+`report_obligations` from the events
 escalation consumed (recorded in consumed_events) and its own ticket.queued /
 ticket.escalated, folded in the order they were recorded with the service's own `evolve`
 and `next_due` (the handlers' pure halves; no rule is decided again).
@@ -6,13 +7,15 @@ and `next_due` (the handlers' pure halves; no rule is decided again).
 Every column is carried by an event: the routing state by ticket.classified /
 ticket.reclassified (level, severity, urgent, submitted_at), ticket.queued (queue, rule,
 reason, note, queued_at), sla.warning / sla.breached (acted_on) and the intake's
-resolutions (waiting); the deadline by the sla.clock_* events. Nothing is copied from the
-live rows. Keep `QueueFold` in step with service.on_event and _commit.
+resolutions (waiting); the deadline by the sla.clock_* events; a report row by the sla.*
+events of its obligation and the queue the ticket was in before each (as
+reports.store.record_obligation reads it). Nothing is copied from the live rows. Keep
+`QueueFold` in step with service.on_event and _commit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 import asyncpg
 
@@ -23,6 +26,9 @@ from tidekit.store.rebuild import Batch, ReadModel, replace_rows, stored_event
 from .deadlines import DEADLINE_EVENTS, Due, next_due
 from .domain import TicketState, evolve
 from .ordering import serve_rank, tid_key
+from .reports.domain.obligations import REPORTED_EVENTS, ObligationRecord
+from .reports.domain.obligations import evolve as evolve_obligation
+from .reports.store import COLUMNS as REPORT_COLUMNS
 
 OWN = ("ticket.queued", "ticket.escalated")
 QUEUE_COLUMNS = (
@@ -42,10 +48,14 @@ class QueueFold:
     open: dict[str, TicketState] = field(default_factory=dict)
     dues: dict[str, Due] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
+    reports: dict[str, ObligationRecord] = field(default_factory=dict)
+    dirty_reports: set[str] = field(default_factory=set)
 
     def apply(self, event: DomainEvent, foreign: bool) -> None:
         tid = event.stream_id()
         self.dirty.add(tid)
+        if isinstance(event, REPORTED_EVENTS):
+            self._report(event, tid)
         if isinstance(event, DEADLINE_EVENTS):
             due = next_due(self.dues.get(tid), event)
             if due is None:
@@ -57,6 +67,24 @@ class QueueFold:
             self._settle(tid)
         state = self.open.get(tid) or self.saved.get(tid) or TicketState(tid=tid)
         self.open[tid] = evolve(state, event)
+
+    def _report(self, event: DomainEvent, tid: str) -> None:
+        """As record_obligation: before the event is acted on, with the queue the ticket's
+        row holds (the latest state that had a queue)."""
+        oid: str = getattr(event, "obligation_id")  # noqa: B009 - every REPORTED_EVENT has one
+        state = self.open.get(tid)
+        if state is None or state.queue is None:
+            state = self.saved.get(tid)
+        current = self.reports.get(oid)
+        updated = evolve_obligation(current, event, state.queue if state else None)
+        if updated is not None and updated != current:
+            self.reports[oid] = updated
+            self.dirty_reports.add(oid)
+
+    def take_reports(self) -> tuple[list[str], list[tuple[object, ...]]]:
+        """(obligations changed, their report_obligations rows)."""
+        oids, self.dirty_reports = sorted(self.dirty_reports), set()
+        return oids, [astuple(self.reports[o]) for o in oids]
 
     def _settle(self, tid: str) -> None:
         state = self.open.pop(tid, None)
@@ -95,8 +123,13 @@ def read_model() -> ReadModel:
         tids, queue_rows, due_rows = fold.take_dirty()
         await replace_rows(conn, "queue_entries", "tid", tids, QUEUE_COLUMNS, queue_rows)
         await replace_rows(conn, "ticket_deadlines", "tid", tids, DEADLINE_COLUMNS, due_rows)
+        oids, report_rows = fold.take_reports()
+        await replace_rows(
+            conn, "report_obligations", "obligation_id", oids, REPORT_COLUMNS, report_rows
+        )
 
     return ReadModel(
-        ["queue_entries", "ticket_deadlines"], source_sql(OWN), apply, flush,
+        ["queue_entries", "ticket_deadlines", "report_obligations"], source_sql(OWN), apply,
+        flush,
         refusal=missing_history,
     )  # fmt: skip
