@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -43,16 +41,8 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
     service = EscalationService(runtime, settings, rules, policy)
-
-    async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_event(event, delivery.envelope, delivery.conn)
-
-    runtime.consumers.append(
-        ConsumerSpec(
-            topics=list(CONSUMED),
-            handlers={t: handle for types in CONSUMED.values() for t in types},
-        )
-    )
+    service.register(t for types in CONSUMED.values() for t in types)
+    runtime.consumers.append(ConsumerSpec(topics=list(CONSUMED), handlers=runtime.handlers))
     app = service_app(
         runtime,
         title="Tidemark escalation",

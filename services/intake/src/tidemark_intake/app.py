@@ -6,8 +6,6 @@ from fastapi import FastAPI
 
 from tidekit.events import TOPICS, registry
 from tidekit.events import intake as intake_events
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -31,14 +29,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
 
-    async def on_foreign(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_foreign_event(event, delivery.envelope, delivery.conn)
-
     # Every ticket event the other services publish lands in the ticket's history.
-    handlers: dict[str, Handler] = {
-        cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
-    }
-    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
+    foreign = [c.event_type for c in registry if c.__module__ != intake_events.__name__]
+    runtime.handlers.register_events(foreign, service.on_foreign_event)
+    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
     mail = MailIntake(runtime, settings)
     if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
         s = settings

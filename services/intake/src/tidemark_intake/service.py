@@ -11,6 +11,7 @@ import asyncpg
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.web.problems import Problem
 from tidekit.web.ratelimit import TokenBuckets
@@ -119,9 +120,9 @@ class IntakeService:
         return TicketCreated(tid=row["tid"], access_token=token, status=row["status"])
 
     # --- consumers: the other services' events about our tickets ----------------------
-    async def on_foreign_event(
-        self, event: DomainEvent, envelope: Envelope, conn: asyncpg.Connection
-    ) -> None:
+    async def on_foreign_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        conn, envelope = uow.conn, uow.cause
+        assert isinstance(envelope, Envelope), "a consumed event's cause is its envelope"
         if isinstance(event, LicenseRecorded):  # the directory: who may write on a license
             await projection.record_license(conn, event)
             return
@@ -130,18 +131,17 @@ class IntakeService:
         await projection.record_foreign(conn, envelope)
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":
-            await self._open_after_classification(conn, event.stream_id(), envelope)
+            await self._open_after_classification(uow, event.stream_id())
 
-    async def _open_after_classification(
-        self, conn: asyncpg.Connection, tid: str, cause: Envelope
-    ) -> None:
+    async def _open_after_classification(self, uow: UnitOfWork, tid: str) -> None:
+        conn = uow.conn
         status = await conn.fetchval("SELECT status FROM tickets WHERE tid = $1 FOR UPDATE", tid)
         if status is None:
             return  # not one of ours (e.g. a ticket from before a reset)
         version = await self.store.stream_version(conn, tid)
         state = Ticket(tid=tid, status=status, version=version)
-        events = domain.decide_open_after_classification(state, self.runtime.clock.now())
+        events = domain.decide_open_after_classification(state, uow.now())
         if events:
-            await self.store.append(conn, tid, version, events, caused_by=cause)
+            uow.append(tid, version, events)
             for e in events:
                 await projection.apply_own(conn, e)
