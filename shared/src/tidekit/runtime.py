@@ -203,6 +203,19 @@ class ServiceRuntime:
         self.pool = pool
         return pool
 
+    async def connect_dedicated(self) -> asyncpg.Connection:
+        """A connection of its own, outside the pool (e.g. one that LISTENs for good)."""
+        s = self.settings
+        conn: asyncpg.Connection = await asyncpg.connect(
+            s.database_url,
+            timeout=5,
+            server_settings={
+                "search_path": s.db_schema,
+                "application_name": f"tidemark-{s.service_name}-listener",
+            },
+        )
+        return conn
+
     async def _connect_kafka(self) -> AIOKafkaProducer:
         s = self.settings
         own = [self.topic, dlq_topic(self.topic)]

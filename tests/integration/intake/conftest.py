@@ -19,8 +19,8 @@ from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidemark_intake.app import create_app
-from tidemark_intake.service import IntakeService
 from tidemark_intake.settings import IntakeSettings
+from tidemark_intake.tickets.service import IntakeService
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from tidekit.events import escalation, intake, registry, sla
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.rebuild import rebuild
-from tidemark_intake import projection
-from tidemark_intake.rebuild import read_model
+from tidemark_intake.tickets import projection
+from tidemark_intake.tickets.rebuild import read_model
 
 pytestmark = pytest.mark.integration
 TICKETS = 10_000  # 6 events each: 60,000 events

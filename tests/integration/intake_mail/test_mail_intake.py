@@ -22,9 +22,9 @@ from tidekit.events.intake import TicketClosed, TicketResolved
 from tidekit.events.notifier import NotificationSent
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
-from tidemark_intake import projection
-from tidemark_intake.mail_intake import MailIntake
+from tidemark_intake.mail.intake import MailIntake
 from tidemark_intake.settings import IntakeSettings
+from tidemark_intake.tickets import projection
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -10,15 +10,18 @@ from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
-from tidemark_intake import inbound_routes, smtp_listener
-from tidemark_intake.mail_intake import MailIntake
 
-from . import admin_routes, ticket_routes, vault_routes
-from .actions import TicketActions
+from .access import admin_routes, introspection_routes
 from .deps import require_admin
-from .routes import router
-from .service import IntakeService
+from .mail import routes as mail_routes
+from .mail import smtp_listener
+from .mail.intake import MailIntake
 from .settings import IntakeSettings
+from .tickets import action_routes
+from .tickets import routes as ticket_routes
+from .tickets.actions import TicketActions
+from .tickets.service import IntakeService
+from .vault import routes as vault_routes
 
 FOREIGN_TOPICS = [TOPICS[s] for s in ("classifier", "sla-timer", "notifier", "escalation")]
 
@@ -46,15 +49,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         admin_only=require_admin,  # intake checks keys itself, no introspection
     )
     app.state.mail_intake = mail
-    app.include_router(inbound_routes.router)
+    app.include_router(mail_routes.router)
     app.state.intake = service
     app.state.actions = TicketActions(runtime, settings.vault(), policy)
     for module_router in (
-        router,
         ticket_routes.router,
+        action_routes.router,
         vault_routes.router,
         admin_routes.router,
-        admin_routes.introspection,
+        introspection_routes.router,
     ):
         app.include_router(module_router)
     return app

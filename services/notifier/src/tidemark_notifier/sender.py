@@ -95,7 +95,8 @@ class Sender:
             )
             if not rows:
                 return 0
-            # Webhooks go out in parallel; e-mails queue on the one SMTP connection.
+            # Deliveries go out in parallel: webhooks each on their own, e-mails over the
+            # mailer's pool of SMTP connections (at most `smtp_connections` at once).
             outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
             for row, outcome in zip(rows, outcomes, strict=True):
                 # notification.sent / .failed continue the trace of the message's cause.

@@ -43,6 +43,9 @@ class NotifierSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_connections: int = Field(
+        default=4, ge=1, le=64, description="SMTP connections kept open and used at once"
+    )
     mail_from: str = "Tidemark Support <support@tidemark.invalid>"
     message_id_domain: str = "tidemark.invalid"
 

@@ -167,7 +167,13 @@ class EventConsumer:
     def _decode(
         self, record: ConsumerRecord[bytes, bytes], dead_letters: list[DeadLetter]
     ) -> tuple[DomainEvent, Envelope] | None:
-        """The event, or None when it is not for us; poison records join `dead_letters`."""
+        """The event, or None when it is not for us; poison records join `dead_letters`.
+
+        A record whose `ce_type` header names a known type this consumer does not handle is
+        skipped on the header alone: its value is not parsed (most records on a topic are
+        of types a given service ignores). Its publisher's own consumers judge its body."""
+        if self._skips(record):
+            return None
         try:
             envelope = Envelope.from_kafka(record.value, list(record.headers or ()))
             if envelope.type not in self._handled_types:
@@ -178,6 +184,13 @@ class EventConsumer:
         except (MalformedRecord, UnknownEventType, ValueError) as exc:
             dead_letters.append(DeadLetter(record, f"unparseable: {exc}"))
             return None
+
+    def _skips(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        for name, value in record.headers or ():
+            if name == "ce_type":
+                event_type = value.decode("utf-8", "replace")
+                return event_type not in self._handled_types and event_type in self._registry
+        return False
 
     async def _handle(
         self,

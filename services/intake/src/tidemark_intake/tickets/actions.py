@@ -28,18 +28,18 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.sla import Calendar, Policy
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.web.problems import Problem
+from tidemark_intake.vault.crypto import Sealed, Vault
 
 from . import lifecycle, projection, resolution
-from .lifecycle import Command, IllegalTransition, Ticket
-from .vault import Sealed, Vault
+from .lifecycle import Command, IllegalTransition, TicketState
 
 MAX_ATTEMPTS = 8
 # A decision on the ticket's state, the time, and the calendar its resolution time counts on.
-Decider = Callable[[Ticket, datetime, Calendar], list[DomainEvent]]
+Decider = Callable[[TicketState, datetime, Calendar], list[DomainEvent]]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ActionOutcome:
     tid: str
     status: str
     version: int
@@ -69,8 +69,8 @@ class TicketActions:
         self.vault = vault
         self.policy = policy  # the SLA policy, for the calendar of a resolution time
 
-    async def _load(self, conn: asyncpg.Connection, tid: str) -> Ticket:
-        state = Ticket(tid=tid, status="new", version=0)
+    async def _load(self, conn: asyncpg.Connection, tid: str) -> TicketState:
+        state = TicketState(tid=tid, status="new", version=0)
         for stored in await self.store.read_stream(conn, tid):
             state = lifecycle.evolve(state, stored.envelope.decode(registry))
         return state
@@ -80,7 +80,7 @@ class TicketActions:
         tid: str,
         command: Command,
         also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
-    ) -> Outcome:
+    ) -> ActionOutcome:
         """Run a lifecycle command; `also_write` joins the same transaction (e.g. files)."""
         return await self._retrying(
             tid,
@@ -93,7 +93,7 @@ class TicketActions:
         tid: str,
         decide: Decider,
         also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
-    ) -> Outcome:
+    ) -> ActionOutcome:
         pool = self.runtime.require_pool()
         for _ in range(MAX_ATTEMPTS):
             try:
@@ -126,7 +126,7 @@ class TicketActions:
                     if also_write is not None:
                         await also_write(conn)
                 self.runtime.wake_relay()
-                return Outcome(tid, state.status, state.version, tuple(events))
+                return ActionOutcome(tid, state.status, state.version, tuple(events))
             except ConcurrencyConflict:
                 await asyncio.sleep(random.uniform(0.005, 0.05))
         raise Problem(
@@ -146,12 +146,12 @@ class TicketActions:
         return destroy_credentials(tid, sorted(refs), email, now)
 
     # --- the credentials vault -------------------------------------------------------
-    async def store_credentials(self, tid: str, entries: list[dict[str, str]]) -> Outcome:
+    async def store_credentials(self, tid: str, entries: list[dict[str, str]]) -> ActionOutcome:
         ref = f"cred_{secrets.token_urlsafe(12)}"
         kinds = tuple(sorted({e["kind"] for e in entries}))
         sealed = self.vault.seal({"entries": entries}, tid=tid, ref=ref)
 
-        def decide(state: Ticket, now: datetime, _calendar: Calendar) -> list[DomainEvent]:
+        def decide(state: TicketState, now: datetime, _calendar: Calendar) -> list[DomainEvent]:
             if state.status in lifecycle.FINISHED:
                 raise IllegalTransition("store credentials on", state.status, frozenset({"reopen"}))
             return [CredentialsStored(tid=tid, credentials_ref=ref, kinds=kinds, stored_at=now)]

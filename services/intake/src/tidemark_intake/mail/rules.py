@@ -17,11 +17,11 @@ from datetime import datetime
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import AttachmentRef, EmailOrigin, Requester, TicketSubmitted
+from tidemark_intake.tickets import attachments as att
+from tidemark_intake.tickets import lifecycle
+from tidemark_intake.tickets.lifecycle import TicketState
 
-from . import attachments as att
-from . import lifecycle
-from .inbound import InboundFile, InboundMail
-from .lifecycle import Ticket
+from .parser import InboundFile, InboundMail
 
 # Same text whether the ticket does not exist or the sender may not write to it: the new
 # ticket's requester can read this reason, and it must not tell them which TIDs exist.
@@ -64,7 +64,7 @@ def check_files(files: Sequence[InboundFile], max_bytes: int) -> list[att.Checke
 class ThreadTarget:
     """The ticket a `[TID-<n>]` subject names, as intake knows it."""
 
-    state: Ticket
+    state: TicketState
     requester_email: str
     license_key: str | None
 
@@ -133,7 +133,7 @@ def decide_new_ticket(
 
 
 def decide_append(
-    state: Ticket,
+    state: TicketState,
     mail: InboundMail,
     files: Sequence[att.CheckedAttachment],
     message_id: str,

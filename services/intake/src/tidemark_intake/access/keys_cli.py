@@ -22,9 +22,9 @@ from typing import TypeVar
 import asyncpg
 
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidemark_intake.settings import IntakeSettings
 
 from . import keys
-from .settings import IntakeSettings
 
 T = TypeVar("T")
 

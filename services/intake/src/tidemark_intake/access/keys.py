@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from . import access
+from . import principals
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ async def create_key(
 ) -> tuple[KeyInfo, str]:
     """(the stored key's description, the plain key to hand over once)."""
     channels = sorted(set(channels or []))
-    access.validate_scope(kind, channels, role)
-    new = access.generate_key()
+    principals.validate_scope(kind, channels, role)
+    new = principals.generate_key()
     row = await conn.fetchrow(
         """INSERT INTO api_keys (key_id, name, kind, channels, role, secret_hash)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
@@ -60,18 +60,18 @@ async def list_keys(conn: asyncpg.Connection) -> list[KeyInfo]:
     return [_info(r) for r in await conn.fetch("SELECT * FROM api_keys ORDER BY created_at")]
 
 
-async def authenticate(conn: asyncpg.Connection, presented: str) -> access.Principal | None:
+async def authenticate(conn: asyncpg.Connection, presented: str) -> principals.Principal | None:
     """The key's principal, or None for a malformed, unknown, wrong or revoked key."""
-    parts = access.split_key(presented)
+    parts = principals.split_key(presented)
     if parts is None:
         return None
     key_id, secret = parts
     row = await conn.fetchrow("SELECT * FROM api_keys WHERE key_id = $1", key_id)
     if row is None or row["revoked_at"] is not None:
         return None
-    if not access.secret_matches(secret, row["secret_hash"]):
+    if not principals.secret_matches(secret, row["secret_hash"]):
         return None
-    return access.Principal(
+    return principals.Principal(
         key_id=row["key_id"],
         name=row["name"],
         kind=row["kind"],

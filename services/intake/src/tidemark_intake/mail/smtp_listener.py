@@ -19,7 +19,7 @@ from tidekit.errors import DependencyUnavailable
 from tidekit.runtime import DB_OR_BROKER_DOWN, ServiceRuntime
 from tidekit.telemetry import start_trace
 
-from .mail_intake import MailIntake, Refusal
+from .intake import MailIntake, Refusal
 
 log = logging.getLogger(__name__)
 TRY_LATER = "451 4.3.0 Temporary failure, please try again later"

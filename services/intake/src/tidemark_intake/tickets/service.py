@@ -15,12 +15,12 @@ from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.web.problems import Problem
 from tidekit.web.ratelimit import TokenBuckets
+from tidemark_intake.settings import IntakeSettings
 
 from . import attachments as att
 from . import domain, projection, tokens
 from .api_models import TicketCreate, TicketCreated
-from .lifecycle import Ticket
-from .settings import IntakeSettings
+from .lifecycle import TicketState
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class IntakeService:
         if status is None:
             return  # not one of ours (e.g. a ticket from before a reset)
         version = await self.store.stream_version(conn, tid)
-        state = Ticket(tid=tid, status=status, version=version)
+        state = TicketState(tid=tid, status=status, version=version)
         events = domain.decide_open_after_classification(state, uow.now())
         if events:
             uow.append(tid, version, events)

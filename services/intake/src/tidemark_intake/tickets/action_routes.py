@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from tidekit.web.problems import Problem
+from tidemark_intake.deps import TICKET_ERRORS, Actions, TicketCaller
 
 from . import attachments as att
 from . import projection
 from .action_models import ActionResult, MessageIn, RatingIn, ReviewIn, StatusIn
-from .actions import Outcome, TicketActions
-from .deps import Ticket
+from .actions import ActionOutcome
 from .lifecycle import AskSupervisor, ChangeStatus, CustomerMessage, Rate, Reopen, StaffMessage
 
 router = APIRouter(prefix="/v1/tickets/{tid}", tags=["ticket lifecycle"])
-ILLEGAL = {"description": "Not allowed in the ticket's status (names it and what is allowed)"}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {},
-    403: {},
-    404: {"description": "No such ticket, or not yours"},
-    409: ILLEGAL,
-}
 
 
-def get_actions(request: Request) -> TicketActions:
-    actions: TicketActions = request.app.state.actions
-    return actions
-
-
-Actions = Annotated[TicketActions, Depends(get_actions)]
-
-
-def _result(outcome: Outcome, message_id: str | None = None) -> ActionResult:
+def _result(outcome: ActionOutcome, message_id: str | None = None) -> ActionResult:
     return ActionResult(
         tid=outcome.tid,
         status=outcome.status,
@@ -44,14 +28,14 @@ def _result(outcome: Outcome, message_id: str | None = None) -> ActionResult:
     )
 
 
-def _customer_only(ticket: Ticket, what: str) -> None:
+def _customer_only(ticket: TicketCaller, what: str) -> None:
     if ticket.staff is not None:
         raise Problem(403, "Forbidden", f"only the customer may {what}, with the ticket's token")
 
 
-@router.post("/messages", status_code=status.HTTP_201_CREATED, responses={**ERRORS, 422: {}})
+@router.post("/messages", status_code=status.HTTP_201_CREATED, responses={**TICKET_ERRORS, 422: {}})
 async def add_message(
-    body: MessageIn, ticket: Ticket, actions: Actions, request: Request
+    body: MessageIn, ticket: TicketCaller, actions: Actions, request: Request
 ) -> ActionResult:
     """A customer message (with the ticket's token) or a staff reply (staff key): `public`,
     or an `internal` note the customer never sees."""
@@ -93,8 +77,8 @@ async def add_message(
     return _result(outcome, message_id)
 
 
-@router.post("/status", responses=ERRORS)
-async def change_status(body: StatusIn, ticket: Ticket, actions: Actions) -> ActionResult:
+@router.post("/status", responses=TICKET_ERRORS)
+async def change_status(body: StatusIn, ticket: TicketCaller, actions: Actions) -> ActionResult:
     """Staff move the ticket: waiting_on_customer, on_hold, open, resolved, or closed (with a
     close_reason). Resolving or closing destroys stored credentials."""
     if ticket.staff is None:
@@ -107,21 +91,21 @@ async def change_status(body: StatusIn, ticket: Ticket, actions: Actions) -> Act
     return _result(await actions.perform(ticket.tid, command))
 
 
-@router.post("/reopen", responses=ERRORS)
-async def reopen(ticket: Ticket, actions: Actions) -> ActionResult:
+@router.post("/reopen", responses=TICKET_ERRORS)
+async def reopen(ticket: TicketCaller, actions: Actions) -> ActionResult:
     """Re-open a resolved or closed ticket (its customer, or staff)."""
     return _result(await actions.perform(ticket.tid, Reopen(by=ticket.actor)))
 
 
-@router.post("/rating", responses=ERRORS)
-async def rate(body: RatingIn, ticket: Ticket, actions: Actions) -> ActionResult:
+@router.post("/rating", responses=TICKET_ERRORS)
+async def rate(body: RatingIn, ticket: TicketCaller, actions: Actions) -> ActionResult:
     """After resolution the customer rates the service, 1 to 5, with a comment (once)."""
     _customer_only(ticket, "rate the service")
     return _result(await actions.perform(ticket.tid, Rate(body.rating, body.comment)))
 
 
-@router.post("/supervisor-review", responses=ERRORS)
-async def supervisor_review(body: ReviewIn, ticket: Ticket, actions: Actions) -> ActionResult:
+@router.post("/supervisor-review", responses=TICKET_ERRORS)
+async def supervisor_review(body: ReviewIn, ticket: TicketCaller, actions: Actions) -> ActionResult:
     """After resolution the customer may ask for a supervisor's review."""
     _customer_only(ticket, "ask for a supervisor's review")
     return _result(await actions.perform(ticket.tid, AskSupervisor(body.reason)))

@@ -8,10 +8,10 @@ import asyncpg
 from fastapi import APIRouter, Response, status
 
 from tidekit.web.problems import Problem
+from tidemark_intake.deps import ApiCaller, IdempotencyKey, Service, TicketCaller
 
 from . import obligations
 from .api_models import EventView, Obligation, TicketCreate, TicketCreated, TicketView
-from .deps import ApiCaller, IdempotencyKey, Service, Ticket
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 
@@ -52,7 +52,7 @@ async def create_ticket(
 
 
 @router.get("/tickets/{tid}", response_model=TicketView, responses={401: {}, 404: {}})
-async def get_ticket(ticket: Ticket, service: Service) -> TicketView:
+async def get_ticket(ticket: TicketCaller, service: Service) -> TicketView:
     """The ticket as it stands: status, level, severity, open obligations, queue, messages.
     Its customer (access token) does not see staff's internal notes."""
     row = await service.runtime.require_pool().fetchrow(
@@ -96,7 +96,7 @@ async def get_ticket(ticket: Ticket, service: Service) -> TicketView:
 
 
 @router.get("/tickets/{tid}/events", response_model=list[EventView], responses={401: {}, 404: {}})
-async def ticket_events(ticket: Ticket, service: Service) -> list[EventView]:
+async def ticket_events(ticket: TicketCaller, service: Service) -> list[EventView]:
     """The ticket's full event history across all services, in the order intake saw it.
     Its customer does not see staff's internal notes."""
     pool = service.runtime.require_pool()

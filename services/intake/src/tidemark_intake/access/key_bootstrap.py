@@ -1,4 +1,4 @@
-"""`python -m tidemark_intake.key_bootstrap`: the first API keys of a new installation,
+"""`python -m tidemark_intake.access.key_bootstrap`: the first API keys of a new installation,
 stored straight into Kubernetes Secrets (the chart's `keyBootstrap` hook Job).
 
 It makes, with the code behind `tidemark-keys create --quiet`, what is missing: the first
@@ -31,9 +31,9 @@ from typing import Any
 import asyncpg
 
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidemark_intake.settings import IntakeSettings
 
 from . import keys
-from .settings import IntakeSettings
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 SERVICES = ("classifier", "sla-timer", "notifier", "escalation")
@@ -160,7 +160,7 @@ def bootstrap(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tidemark_intake.key_bootstrap")
+    parser = argparse.ArgumentParser(prog="python -m tidemark_intake.access.key_bootstrap")
     parser.add_argument("--admin-secret", required=True)
     parser.add_argument("--service-keys-secret", required=True)
     parser.add_argument("--admin-name", default="first-admin")

@@ -1,4 +1,4 @@
-"""Inbound e-mail, the shell around inbound.py and mail_rules.py: one raw RFC 5322 message
+"""Inbound e-mail, the shell around parser.py and rules.py: one raw RFC 5322 message
 in (from the SMTP listener or POST /v1/inbound/email), one recorded outcome out.
 
 Accepted mail is durable when this returns: its events, projection, outbox row and its
@@ -23,16 +23,17 @@ from tidekit.events import registry
 from tidekit.events.intake import TicketSubmitted
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
+from tidemark_intake.settings import IntakeSettings
+from tidemark_intake.tickets import attachments as att
+from tidemark_intake.tickets import lifecycle, projection, tokens
+from tidemark_intake.tickets.lifecycle import TicketState
 
-from . import attachments as att
-from . import inbound, lifecycle, mail_rules, projection, tokens
-from .inbound import InboundMail
-from .lifecycle import Ticket
-from .settings import IntakeSettings
+from . import parser, rules
+from .parser import InboundMail
 
 log = logging.getLogger(__name__)
 Via = Literal["smtp", "http"]
-Outcome = Literal["created", "appended", "duplicate", "ignored", "refused"]
+MailOutcome = Literal["created", "appended", "duplicate", "ignored", "refused"]
 Refusal = Literal["malformed", "attachment", "too_large"]
 EXCERPT_BYTES = 64 * 1024
 MAX_ATTEMPTS = 5
@@ -40,7 +41,7 @@ MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class MailResult:
-    outcome: Outcome
+    outcome: MailOutcome
     reason: str | None = None
     tid: str | None = None
     refusal: Refusal | None = None
@@ -78,10 +79,10 @@ class MailIntake:
             reason = f"the message is larger than the limit of {s.max_mail_bytes} bytes"
             return await self.refuse(pool, raw, via, envelope_from, "too_large", reason)
         try:
-            mail = inbound.parse(raw, s.max_mail_header_bytes)
-        except inbound.MalformedMail as exc:
+            mail = parser.parse(raw, s.max_mail_header_bytes)
+        except parser.MalformedMail as exc:
             return await self.refuse(pool, raw, via, envelope_from, "malformed", str(exc))
-        loop = mail_rules.loop_reason(mail, s.own_message_id_domain)
+        loop = rules.loop_reason(mail, s.own_message_id_domain)
         if loop is None and mail.message_id and await self._our_notification(pool, mail):
             loop = f"our own message (Message-ID {mail.message_id})"
         if loop is not None:
@@ -92,10 +93,10 @@ class MailIntake:
         if limit is not None:
             return await self.refuse(pool, raw, via, envelope_from, "too_large", limit, mail)
         try:
-            files = mail_rules.check_files(mail.attachments, s.max_attachment_bytes)
+            files = rules.check_files(mail.attachments, s.max_attachment_bytes)
         except att.AttachmentRefused as exc:
             return await self.refuse(pool, raw, via, envelope_from, "attachment", str(exc), mail)
-        key = mail_rules.dedupe_key(mail, raw)
+        key = rules.dedupe_key(mail, raw)
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with pool.acquire() as conn, conn.transaction():
@@ -188,15 +189,15 @@ class MailIntake:
             and mail.sender != target.requester_email.lower()
             and await self._registered(conn, mail.sender, target.license_key)
         )
-        route = mail_rules.route(mail, target, registered)
+        route = rules.route(mail, target, registered)
         now = self.runtime.clock.now()
-        if isinstance(route, mail_rules.Append):
+        if isinstance(route, rules.Append):
             assert target is not None
             result = MailResult("appended", tid=route.tid)
             if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
                 return await self._duplicate(conn, key, raw, via, envelope_from, mail)
             message_id = f"mail-{uuid.uuid4().hex}"
-            events = mail_rules.decide_append(target.state, mail, files, message_id, now)
+            events = rules.decide_append(target.state, mail, files, message_id, now)
             await self.store.append(conn, route.tid, target.state.version, events)
             await projection.store_attachments(conn, files)
             for e in events:
@@ -209,7 +210,7 @@ class MailIntake:
         if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
             return await self._duplicate(conn, key, raw, via, envelope_from, mail)
         license_key = await self._license_of(conn, mail.sender)
-        events = mail_rules.decide_new_ticket(
+        events = rules.decide_new_ticket(
             tid, mail, files, license_key, route.not_appended_reason, now
         )
         await self.store.append(conn, tid, 0, events)
@@ -237,17 +238,17 @@ class MailIntake:
         await self._record(conn, result, raw, via, envelope_from, mail)
         return result
 
-    async def _target(self, conn: asyncpg.Connection, tid: str) -> mail_rules.ThreadTarget | None:
+    async def _target(self, conn: asyncpg.Connection, tid: str) -> rules.ThreadTarget | None:
         # Writers to one ticket queue on its row; the expected version still guards the rest.
         row = await conn.fetchrow(
             "SELECT requester_email, license_key FROM tickets WHERE tid = $1 FOR UPDATE", tid
         )
         if row is None:
             return None
-        state = Ticket(tid=tid, status="new", version=0)
+        state = TicketState(tid=tid, status="new", version=0)
         for stored in await self.store.read_stream(conn, tid):
             state = lifecycle.evolve(state, stored.envelope.decode(registry))
-        return mail_rules.ThreadTarget(state, row["requester_email"], row["license_key"])
+        return rules.ThreadTarget(state, row["requester_email"], row["license_key"])
 
     async def _registered(self, conn: asyncpg.Connection, sender: str, license_key: str) -> bool:
         """A registered address of the license, as the classifier's directory recorded it

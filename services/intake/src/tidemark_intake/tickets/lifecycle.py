@@ -53,7 +53,7 @@ class IllegalTransition(Exception):
 
 
 @dataclass(frozen=True)
-class Ticket:
+class TicketState:
     tid: str
     status: Status
     version: int
@@ -109,7 +109,7 @@ Command = CustomerMessage | StaffMessage | ChangeStatus | Reopen | Rate | AskSup
 
 
 def decide(
-    t: Ticket, command: Command, now: datetime, calendar: Calendar | None = None
+    t: TicketState, command: Command, now: datetime, calendar: Calendar | None = None
 ) -> list[DomainEvent]:
     """The events `command` makes. Resolving needs the `calendar` its business time is
     counted on (resolution.calendar_for)."""
@@ -176,7 +176,7 @@ def decide(
     raise TypeError(f"unknown command {command!r}")
 
 
-def _resolved(t: Ticket, by: str, now: datetime, calendar: Calendar | None) -> TicketResolved:
+def _resolved(t: TicketState, by: str, now: datetime, calendar: Calendar | None) -> TicketResolved:
     if calendar is None or t.submitted_at is None:
         raise ValueError("resolving needs the ticket's history and a calendar to measure it")
     took = resolution.measure(t.submitted_at, now, t.on_hold_before, t.on_hold_since, calendar)
@@ -191,7 +191,7 @@ def _resolved(t: Ticket, by: str, now: datetime, calendar: Calendar | None) -> T
 
 
 def _change_status(
-    t: Ticket, c: ChangeStatus, now: datetime, calendar: Calendar | None
+    t: TicketState, c: ChangeStatus, now: datetime, calendar: Calendar | None
 ) -> list[DomainEvent]:
     allowed = STAFF_MOVES[t.status]
     if c.to not in allowed:
@@ -220,7 +220,7 @@ def _change_status(
     ]
 
 
-def _hold(t: Ticket, to: Status, at: datetime) -> Ticket:
+def _hold(t: TicketState, to: Status, at: datetime) -> TicketState:
     """Open or close the running hold as the status moves to `to` at `at`."""
     if to == "on_hold":
         return t if t.on_hold_since is not None else replace(t, on_hold_since=at)
@@ -230,11 +230,11 @@ def _hold(t: Ticket, to: Status, at: datetime) -> Ticket:
     return replace(t, on_hold_since=None, on_hold_before=t.on_hold_before + held)
 
 
-def evolve(t: Ticket, event: DomainEvent) -> Ticket:
+def evolve(t: TicketState, event: DomainEvent) -> TicketState:
     version = t.version + 1
     match event:
         case TicketSubmitted():
-            return Ticket(
+            return TicketState(
                 tid=event.tid, status="new", version=version, submitted_at=event.submitted_at
             )
         case StatusChanged():

@@ -1,6 +1,6 @@
 """How long a ticket took to resolve (SPEC 1.5: no commitment, but recorded for analytics).
 
-Pure: the ticket's own history (lifecycle.Ticket), the instant of the resolution and the
+Pure: the ticket's own history (lifecycle.TicketState), the instant of the resolution and the
 calendar to count business time on come in; ticket.resolved carries what comes out. See
 docs/sla.md, "Resolution time".
 """

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Request, status
 
 from tidekit.events.intake import CredentialsStored
 from tidekit.web.problems import Problem
+from tidemark_intake.deps import TICKET_ERRORS, Actions, TicketCaller
 
-from .action_models import CredentialsIn, CredentialsStoredOut, StoredCredentials
-from .deps import Ticket
-from .ticket_routes import ERRORS, Actions
+from .models import CredentialsIn, CredentialsStoredOut, StoredCredentials
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/tickets/{tid}", tags=["credentials vault"])
@@ -21,10 +20,10 @@ router = APIRouter(prefix="/v1/tickets/{tid}", tags=["credentials vault"])
     "/credentials",
     status_code=status.HTTP_201_CREATED,
     response_model=CredentialsStoredOut,
-    responses={**ERRORS, 422: {}},
+    responses={**TICKET_ERRORS, 422: {}},
 )
 async def store_credentials(
-    body: CredentialsIn, ticket: Ticket, actions: Actions
+    body: CredentialsIn, ticket: TicketCaller, actions: Actions
 ) -> CredentialsStoredOut:
     """Store FTP/SSH/control-panel access, encrypted (AES-GCM). Events carry only the
     reference; the secret is destroyed when the ticket is resolved or closed."""
@@ -48,9 +47,9 @@ async def store_credentials(
     )
 
 
-@router.get("/credentials", response_model=list[StoredCredentials], responses=ERRORS)
+@router.get("/credentials", response_model=list[StoredCredentials], responses=TICKET_ERRORS)
 async def read_credentials(
-    ticket: Ticket, actions: Actions, request: Request
+    ticket: TicketCaller, actions: Actions, request: Request
 ) -> list[StoredCredentials]:
     """Staff read the ticket's stored credentials (role from settings, agent by default)."""
     least = request.app.state.intake.settings.credentials_min_role

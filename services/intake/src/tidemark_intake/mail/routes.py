@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
 from tidekit.web.problems import Problem
+from tidemark_intake.deps import ApiCaller
 
-from .deps import ApiCaller
-from .mail_intake import MailIntake
+from .intake import MailIntake
 
 router = APIRouter(prefix="/v1", tags=["inbound e-mail"])
 MAIL_TYPES = ("message/rfc822", "application/octet-stream")

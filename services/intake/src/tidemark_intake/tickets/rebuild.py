@@ -4,7 +4,7 @@ model from the event store.
     uv run tidemark-intake-rebuild            # prints progress and events/s
 
 Folds intake's own events and the other services' events it recorded (foreign_events), in
-the order they were recorded, in memory (`ticket_fold`), into a scratch copy of `tickets`
+the order they were recorded, in memory (`fold`), into a scratch copy of `tickets`
 that then replaces the live table (tidekit.store.rebuild: writers wait only for the
 swap, under a second). Access-token salts are copied from the live rows: customers' tokens
 go on working. Not rebuilt (no event of intake's store carries them): license_addresses
@@ -23,9 +23,9 @@ import asyncpg
 from tidekit.events import registry
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.rebuild import Batch, ReadModel, RebuildReport, rebuild
+from tidemark_intake.settings import IntakeSettings
 
-from .settings import IntakeSettings
-from .ticket_fold import COLUMNS, LOST, TicketFold
+from .fold import COLUMNS, LOST, TicketFold
 
 SOURCE = """
     SELECT event_id, 'own' AS origin, event_type, schema_version, data, recorded_at,

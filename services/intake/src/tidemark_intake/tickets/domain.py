@@ -17,7 +17,7 @@ from tidekit.events.intake import (
 
 from .api_models import TicketCreate
 from .attachments import CheckedAttachment
-from .lifecycle import Ticket
+from .lifecycle import TicketState
 
 
 def decide_submit(
@@ -40,7 +40,7 @@ def decide_submit(
     )
 
 
-def decide_open_after_classification(state: Ticket, now: datetime) -> list[DomainEvent]:
+def decide_open_after_classification(state: TicketState, now: datetime) -> list[DomainEvent]:
     """A classified ticket leaves `new` for `open`; later classifications change nothing."""
     if state.status != "new":
         return []
