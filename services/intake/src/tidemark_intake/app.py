@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tidekit.events import TOPICS, registry
-from tidekit.events import intake as intake_events
+from tidekit.events import TOPICS
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -31,10 +30,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)  # as the sla-timer and the classifier load it
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
-
-    # Every ticket event the other services publish lands in the ticket's history.
-    foreign = [c.event_type for c in registry if c.__module__ != intake_events.__name__]
-    runtime.handlers.register_events(foreign, service.on_foreign_event)
+    service.register()
     runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
     mail = MailIntake(runtime, settings)
     if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
