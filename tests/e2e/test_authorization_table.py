@@ -94,6 +94,8 @@ EXPECTED: dict[tuple[str, str, str], dict[str, str]] = {
     ("escalation", "GET", "/v1/queues"): STAFF_ONLY,
     ("escalation", "GET", "/v1/queues/{name}"): STAFF_ONLY,
     ("escalation", "POST", "/v1/tickets/{tid}/escalate"): STAFF_ONLY,
+    ("escalation", "GET", "/v1/reports/sla"): STAFF_ONLY,
+    ("escalation", "GET", "/v1/reports/sla/page"): STAFF_ONLY,
 }
 # The test clock (mounted only with a test clock, never in production): admins only.
 for _service in ("intake", "classifier", "sla-timer", "notifier", "escalation"):

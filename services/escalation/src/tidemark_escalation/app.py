@@ -10,6 +10,7 @@ from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .reports import install_reports, record_obligation
 from .routes import router
 from .rules import load_rules
 from .service import EscalationService
@@ -40,7 +41,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     rules = load_rules(settings.rules_file)  # a bad file fails here, naming the field
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
-    service = EscalationService(runtime, settings, rules, policy)
+    service = EscalationService(runtime, settings, rules, policy, report=record_obligation)
     service.register(t for types in CONSUMED.values() for t in types)
     runtime.consumers.append(ConsumerSpec(topics=list(CONSUMED), handlers=runtime.handlers))
     app = service_app(
@@ -52,4 +53,5 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rules_version = rules.version
     app.include_router(router)
+    install_reports(app, policy)
     return app

@@ -5,7 +5,7 @@ behind a version read a moment before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 
@@ -21,13 +21,26 @@ from .ordering import serve_rank, tid_key
 from .rules import Rules, RulesError
 from .settings import EscalationSettings
 
+# Told of each consumed event before escalation acts on it, in the same transaction.
+Reporter = Callable[[DomainEvent, asyncpg.Connection], Awaitable[None]]
+
+
+async def _no_report(event: DomainEvent, conn: asyncpg.Connection) -> None:
+    return None
+
 
 class EscalationService:
     def __init__(
-        self, runtime: ServiceRuntime, settings: EscalationSettings, rules: Rules, policy: Policy
+        self,
+        runtime: ServiceRuntime,
+        settings: EscalationSettings,
+        rules: Rules,
+        policy: Policy,
+        report: Reporter = _no_report,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
+        self.report = report  # folds sla.* events into the attainment report's rows
         self.rules = rules
         if rules.tier2_calendar not in policy.calendars:
             raise RulesError(
@@ -48,6 +61,7 @@ class EscalationService:
 
     # --- consumed events -----------------------------------------------------------------
     async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        await self.report(event, uow.conn)  # first: the queue before the event
         tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
         if isinstance(event, DEADLINE_EVENTS):
             await self._learn_deadline(uow.conn, tid, event)

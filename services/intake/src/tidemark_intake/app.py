@@ -11,6 +11,7 @@ from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
 from .access import admin_routes, introspection_routes
+from .access.verifier import KeyVerifier
 from .deps import require_admin
 from .mail import routes as mail_routes
 from .mail import smtp_listener
@@ -32,6 +33,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     service = IntakeService(runtime, settings)
     service.register()
     runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
+    api_keys = KeyVerifier(runtime.require_pool, settings.staff_key_cache_seconds)
+    runtime.workers.append(api_keys.listen)  # told of keys created or revoked elsewhere
     mail = MailIntake(runtime, settings)
     if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
         s = settings
@@ -44,6 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="The front door: tickets from web, e-mail, product and chat.",
         admin_only=require_admin,  # intake checks keys itself, no introspection
     )
+    app.state.api_keys = api_keys
     app.state.mail_intake = mail
     app.include_router(mail_routes.router)
     app.state.intake = service

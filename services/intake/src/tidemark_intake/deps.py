@@ -17,8 +17,8 @@ from tidekit.events.vocabulary import CHANNELS, Channel, Role
 from tidekit.literals import one_of
 from tidekit.web.problems import Problem
 
-from .access import keys
 from .access.principals import Principal
+from .access.verifier import KeyVerifier
 from .tickets import tokens
 from .tickets.actions import TicketActions
 from .tickets.service import IntakeService
@@ -43,16 +43,23 @@ async def get_ticket_token(
     return None
 
 
+async def get_key_verifier(request: Request) -> KeyVerifier:
+    verifier: KeyVerifier = request.app.state.api_keys
+    return verifier
+
+
+ApiKeys = Annotated[KeyVerifier, Depends(get_key_verifier)]
+
+
 async def get_principal(
-    service: Service,
+    api_keys: ApiKeys,
     x_api_key: Annotated[
         str | None, Header(description="A frontend's or staff member's API key (tmk_…)")
     ] = None,
 ) -> Principal | None:
     if x_api_key is None:
         return None
-    async with service.runtime.require_pool().acquire() as conn:
-        principal = await keys.authenticate(conn, x_api_key)
+    principal = await api_keys.authenticate(x_api_key)
     if principal is None:  # malformed, unknown and revoked keys look the same
         raise Problem(401, "Unauthorized", "unknown or revoked API key", headers=UNAUTHENTICATED)
     return principal
@@ -132,7 +139,7 @@ async def get_ticket_access(
 TicketCaller = Annotated[TicketAccess, Depends(get_ticket_access)]
 
 
-def get_actions(request: Request) -> TicketActions:
+async def get_actions(request: Request) -> TicketActions:
     actions: TicketActions = request.app.state.actions
     return actions
 

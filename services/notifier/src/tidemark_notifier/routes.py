@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES, tags=["notific
 MAX_DSN_BYTES = 1024 * 1024
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 

@@ -9,9 +9,8 @@ import time
 from fastapi import APIRouter
 
 from tidekit.web.problems import Problem
-from tidemark_intake.deps import Service, ServiceCaller
+from tidemark_intake.deps import ApiKeys, Service, ServiceCaller
 
-from . import keys
 from .models import IntrospectIn, IntrospectOut
 
 router = APIRouter(prefix="/v1", tags=["access (services)"])
@@ -25,7 +24,9 @@ router = APIRouter(prefix="/v1", tags=["access (services)"])
         429: {"description": "Too many requests from this service key; see Retry-After"},
     },
 )
-async def introspect(body: IntrospectIn, service: Service, caller: ServiceCaller) -> IntrospectOut:
+async def introspect(
+    body: IntrospectIn, service: Service, api_keys: ApiKeys, caller: ServiceCaller
+) -> IntrospectOut:
     """For the other services, with their service key: is this API key active, and whose is
     it? (Never the secret.) Rate limited per service key."""
     # Monotonic on purpose: a rate is real elapsed time, not business time.
@@ -35,8 +36,7 @@ async def introspect(body: IntrospectIn, service: Service, caller: ServiceCaller
             429, "Too many requests", "introspection rate exceeded for this service key",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )  # fmt: skip
-    async with service.runtime.require_pool().acquire() as conn:
-        principal = await keys.authenticate(conn, body.key)
+    principal = await api_keys.authenticate(body.key)
     if principal is None:
         return IntrospectOut(active=False)
     return IntrospectOut(
