@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,11 +16,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tidekit.clock import SystemClock
 from tidekit.events import dlq_topic, registry
-from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
-from tidekit.kafka.consumer import Delivery, EventConsumer, Handler
+from tidekit.kafka.consumer import EventConsumer
 from tidekit.kafka.relay import OutboxRelay
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
@@ -85,7 +86,7 @@ async def append(b: Bench, tid: str, stars: int) -> str:
 def start_rated_consumer(
     bench: Bench,
     kafka_bootstrap: str,
-    on_rated: Handler,
+    on_rated: Callable[[TicketRated, UnitOfWork], Awaitable[None]],
     after_commit: Callable[[], None] = lambda: None,
     record_consumed: bool = False,
 ) -> None:
@@ -96,7 +97,8 @@ def start_rated_consumer(
         topics=[bench.topic],
         pool=bench.pool,
         registry=registry,
-        handlers={"ticket.rated": on_rated},
+        handlers=HandlerRegistry({TicketRated: on_rated}),
+        store=bench.store,
         dlq_producer=bench.producer,
         after_commit=after_commit,
         record_consumed=record_consumed,
@@ -142,9 +144,8 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
 ) -> None:
     handled: list[int] = []
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
-        assert delivery.conn.is_in_transaction()
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
+        assert uow.conn.is_in_transaction()
         if event.rating == 4:
             raise RuntimeError("this handler cannot cope with a 4")
         handled.append(event.rating)
@@ -202,15 +203,14 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
     conflicts = iter([ConcurrencyConflict("TID-9", 0)])  # raised on the first attempt only
     committed = asyncio.Event()
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
         if event.rating == 4:
             poison_calls.append(4)
             raise RuntimeError("this handler cannot cope with a 4")
         if (conflict := next(conflicts, None)) is not None:
             raise conflict
-        await delivery.conn.execute("CREATE TABLE IF NOT EXISTS rated (stars int)")
-        await delivery.conn.execute("INSERT INTO rated VALUES ($1)", event.rating)
+        await uow.conn.execute("CREATE TABLE IF NOT EXISTS rated (stars int)")
+        await uow.conn.execute("INSERT INTO rated VALUES ($1)", event.rating)
         handled.append(event.rating)
 
     def after_commit() -> None:

@@ -23,8 +23,10 @@ from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
 from tidekit.events import dlq_topic, redrive_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.connection import KafkaConnection
-from tidekit.kafka.consumer import EventConsumer, Handler
+from tidekit.kafka.consumer import EventConsumer
 from tidekit.kafka.relay import OutboxRelay
+from tidekit.messaging.bus import MessageBus
+from tidekit.messaging.registry import HandlerRegistry
 from tidekit.settings import ServiceSettings
 from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import EventStore
@@ -44,10 +46,11 @@ FINAL_FLUSH_SECONDS = 10.0
 @dataclass
 class ConsumerSpec:
     """A consumer group of this service: the topics it reads (their SPEC names; the runtime
-    puts the settings' topic namespace before them) and a handler per event type."""
+    puts the settings' topic namespace before them) and the handlers of the events it
+    reads (usually the runtime's `handlers`, which hold the service's commands too)."""
 
     topics: list[str]
-    handlers: dict[str, Handler]
+    handlers: HandlerRegistry
     suffix: str = "main"
     after_commit: Callable[[], None] | None = None  # e.g. wake a sender after a handled record
     # Keep every handled envelope in `consumed_events` (tidekit.store.consumed), so the
@@ -70,6 +73,8 @@ class ServiceRuntime:
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
     running_consumers: list[EventConsumer] = field(default_factory=list)
+    # The service's handlers of commands and events, registered once in its create_app.
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -80,6 +85,10 @@ class ServiceRuntime:
         # ce_time from the same clock as the times in the events' data
         self.store = EventStore(
             source=f"tidemark/{name}", topic=self.topic, registry=registry, clock=self.clock
+        )
+        # Routes and the SMTP listener hand their commands to the handlers through this.
+        self.bus = MessageBus(
+            self.handlers, pool=self.require_pool, store=self.store, wake_relay=self.wake_relay
         )
 
     # --- life cycle ----------------------------------------------------------------------
@@ -129,6 +138,7 @@ class ServiceRuntime:
                 pool=pool,
                 registry=registry,
                 handlers=spec.handlers,
+                store=self.store,
                 dlq_producer=producer,
                 after_commit=_chain(self.relay.wake, spec.after_commit),
                 record_consumed=spec.record_consumed,

@@ -8,9 +8,10 @@ from aiokafka import ConsumerRecord
 
 from tidekit.events import registry
 from tidekit.kafka.consumer import DeadLetter, EventConsumer
+from tidekit.messaging.registry import HandlerRegistry
 
 
-async def _ignore(event: Any, delivery: Any) -> None:
+async def _ignore(event: Any, uow: Any) -> None:
     return None
 
 
@@ -21,7 +22,8 @@ def _consumer(handles: str) -> EventConsumer:
         topics=["t"],
         pool=cast(Any, None),  # _decode touches neither Postgres nor Kafka
         registry=registry,
-        handlers={handles: _ignore},
+        handlers=HandlerRegistry({registry.model_for(handles): _ignore}),
+        store=cast(Any, None),
         dlq_producer=cast(Any, None),
     )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -43,16 +41,12 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     rules = load_rules(settings.rules_file)  # a bad file fails here, naming the field
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
-    service = EscalationService(runtime, settings, rules, policy)
-
-    async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await record_obligation(event, delivery.conn)  # first: the queue before the event
-        await service.on_event(event, delivery.envelope, delivery.conn)
-
+    service = EscalationService(runtime, settings, rules, policy, report=record_obligation)
+    service.register(t for types in CONSUMED.values() for t in types)
     runtime.consumers.append(
         ConsumerSpec(
             topics=list(CONSUMED),
-            handlers={t: handle for types in CONSUMED.values() for t in types},
+            handlers=runtime.handlers,
             record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tidekit.events import TOPICS, registry
-from tidekit.events import intake as intake_events
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery, Handler
+from tidekit.events import TOPICS
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -34,15 +31,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)  # as the sla-timer and the classifier load it
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
-
-    async def on_foreign(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_foreign_event(event, delivery.envelope, delivery.conn)
-
-    # Every ticket event the other services publish lands in the ticket's history.
-    handlers: dict[str, Handler] = {
-        cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
-    }
-    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
+    service.register()
+    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
     api_keys = KeyVerifier(runtime.require_pool, settings.staff_key_cache_seconds)
     runtime.workers.append(api_keys.listen)  # told of keys created or revoked elsewhere
     mail = MailIntake(runtime, settings)

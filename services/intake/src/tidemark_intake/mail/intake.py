@@ -9,9 +9,7 @@ sender keeps the message and tries again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,14 +17,12 @@ from typing import Literal
 
 import asyncpg
 
-from tidekit.events import registry
 from tidekit.events.intake import TicketSubmitted
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
-from tidekit.store.eventstore import ConcurrencyConflict
 from tidemark_intake.settings import IntakeSettings
 from tidemark_intake.tickets import attachments as att
-from tidemark_intake.tickets import lifecycle, projection, tokens
-from tidemark_intake.tickets.lifecycle import TicketState
+from tidemark_intake.tickets import writes
 
 from . import parser, rules
 from .parser import InboundMail
@@ -36,7 +32,18 @@ Via = Literal["smtp", "http"]
 MailOutcome = Literal["created", "appended", "duplicate", "ignored", "refused"]
 Refusal = Literal["malformed", "attachment", "too_large"]
 EXCERPT_BYTES = 64 * 1024
-MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class AcceptMail:
+    """A mail that passed the checks, to become a ticket or a message on one."""
+
+    mail: InboundMail
+    files: Sequence[att.CheckedAttachment]
+    key: str  # its de-duplication key
+    raw: bytes
+    via: Via
+    envelope_from: str | None
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class MailIntake:
     def __init__(self, runtime: ServiceRuntime, settings: IntakeSettings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.store = runtime.store
+        runtime.handlers.register(AcceptMail, self.accept)
 
     async def receive(self, raw: bytes, via: Via, envelope_from: str | None = None) -> MailResult:
         s = self.settings
@@ -97,21 +104,16 @@ class MailIntake:
         except att.AttachmentRefused as exc:
             return await self.refuse(pool, raw, via, envelope_from, "attachment", str(exc), mail)
         key = rules.dedupe_key(mail, raw)
-        for _ in range(MAX_ATTEMPTS):
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    result = await self._accept(conn, mail, files, key, raw, via, envelope_from)
-                self.runtime.wake_relay()
-                return result
-            except ConcurrencyConflict:
-                await asyncio.sleep(random.uniform(0.005, 0.05))
-        raise ConcurrencyConflict(mail.tid or "new ticket", -1)
+        command = AcceptMail(mail, files, key, raw, via, envelope_from)
+        accepted: MailResult = await self.runtime.bus.handle(command)
+        return accepted
 
     def _over_limits(self, mail: InboundMail) -> str | None:
         s = self.settings
-        if len(mail.subject) > s.max_subject_chars:
+        too_long = writes.over_limit(s, len(mail.subject), len(mail.body) + len(mail.quoted))
+        if too_long == "subject":
             return f"the subject is longer than {s.max_subject_chars} characters"
-        if len(mail.body) + len(mail.quoted) > s.max_body_chars:
+        if too_long == "body":
             return f"the text is longer than {s.max_body_chars} characters"
         return None
 
@@ -172,17 +174,9 @@ class MailIntake:
         )
         return bool(found)
 
-    async def _accept(
-        self,
-        conn: asyncpg.Connection,
-        mail: InboundMail,
-        files: Sequence[att.CheckedAttachment],
-        key: str,
-        raw: bytes,
-        via: Via,
-        envelope_from: str | None,
-    ) -> MailResult:
-        target = await self._target(conn, mail.tid) if mail.tid else None
+    async def accept(self, command: AcceptMail, uow: UnitOfWork) -> MailResult:
+        mail, files, conn = command.mail, command.files, uow.conn
+        target = await self._target(uow, mail.tid) if mail.tid else None
         registered = (
             target is not None
             and target.license_key is not None
@@ -190,34 +184,29 @@ class MailIntake:
             and await self._registered(conn, mail.sender, target.license_key)
         )
         route = rules.route(mail, target, registered)
-        now = self.runtime.clock.now()
+        now = uow.now()
+        c = command
         if isinstance(route, rules.Append):
             assert target is not None
             result = MailResult("appended", tid=route.tid)
-            if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
-                return await self._duplicate(conn, key, raw, via, envelope_from, mail)
+            if not await self._record(conn, result, c.raw, c.via, c.envelope_from, mail, key=c.key):
+                return await self._duplicate(conn, c.key, c.raw, c.via, c.envelope_from, mail)
             message_id = f"mail-{uuid.uuid4().hex}"
             events = rules.decide_append(target.state, mail, files, message_id, now)
-            await self.store.append(conn, route.tid, target.state.version, events)
-            await projection.store_attachments(conn, files)
-            for e in events:
-                await projection.apply_own(conn, e)
+            await writes.change(uow, target.state, events, files)
             return result
-        tid = f"TID-{await conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
-        salt = tokens.new_salt()
-        token = tokens.derive_token(self.settings.token_secret.get_secret_value(), tid, salt)
-        result = MailResult("created", route.not_appended_reason, tid=tid, access_token=token)
-        if not await self._record(conn, result, raw, via, envelope_from, mail, key=key):
-            return await self._duplicate(conn, key, raw, via, envelope_from, mail)
-        license_key = await self._license_of(conn, mail.sender)
-        events = rules.decide_new_ticket(
-            tid, mail, files, license_key, route.not_appended_reason, now
+        new = await writes.new_tid(uow, self.settings)
+        result = MailResult(
+            "created", route.not_appended_reason, tid=new.tid, access_token=new.access_token
         )
-        await self.store.append(conn, tid, 0, events)
-        await projection.store_attachments(conn, files)
-        submitted = events[0]
+        if not await self._record(conn, result, c.raw, c.via, c.envelope_from, mail, key=c.key):
+            return await self._duplicate(conn, c.key, c.raw, c.via, c.envelope_from, mail)
+        license_key = await self._license_of(conn, mail.sender)
+        (submitted,) = rules.decide_new_ticket(
+            new.tid, mail, files, license_key, route.not_appended_reason, now
+        )
         assert isinstance(submitted, TicketSubmitted)
-        await projection.insert_ticket(conn, submitted, salt, tokens.token_hash(token))
+        await writes.open_ticket(uow, new, submitted, files)
         return result
 
     async def _duplicate(
@@ -238,17 +227,11 @@ class MailIntake:
         await self._record(conn, result, raw, via, envelope_from, mail)
         return result
 
-    async def _target(self, conn: asyncpg.Connection, tid: str) -> rules.ThreadTarget | None:
-        # Writers to one ticket queue on its row; the expected version still guards the rest.
-        row = await conn.fetchrow(
-            "SELECT requester_email, license_key FROM tickets WHERE tid = $1 FOR UPDATE", tid
-        )
-        if row is None:
+    async def _target(self, uow: UnitOfWork, tid: str) -> rules.ThreadTarget | None:
+        ticket = await writes.load(uow, tid)
+        if ticket is None:
             return None
-        state = TicketState(tid=tid, status="new", version=0)
-        for stored in await self.store.read_stream(conn, tid):
-            state = lifecycle.evolve(state, stored.envelope.decode(registry))
-        return rules.ThreadTarget(state, row["requester_email"], row["license_key"])
+        return rules.ThreadTarget(ticket.state, ticket.requester_email, ticket.license_key)
 
     async def _registered(self, conn: asyncpg.Connection, sender: str, license_key: str) -> bool:
         """A registered address of the license, as the classifier's directory recorded it

@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP
 
 from tidekit.errors import DependencyUnavailable
 from tidekit.runtime import DB_OR_BROKER_DOWN, ServiceRuntime
+from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import start_trace
 
 from .intake import MailIntake, Refusal
@@ -24,7 +25,12 @@ from .intake import MailIntake, Refusal
 log = logging.getLogger(__name__)
 TRY_LATER = "451 4.3.0 Temporary failure, please try again later"
 # What defers a message with TRY_LATER rather than refusing it: the database or broker away.
-_DEFERRING: tuple[type[BaseException], ...] = (DependencyUnavailable, *DB_OR_BROKER_DOWN)
+# (a ConcurrencyConflict: the retry policy gave up on a busy ticket; the sender tries later)
+_DEFERRING: tuple[type[BaseException], ...] = (
+    DependencyUnavailable,
+    ConcurrencyConflict,
+    *DB_OR_BROKER_DOWN,
+)
 # aiosmtpd's own refusals during DATA, which never reach the handler: recorded too.
 _TRANSFER_REFUSALS: dict[str, tuple[str, Refusal, str]] = {
     "500 Line too long": (

@@ -10,7 +10,6 @@ from tidekit.web.problems import Problem
 from tidemark_intake.deps import TICKET_ERRORS, Actions, TicketCaller
 
 from . import attachments as att
-from . import projection
 from .action_models import ActionResult, MessageIn, RatingIn, ReviewIn, StatusIn
 from .actions import ActionOutcome
 from .lifecycle import AskSupervisor, ChangeStatus, CustomerMessage, Rate, Reopen, StaffMessage
@@ -70,10 +69,7 @@ async def add_message(
             message_id=message_id,
         )
 
-    async def keep_files(conn: object) -> None:
-        await projection.store_attachments(conn, files)
-
-    outcome = await actions.perform(ticket.tid, command, also_write=keep_files)
+    outcome = await actions.perform(ticket.tid, command, files)
     return _result(outcome, message_id)
 
 

@@ -1,14 +1,13 @@
-"""Commands on an existing ticket: load its stream, decide, append, project — one transaction.
+"""Commands on an existing ticket: one handler (`change_ticket`) loads it, decides, and
+writes through `writes` in the command's unit of work.
 
-Concurrent writers to one ticket meet at the event store's expected version: the loser's
-transaction is rolled back whole and run again on the new state, so two simultaneous
-replies both land, one after the other.
+Concurrent writers to one ticket queue on its row; one that skipped the lock meets the
+event store's expected version, and the retry policy runs its command again on the new
+state, so two simultaneous replies both land, one after the other.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from datetime import datetime
 
 import asyncpg
 
-from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.intake import (
     CredentialsDestroyed,
@@ -24,18 +22,29 @@ from tidekit.events.intake import (
     TicketClosed,
     TicketResolved,
 )
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.sla import Calendar, Policy
-from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.web.problems import Problem
 from tidemark_intake.vault.crypto import Sealed, Vault
 
-from . import lifecycle, projection, resolution
+from . import lifecycle, resolution, writes
+from .attachments import CheckedAttachment
 from .lifecycle import Command, IllegalTransition, TicketState
 
-MAX_ATTEMPTS = 8
 # A decision on the ticket's state, the time, and the calendar its resolution time counts on.
 Decider = Callable[[TicketState, datetime, Calendar], list[DomainEvent]]
+
+
+@dataclass(frozen=True)
+class ChangeTicket:
+    """Decide on an existing ticket; `files` (a message's attachments) and `also_write`
+    (e.g. a sealed secret) are written with the events."""
+
+    tid: str
+    decide: Decider
+    files: Sequence[CheckedAttachment] = ()
+    also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,85 +74,56 @@ def destroy_credentials(
 class TicketActions:
     def __init__(self, runtime: ServiceRuntime, vault: Vault, policy: Policy) -> None:
         self.runtime = runtime
-        self.store = runtime.store
         self.vault = vault
         self.policy = policy  # the SLA policy, for the calendar of a resolution time
-
-    async def _load(self, conn: asyncpg.Connection, tid: str) -> TicketState:
-        state = TicketState(tid=tid, status="new", version=0)
-        for stored in await self.store.read_stream(conn, tid):
-            state = lifecycle.evolve(state, stored.envelope.decode(registry))
-        return state
+        runtime.handlers.register(ChangeTicket, self.change_ticket)
 
     async def perform(
-        self,
-        tid: str,
-        command: Command,
-        also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+        self, tid: str, command: Command, files: Sequence[CheckedAttachment] = ()
     ) -> ActionOutcome:
-        """Run a lifecycle command; `also_write` joins the same transaction (e.g. files)."""
-        return await self._retrying(
-            tid,
-            lambda state, now, calendar: lifecycle.decide(state, command, now, calendar),
-            also_write,
-        )
+        """Run a lifecycle command through the bus (its unit of work, the retry policy)."""
 
-    async def _retrying(
-        self,
-        tid: str,
-        decide: Decider,
-        also_write: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
-    ) -> ActionOutcome:
-        pool = self.runtime.require_pool()
-        for _ in range(MAX_ATTEMPTS):
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    # Writers to one ticket queue on its row instead of colliding; the
-                    # expected version below still guards writers that skip this lock.
-                    row = await conn.fetchrow(
-                        "SELECT level, severity FROM tickets WHERE tid = $1 FOR UPDATE", tid
-                    )
-                    level, severity = (row["level"], row["severity"]) if row else (None, None)
-                    calendar = resolution.calendar_for(self.policy, level, severity)
-                    state = await self._load(conn, tid)
-                    now = self.runtime.clock.now()
-                    try:
-                        events = decide(state, now, calendar)
-                    except IllegalTransition as exc:
-                        raise Problem(
-                            409,
-                            "Not allowed in this status",
-                            str(exc),
-                            ticket_status=exc.status,
-                            allowed=sorted(exc.allowed),
-                        ) from None
-                    if finishing(events):
-                        events += await self._destroy_vault(conn, tid, now)
-                    await self.store.append(conn, tid, state.version, events)
-                    for event in events:
-                        await projection.apply_own(conn, event)
-                        state = lifecycle.evolve(state, event)
-                    if also_write is not None:
-                        await also_write(conn)
-                self.runtime.wake_relay()
-                return ActionOutcome(tid, state.status, state.version, tuple(events))
-            except ConcurrencyConflict:
-                await asyncio.sleep(random.uniform(0.005, 0.05))
-        raise Problem(
-            503, "Busy ticket", "too many simultaneous changes; retry", headers={"Retry-After": "1"}
-        )
+        def decide(state: TicketState, now: datetime, calendar: Calendar) -> list[DomainEvent]:
+            return lifecycle.decide(state, command, now, calendar)
+
+        outcome: ActionOutcome = await self.runtime.bus.handle(ChangeTicket(tid, decide, files))
+        return outcome
+
+    async def change_ticket(self, command: ChangeTicket, uow: UnitOfWork) -> ActionOutcome:
+        tid = command.tid
+        ticket = await writes.load(uow, tid)
+        state = ticket.state if ticket else TicketState(tid=tid, status="new", version=0)
+        level, severity = (ticket.level, ticket.severity) if ticket else (None, None)
+        calendar = resolution.calendar_for(self.policy, level, severity)
+        now = uow.now()
+        try:
+            events = command.decide(state, now, calendar)
+        except IllegalTransition as exc:
+            raise Problem(
+                409,
+                "Not allowed in this status",
+                str(exc),
+                ticket_status=exc.status,
+                allowed=sorted(exc.allowed),
+            ) from None
+        if finishing(events) and ticket is not None:
+            events += await self._destroy_vault(uow.conn, ticket, now)
+        state = await writes.change(uow, state, events, command.files)
+        if command.also_write is not None:
+            await command.also_write(uow.conn)
+        return ActionOutcome(tid, state.status, state.version, tuple(events))
 
     async def _destroy_vault(
-        self, conn: asyncpg.Connection, tid: str, now: datetime
+        self, conn: asyncpg.Connection, ticket: writes.Loaded, now: datetime
     ) -> list[DomainEvent]:
+        tid = ticket.state.tid
         refs = [
             r["ref"]
             for r in await conn.fetch("DELETE FROM credentials WHERE tid = $1 RETURNING ref", tid)
         ]
         if not refs:
             return []
-        email = await conn.fetchval("SELECT requester_email FROM tickets WHERE tid = $1", tid)
-        return destroy_credentials(tid, sorted(refs), email, now)
+        return destroy_credentials(tid, sorted(refs), ticket.requester_email, now)
 
     # --- the credentials vault -------------------------------------------------------
     async def store_credentials(self, tid: str, entries: list[dict[str, str]]) -> ActionOutcome:
@@ -168,7 +148,10 @@ class TicketActions:
                 sealed.ciphertext,
             )
 
-        return await self._retrying(tid, decide, keep_secret)
+        outcome: ActionOutcome = await self.runtime.bus.handle(
+            ChangeTicket(tid, decide, also_write=keep_secret)
+        )
+        return outcome
 
     async def read_credentials(self, tid: str) -> list[dict[str, object]]:
         rows = await self.runtime.require_pool().fetch(

@@ -12,6 +12,7 @@ from tidemark_intake.deps import ApiCaller, IdempotencyKey, Service, TicketCalle
 
 from . import obligations
 from .api_models import EventView, Obligation, TicketCreate, TicketCreated, TicketView
+from .service import SubmitResult, SubmitTicket
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 
@@ -44,7 +45,10 @@ async def create_ticket(
         raise Problem(
             403, "Channel not allowed", f"this key may post on: {allowed}, not {body.channel}"
         )
-    result = await service.submit(body, idempotency_key)
+    files = service.check_limits(body)
+    result: SubmitResult = await service.runtime.bus.handle(
+        SubmitTicket(body, files, idempotency_key)
+    )
     if result.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"

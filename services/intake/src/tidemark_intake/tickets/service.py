@@ -1,4 +1,5 @@
-"""Intake's handlers: load, decide, and append events + projection + outbox in one transaction."""
+"""Intake's handlers of a submission and of the other services' events; both write
+through `writes`, the one write path of a ticket, in a unit of work."""
 
 from __future__ import annotations
 
@@ -8,18 +9,20 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from tidekit.events import intake as intake_events
+from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.web.problems import Problem
 from tidekit.web.ratelimit import TokenBuckets
 from tidemark_intake.settings import IntakeSettings
 
 from . import attachments as att
-from . import domain, projection, tokens
+from . import domain, projection, tokens, writes
 from .api_models import TicketCreate, TicketCreated
-from .lifecycle import TicketState
 
 
 @dataclass(frozen=True)
@@ -28,23 +31,34 @@ class SubmitResult:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class SubmitTicket:
+    ticket: TicketCreate
+    files: list[att.CheckedAttachment]  # checked against the limits by `check_limits`
+    idempotency_key: str | None
+
+
 class IntakeService:
     def __init__(self, runtime: ServiceRuntime, settings: IntakeSettings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.store = runtime.store
         self.introspection_limits = TokenBuckets(
             settings.introspection_per_second, settings.introspection_burst
         )
 
-    def _token(self, tid: str, salt: str) -> str:
-        return tokens.derive_token(self.settings.token_secret.get_secret_value(), tid, salt)
+    def register(self) -> None:
+        handlers = self.runtime.handlers
+        handlers.register(SubmitTicket, self.submit)
+        # Every ticket event the other services publish lands in the ticket's history.
+        foreign = [c.event_type for c in registry if c.__module__ != intake_events.__name__]
+        handlers.register_events(foreign, self.on_foreign_event)
 
-    def _check_limits(self, cmd: TicketCreate) -> list[att.CheckedAttachment]:
+    def check_limits(self, cmd: TicketCreate) -> list[att.CheckedAttachment]:
         s = self.settings
-        if len(cmd.subject) > s.max_subject_chars:
+        too_long = writes.over_limit(s, len(cmd.subject), len(cmd.body))
+        if too_long == "subject":
             raise Problem(413, "Subject too long", f"subject exceeds {s.max_subject_chars} chars")
-        if len(cmd.body) > s.max_body_chars:
+        if too_long == "body":
             raise Problem(413, "Body too long", f"body exceeds {s.max_body_chars} characters")
         try:
             return [
@@ -54,30 +68,24 @@ class IntakeService:
         except att.AttachmentRefused as exc:
             raise Problem(422, "Attachment refused", str(exc)) from None
 
-    async def submit(self, cmd: TicketCreate, idempotency_key: str | None) -> SubmitResult:
-        files = self._check_limits(cmd)
-        request_hash = hashlib.sha256(
-            json.dumps(cmd.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
-        pool = self.runtime.require_pool()
-        async with pool.acquire() as conn, conn.transaction():
-            if idempotency_key is not None:
-                replay = await self._claim_key(conn, idempotency_key, request_hash)
-                if replay is not None:
-                    return SubmitResult(replay, replayed=True)
-            tid = f"TID-{await conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
-            salt = tokens.new_salt()
-            token = self._token(tid, salt)
-            submitted = domain.decide_submit(tid, cmd, files, self.runtime.clock.now())
-            await self.store.append(conn, tid, 0, [submitted])
-            await projection.store_attachments(conn, files)
-            await projection.insert_ticket(conn, submitted, salt, tokens.token_hash(token))
-            if idempotency_key is not None:
-                await conn.execute(
-                    "UPDATE idempotency_keys SET tid = $2 WHERE key = $1", idempotency_key, tid
-                )
-        self.runtime.wake_relay()
-        return SubmitResult(TicketCreated(tid=tid, access_token=token, status="new"), False)
+    async def submit(self, command: SubmitTicket, uow: UnitOfWork) -> SubmitResult:
+        cmd, key = command.ticket, command.idempotency_key
+        if key is not None:
+            request_hash = hashlib.sha256(
+                json.dumps(cmd.model_dump(mode="json"), sort_keys=True).encode()
+            ).hexdigest()
+            replay = await self._claim_key(uow.conn, key, request_hash)
+            if replay is not None:
+                return SubmitResult(replay, replayed=True)
+        new = await writes.new_tid(uow, self.settings)
+        submitted = domain.decide_submit(new.tid, cmd, command.files, uow.now())
+        await writes.open_ticket(uow, new, submitted, command.files)
+        if key is not None:
+            await uow.conn.execute(
+                "UPDATE idempotency_keys SET tid = $2 WHERE key = $1", key, new.tid
+            )
+        created = TicketCreated(tid=new.tid, access_token=new.access_token, status="new")
+        return SubmitResult(created, replayed=False)
 
     async def _claim_key(
         self, conn: asyncpg.Connection, key: str, request_hash: str
@@ -119,9 +127,9 @@ class IntakeService:
         return TicketCreated(tid=row["tid"], access_token=token, status=row["status"])
 
     # --- consumers: the other services' events about our tickets ----------------------
-    async def on_foreign_event(
-        self, event: DomainEvent, envelope: Envelope, conn: asyncpg.Connection
-    ) -> None:
+    async def on_foreign_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        conn, envelope = uow.conn, uow.cause
+        assert isinstance(envelope, Envelope), "a consumed event's cause is its envelope"
         if isinstance(event, LicenseRecorded):  # the directory: who may write on a license
             await projection.record_license(conn, event)
             return
@@ -130,18 +138,12 @@ class IntakeService:
         await projection.record_foreign(conn, envelope)
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":
-            await self._open_after_classification(conn, event.stream_id(), envelope)
+            await self._open_after_classification(uow, event.stream_id())
 
-    async def _open_after_classification(
-        self, conn: asyncpg.Connection, tid: str, cause: Envelope
-    ) -> None:
-        status = await conn.fetchval("SELECT status FROM tickets WHERE tid = $1 FOR UPDATE", tid)
-        if status is None:
+    async def _open_after_classification(self, uow: UnitOfWork, tid: str) -> None:
+        ticket = await writes.load(uow, tid)
+        if ticket is None:
             return  # not one of ours (e.g. a ticket from before a reset)
-        version = await self.store.stream_version(conn, tid)
-        state = TicketState(tid=tid, status=status, version=version)
-        events = domain.decide_open_after_classification(state, self.runtime.clock.now())
+        events = domain.decide_open_after_classification(ticket.state, uow.now())
         if events:
-            await self.store.append(conn, tid, version, events, caused_by=cause)
-            for e in events:
-                await projection.apply_own(conn, e)
+            await writes.change(uow, ticket.state, events)
