@@ -12,6 +12,8 @@ from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .board import projection as board_projection
+from .board.routes import install_board
 from .routes import router
 from .rules import load_rules
 from .service import EscalationService
@@ -29,6 +31,7 @@ CONSUMED = {
         "sla.breached",
     ),
     TOPICS["intake"]: (
+        *board_projection.BOARD_ONLY_EVENTS,
         "ticket.supervisor_review_requested",
         "ticket.resolved",
         "ticket.closed",
@@ -45,7 +48,10 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     service = EscalationService(runtime, settings, rules, policy)
 
     async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_event(event, delivery.envelope, delivery.conn)
+        if event.event_type not in board_projection.BOARD_ONLY_EVENTS:
+            await service.on_event(event, delivery.envelope, delivery.conn)
+        # The board's rows and change feed, in the same transaction as the queues.
+        await board_projection.on_event(delivery.conn, event)
 
     runtime.consumers.append(
         ConsumerSpec(
@@ -62,4 +68,5 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rules_version = rules.version
     app.include_router(router)
+    install_board(app, settings.database_url, settings.db_schema)
     return app

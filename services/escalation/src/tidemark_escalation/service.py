@@ -12,6 +12,7 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.sla import Policy
 from tidekit.store.eventstore import ConcurrencyConflict
 
+from .board.changes import record_decided
 from .deadlines import DEADLINE_EVENTS, Due, next_due
 from .domain import Context, StaffEscalation, TicketState, handle
 from .ordering import serve_rank, tid_key
@@ -113,6 +114,7 @@ class EscalationService:
                 caused_by=cause,
                 occurred_at=self.runtime.clock.now(),
             )
+            await record_decided(conn, decided)  # the board's change feed, same transaction
         if new != old and new.queue is not None:
             await save_state(conn, new)
 
