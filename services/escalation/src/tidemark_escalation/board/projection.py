@@ -13,8 +13,9 @@ from tidekit.events.sla import ClockMet
 from .changes import record_change
 from .clock_state import CLOCK_EVENTS, BoardClock, next_clock
 
-# The events whose arrival changes what an open board shows (issue 20).
-ANNOUNCED = ("sla.warning", "sla.breached", "sla.clock_met")
+# Every event the board projects changes what an open board shows: issue 20 names
+# ticket.queued (recorded by the service), sla.warning, sla.breached and sla.clock_met;
+# the other clock events bring or move a countdown, ticket.submitted the subject.
 BOARD_ONLY_EVENTS = ("ticket.submitted",)  # consumed for the board alone (the subject)
 
 
@@ -27,6 +28,7 @@ async def on_event(conn: asyncpg.Connection, event: DomainEvent) -> None:
             tid,
             event.subject,
         )
+        await _announce(conn, event.event_type, tid)
         return
     if not isinstance(event, CLOCK_EVENTS):
         return
@@ -48,9 +50,12 @@ async def on_event(conn: asyncpg.Connection, event: DomainEvent) -> None:
             tid,
             event.met_at,
         )
-    if event.event_type in ANNOUNCED:
-        queue = await conn.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
-        await record_change(conn, event.event_type, tid, queue)
+    await _announce(conn, event.event_type, tid)
+
+
+async def _announce(conn: asyncpg.Connection, kind: str, tid: str) -> None:
+    queue = await conn.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
+    await record_change(conn, kind, tid, queue)
 
 
 async def _save(conn: asyncpg.Connection, tid: str, c: BoardClock) -> None:

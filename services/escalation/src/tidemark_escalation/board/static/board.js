@@ -26,7 +26,9 @@
       let state, text;
       if (cell.dataset.paused) { state = "paused"; text = "paused"; }
       else if (isNaN(deadline)) { state = "none"; text = "–"; }
-      else if (cell.dataset.breached || now >= deadline) { state = "breached"; text = "breached " + span(now - deadline) + " ago"; }
+      else if (now >= deadline) { state = "breached"; text = "breached " + span(now - deadline) + " ago"; }
+      // The sla-timer said so before this service's clock got there (clocks jump one by one).
+      else if (cell.dataset.breached) { state = "breached"; text = "breached"; }
       else {
         state = cell.dataset.warned || (!isNaN(warningAt) && now >= warningAt) ? "warning" : "running";
         text = span(deadline - now) + " left";
