@@ -41,7 +41,7 @@ sbom: setup       ## a CycloneDX SBOM of the image's venv (built as the Dockerfi
 
 screenshots: setup  ## refresh the board's screenshots in docs/images (a headless Chromium run)
 	@mkdir -p docs/images
-	@TIDEMARK_SCREENSHOTS=$(CURDIR)/docs/images $(UV) run --frozen pytest -q tests/e2e/test_board_browser.py
+	@TIDEMARK_SCREENSHOTS=$(CURDIR)/docs/images $(UV) run --frozen pytest -q tests/e2e/test_board_browser.py tests/e2e/test_board_scale.py
 
 schemas: setup    ## regenerate the published JSON Schemas of every event type and docs/asyncapi.yaml
 	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import Browser, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (deploy/bootstrap.sh installs it)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Debian Chromium under Playwright (never `playwright install`'s own build)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot_folder(default: Path) -> Path:
+    """Where the browser tests save their screenshots: TIDEMARK_SCREENSHOTS (`make
+    screenshots` sets docs/images), else the test's own temporary folder."""
+    folder = os.environ.get("TIDEMARK_SCREENSHOTS")
+    return Path(folder) if folder else default
 
 
 @contextmanager

@@ -6,7 +6,6 @@ a folder (`make screenshots`: docs/images), the pages are saved there for docs/b
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -15,31 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.system import System, poll
 from tidemark_escalation.ordering import encode_cursor
 
+from .board_client import chromium, screenshot_folder
+
 pytestmark = [pytest.mark.e2e, pytest.mark.moves_clock]
-CHROMIUM = "/usr/bin/chromium"  # Debian's package (deploy/bootstrap.sh installs it)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    folder = os.environ.get("TIDEMARK_SCREENSHOTS")
-    return Path(folder) if folder else tmp_path
+    return screenshot_folder(tmp_path)
 
 
 def _instant(text: str) -> datetime:

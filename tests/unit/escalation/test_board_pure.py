@@ -88,15 +88,15 @@ def test_a_ticket_is_at_risk_when_the_queue_reaches_it_after_its_deadline() -> N
     queue = [
         Waiting("TID-1", NOW + 15 * MIN),  # reached at +10 min: fine
         Waiting("TID-2", NOW + 15 * MIN),  # reached at +20 min: breaches first
-        Waiting("TID-3", None),  # paused: cannot breach while paused
-        Waiting("TID-4", NOW - MIN),  # breached already: not "at risk"
-        Waiting("TID-5", NOW + 2 * HOUR),  # reached at +50 min: fine
-        Waiting("TID-6", NOW + 55 * MIN),  # reached at +60 min
+        Waiting("TID-3", None),  # paused or answered: not in line for a reply
+        Waiting("TID-4", NOW - MIN),  # breached already: not "at risk", but in line
+        Waiting("TID-5", NOW + 2 * HOUR),  # reached at +40 min: fine
+        Waiting("TID-6", NOW + 45 * MIN),  # reached at +50 min
     ]
     flagged = at_risk(queue, rate, NOW, HOUR)
     assert [(f.tid, f.position, f.reached_at) for f in flagged] == [
         ("TID-2", 1, NOW + 20 * MIN),
-        ("TID-6", 5, NOW + 60 * MIN),
+        ("TID-6", 4, NOW + 50 * MIN),
     ]
     assert flagged[0].short_by == 5 * MIN
 

@@ -3,11 +3,14 @@ the queue's current serving rate. Pure.
 
 The serving rate is how many first replies the queue gave in the recent window (a first
 reply is the sla-timer's `sla.clock_met` of the ticket's first-response obligation; its
-ticket.queued -> first reply pairs are the served records). The ticket at position k of
-the serving order (0 = next) is reached after k + 1 more first replies, that is at
+ticket.queued -> first reply pairs are the served records). Only tickets that await a
+reply (a running clock) stand in line: a ticket that was answered, or whose clock is
+paused on the customer, waits in its queue without taking an agent's turn. The ticket at
+position k of that line (0 = next) is reached after k + 1 more replies, that is at
 `now + (k + 1) / rate`. It is at risk when that is later than its deadline, while the
-deadline is still ahead (one already past is breached, not at risk). With no reply in the
-window nobody is being served: every deadline inside the window is at risk.
+deadline is still ahead (one already past is breached, not at risk, but still in line).
+With no reply in the window nobody is being served: every deadline inside the window is
+at risk.
 """
 
 from __future__ import annotations
@@ -49,8 +52,10 @@ def at_risk(
 ) -> list[AtRisk]:
     """The tickets of `waiting` (in serving order) that will breach before being reached."""
     flagged: list[AtRisk] = []
-    for position, ticket in enumerate(waiting):
-        if ticket.deadline is None or ticket.deadline <= now:
+    in_line = [t for t in waiting if t.deadline is not None]
+    for position, ticket in enumerate(in_line):
+        assert ticket.deadline is not None
+        if ticket.deadline <= now:
             continue
         if rate <= 0:
             if ticket.deadline <= now + window:

@@ -15,7 +15,10 @@
     const h = Math.floor(s / 3600); s -= h * 3600;
     const m = Math.floor(s / 60); s -= m * 60;
     const two = (n) => String(n).padStart(2, "0");
-    return (d ? d + "d " : "") + (d || h ? h + "h " : "") + two(m) + "m " + two(s) + "s";
+    // The two leading units: enough to act on, short enough for a narrow column.
+    if (d) return d + "d " + h + "h";
+    if (h) return h + "h " + two(m) + "m";
+    return two(m) + "m " + two(s) + "s";
   }
 
   function tick() {
