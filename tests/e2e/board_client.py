@@ -57,7 +57,9 @@ class Change:
 
 
 @contextmanager
-def change_stream(client: httpx.Client, after: int | None = None) -> Iterator[queue.Queue[Change]]:
+def change_stream(
+    client: httpx.Client, after: int | None = None, last_event_id: int | None = None
+) -> Iterator[queue.Queue[Change]]:
     """The board's SSE `change` events, read in a thread into a queue as they arrive."""
     changes: queue.Queue[Change] = queue.Queue()
     opened = threading.Event()
@@ -72,7 +74,10 @@ def change_stream(client: httpx.Client, after: int | None = None) -> Iterator[qu
 
     def follow() -> None:
         params = {} if after is None else {"after": after}
-        with client.stream("GET", "/board/events", params=params, timeout=None) as stream:
+        headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+        with client.stream(
+            "GET", "/board/events", params=params, headers=headers, timeout=None
+        ) as stream:
             assert stream.status_code == 200
             event, ident = "", ""
             for line in stream.iter_lines():

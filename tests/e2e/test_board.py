@@ -4,6 +4,7 @@ customer's token gets, and live changes seen by every replica (docs/board.md).""
 from __future__ import annotations
 
 import asyncio
+import statistics
 import uuid
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from .test_walking_skeleton import new_ticket
 
 pytestmark = pytest.mark.e2e
 LIVE_BOUND_SECONDS = 2.0  # issue 20: the page updates within 2 s of the event
+TICKETS = 5
 
 
 def test_signing_in_gives_a_strict_http_only_session_cookie_without_the_key(
@@ -98,16 +100,26 @@ def test_a_change_reaches_the_replica_whose_consumer_did_not_handle_it(
     wait_ready(replica_b.url)
     with signed_in_client(replica_b.url, system.keys.supervisor) as board_b:
         last = int(board_b.get("/board").text.split('data-last-change="')[1].split('"')[0])
-        with change_stream(board_b, after=last) as changes:
-            with system.client("intake") as intake:
-                created = intake.post("/v1/tickets", json=new_ticket("board-live@example.com"))
-            assert created.status_code == 201, created.text
-            tid = created.json()["tid"]
-            queued = wait_for_change(changes, tid, "ticket.queued", timeout=60)
-        recorded = asyncio.run(_recorded_at(database_url, queued.id))
-        latency = queued.arrived - recorded.timestamp()
-        print(f"\nlive update latency on the other replica: {latency * 1000:.0f} ms")
-        assert latency < LIVE_BOUND_SECONDS, latency
+        latencies, tids = [], []
+        with change_stream(board_b, after=last) as changes, system.client("intake") as intake:
+            for n in range(TICKETS):
+                created = intake.post("/v1/tickets", json=new_ticket(f"board-live{n}@example.com"))
+                assert created.status_code == 201, created.text
+                tid = created.json()["tid"]
+                tids.append(tid)
+                queued = wait_for_change(changes, tid, "ticket.queued", timeout=60)
+                recorded = asyncio.run(_recorded_at(database_url, queued.id))
+                latencies.append(queued.arrived - recorded.timestamp())
+        print(
+            f"\nlive update latency on the other replica over {TICKETS} tickets: median "
+            f"{statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+        )
+        assert max(latencies) < LIVE_BOUND_SECONDS, latencies
+        # A browser reconnecting sends the last change number it saw: it gets what followed
+        # (Last-Event-ID wins over the page's `after`, here one far beyond every change).
+        with change_stream(board_b, after=10**12, last_event_id=last) as replayed:
+            again = wait_for_change(replayed, tids[0], "ticket.queued", timeout=10)
+        assert again.id > last
         # A's consumer handled it: B's consumer handled nothing at all.
         assert handled_total(replica_b.url) == 0
         assert handled_total(system.urls["escalation"]) > 0
