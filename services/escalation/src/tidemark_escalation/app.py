@@ -51,7 +51,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         if event.event_type not in board_projection.BOARD_ONLY_EVENTS:
             await service.on_event(event, delivery.envelope, delivery.conn)
         # The board's rows and change feed, in the same transaction as the queues.
-        await board_projection.on_event(delivery.conn, event)
+        await board_projection.on_event(delivery.conn, event, runtime.clock.now())
 
     runtime.consumers.append(
         ConsumerSpec(

@@ -114,7 +114,7 @@ class EscalationService:
                 caused_by=cause,
                 occurred_at=self.runtime.clock.now(),
             )
-            await record_decided(conn, decided)  # the board's change feed, same transaction
+            await record_decided(conn, decided, self.runtime.clock.now())  # the board's feed
         if new != old and new.queue is not None:
             await save_state(conn, new)
 

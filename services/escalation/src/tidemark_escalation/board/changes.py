@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -26,23 +27,29 @@ log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "tidemark_board_"  # + the service's schema: one channel per deployment
 
 
-async def record_change(conn: asyncpg.Connection, kind: str, tid: str, queue: str | None) -> None:
+async def record_change(
+    conn: asyncpg.Connection, kind: str, tid: str, queue: str | None, now: datetime
+) -> None:
+    """`now` from the runtime clock: the retention worker prunes by that clock."""
     await conn.execute(
-        """WITH c AS (INSERT INTO board_changes (kind, tid, queue) VALUES ($1, $2, $3)
-                      RETURNING id)
-           SELECT pg_notify($4 || current_schema(), id::text) FROM c""",
+        """WITH c AS (INSERT INTO board_changes (kind, tid, queue, recorded_at)
+                      VALUES ($1, $2, $3, $4) RETURNING id)
+           SELECT pg_notify($5 || current_schema(), id::text) FROM c""",
         kind,
         tid,
         queue,
+        now,
         CHANNEL_PREFIX,
     )
 
 
-async def record_decided(conn: asyncpg.Connection, decided: Iterable[DomainEvent]) -> None:
+async def record_decided(
+    conn: asyncpg.Connection, decided: Iterable[DomainEvent], now: datetime
+) -> None:
     """Escalation's own decisions that the board shows (a ticket queued or moved)."""
     for event in decided:
         if isinstance(event, TicketQueued):
-            await record_change(conn, event.event_type, event.tid, event.queue)
+            await record_change(conn, event.event_type, event.tid, event.queue, now)
 
 
 async def changes_after(pool: asyncpg.Pool, after: int, limit: int = 200) -> list[Any]:

@@ -4,6 +4,8 @@ transaction (the same one as escalation's own), with a change row for what the p
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
 from tidekit.events.base import DomainEvent
@@ -19,7 +21,8 @@ from .clock_state import CLOCK_EVENTS, BoardClock, next_clock
 BOARD_ONLY_EVENTS = ("ticket.submitted",)  # consumed for the board alone (the subject)
 
 
-async def on_event(conn: asyncpg.Connection, event: DomainEvent) -> None:
+async def on_event(conn: asyncpg.Connection, event: DomainEvent, now: datetime) -> None:
+    """`now`: the runtime clock's reading, for the change row."""
     tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
     if isinstance(event, TicketSubmitted):
         await conn.execute(
@@ -28,7 +31,7 @@ async def on_event(conn: asyncpg.Connection, event: DomainEvent) -> None:
             tid,
             event.subject,
         )
-        await _announce(conn, event.event_type, tid)
+        await _announce(conn, event.event_type, tid, now)
         return
     if not isinstance(event, CLOCK_EVENTS):
         return
@@ -50,12 +53,12 @@ async def on_event(conn: asyncpg.Connection, event: DomainEvent) -> None:
             tid,
             event.met_at,
         )
-    await _announce(conn, event.event_type, tid)
+    await _announce(conn, event.event_type, tid, now)
 
 
-async def _announce(conn: asyncpg.Connection, kind: str, tid: str) -> None:
+async def _announce(conn: asyncpg.Connection, kind: str, tid: str, now: datetime) -> None:
     queue = await conn.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
-    await record_change(conn, kind, tid, queue)
+    await record_change(conn, kind, tid, queue, now)
 
 
 async def _save(conn: asyncpg.Connection, tid: str, c: BoardClock) -> None:
