@@ -126,3 +126,22 @@ def test_a_change_reaches_the_replica_whose_consumer_did_not_handle_it(
         page = board_b.get("/board/queues/tier1", headers={"X-Board-Fragment": "1"})
         assert page.status_code == 200 and "X-Server-Now" in page.headers
     replica_b.kill()
+
+
+def test_a_first_reply_ends_the_countdown_and_counts_in_the_serving_rate(system: System) -> None:
+    with signed_in_client(system.urls["escalation"], system.keys.agent) as board:
+        last = int(board.get("/board").text.split('data-last-change="')[1].split('"')[0])
+        with change_stream(board, after=last) as changes:
+            with system.client("intake") as intake:
+                created = intake.post("/v1/tickets", json=new_ticket("board-reply@example.com"))
+            tid = created.json()["tid"]
+            wait_for_change(changes, tid, "sla.clock_started", timeout=60)
+            with system.client("intake", system.keys.agent) as staff:
+                reply = staff.post(f"/v1/tickets/{tid}/messages", json={"body": "On it."})
+                assert reply.status_code == 201, reply.text
+            met = wait_for_change(changes, tid, "sla.clock_met", timeout=60)
+        queue = met.data["queue"]
+        at_risk = board.get("/board/at-risk").text
+        section = at_risk.split(f'id="risk-{queue}"')[1].split("</section>")[0]
+        served = float(section.split(" served/h")[0].rsplit(">", 1)[1])
+        assert served >= 1.0, section[:300]

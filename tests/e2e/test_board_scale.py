@@ -43,7 +43,7 @@ async def fill(db: str, now: Any) -> None:
     entries, board = [], []
     for n in range(1, WAITING + 1):
         tid = f"TID-{n}"
-        urgent = rng.random() < 0.003
+        urgent = rng.random() < 0.0001  # a handful: they head their queues
         submitted = now - timedelta(minutes=WAITING - n)
         queue = queues[n % len(queues)]
         deadline = now + timedelta(minutes=rng.randint(-600, 2400))
