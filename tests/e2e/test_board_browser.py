@@ -20,6 +20,7 @@ from tests.fixtures.system import System, poll
 from tidemark_escalation.ordering import encode_cursor
 
 from .board_client import chromium, screenshot_folder
+from .test_walking_skeleton import new_ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.moves_clock]
 DESKTOP = {"width": 1280, "height": 800}
@@ -114,9 +115,4 @@ def test_a_ticket_appears_live_and_its_countdown_turns_breached_when_time_jumps(
 
 
 def ticket(email: str) -> dict[str, Any]:
-    return {
-        "channel": "web",
-        "requester": {"email": email, "name": "Board Tester"},
-        "subject": "Invoice address needs changing",
-        "body": "Please change the address on our next invoice to the new office.",
-    }
+    return {**new_ticket(email), "subject": "Invoice address needs changing"}

@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import jinja2
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -127,9 +128,20 @@ async def sign_out(service: Service, request: Request) -> Response:
 
 
 # --- pages ----------------------------------------------------------------------------
-def _page_context(service: Service, session: BoardSession, **more: Any) -> dict[str, Any]:
+async def _open_page(
+    service: Service, request: Request
+) -> tuple[asyncpg.Pool, dict[str, Any]] | Response:
+    """The pool and what every page shows (who, the service's time, tier-2 hours, the last
+    change number its stream starts after); or the answer for a caller without a session."""
+    session = await _session(service, request)
+    if isinstance(session, Response):
+        return session
+    pool = service.runtime.require_pool()
     now = service.runtime.clock.now()
-    return {"session": session, "now": now, "tier2": tier2_hours(service.tier2, now), **more}
+    return pool, {
+        "session": session, "now": now, "tier2": tier2_hours(service.tier2, now),
+        "last_change": await last_change(pool),
+    }  # fmt: skip
 
 
 def _page(request: Request, template: str, live: str, context: dict[str, Any]) -> HTMLResponse:
@@ -144,12 +156,11 @@ def _page(request: Request, template: str, live: str, context: dict[str, Any]) -
 
 @router.get("")
 async def board(service: Service, request: Request) -> Response:
-    session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
-    pool = service.runtime.require_pool()
+    opened = await _open_page(service, request)
+    if isinstance(opened, Response):
+        return opened
+    pool, context = opened
     counts = await waiting_counts(pool)
-    context = _page_context(service, session, last_change=await last_change(pool))
     queues = [
         await queue_page(pool, q, None, FIRST_PAGE, context["now"], counts[q]) for q in QUEUES
     ]
@@ -163,16 +174,15 @@ async def one_queue(
     request: Request,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
-    session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
+    opened = await _open_page(service, request)
+    if isinstance(opened, Response):
+        return opened
+    pool, context = opened
     try:
         after = decode_cursor(cursor) if cursor else None
     except BadCursor:
         return _render("refused.html", 422)
-    pool = service.runtime.require_pool()
     counts = await waiting_counts(pool)
-    context = _page_context(service, session, last_change=await last_change(pool))
     view = await queue_page(pool, name, after, PAGE, context["now"], counts[name])
     context.update(queue=view, paged=cursor is not None)
     return _page(request, "queue.html", "queue_live.html", context)
@@ -180,11 +190,10 @@ async def one_queue(
 
 @router.get("/at-risk")
 async def at_risk_view(service: Service, request: Request) -> Response:
-    session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
-    pool = service.runtime.require_pool()
-    context = _page_context(service, session, last_change=await last_change(pool))
+    opened = await _open_page(service, request)
+    if isinstance(opened, Response):
+        return opened
+    pool, context = opened
     risks = [await queue_risk(pool, q, context["now"]) for q in QUEUES]
     return _page(request, "at_risk.html", "at_risk_live.html", {**context, "risks": risks})
 
