@@ -73,23 +73,27 @@ def change_stream(
                 raise
 
     def follow() -> None:
-        params = {} if after is None else {"after": after}
-        headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
-        with client.stream(
-            "GET", "/board/events", params=params, headers=headers, timeout=None
-        ) as stream:
-            assert stream.status_code == 200
-            event, ident = "", ""
-            for line in stream.iter_lines():
-                opened.set()
-                if stop.is_set():
-                    return
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("id: "):
-                    ident = line[4:]
-                elif line.startswith("data: ") and event == "change":
-                    changes.put(Change(int(ident), json.loads(line[6:]), time.time()))
+        # As a browser's EventSource does: reconnect when a stream ends, with Last-Event-ID.
+        resume = last_event_id
+        while not stop.is_set():
+            params = {} if after is None else {"after": after}
+            headers = {} if resume is None else {"Last-Event-ID": str(resume)}
+            with client.stream(
+                "GET", "/board/events", params=params, headers=headers, timeout=None
+            ) as stream:
+                assert stream.status_code == 200
+                event, ident = "", ""
+                for line in stream.iter_lines():
+                    opened.set()
+                    if stop.is_set():
+                        return
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("id: "):
+                        ident = line[4:]
+                        resume = int(ident)
+                    elif line.startswith("data: ") and event == "change":
+                        changes.put(Change(int(ident), json.loads(line[6:]), time.time()))
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from tests.fixtures.system import System, wait_ready
+from tidemark_escalation.board.routes import STREAM_SECONDS
 
 from .board_client import change_stream, signed_in_client, wait_for_change
 from .test_scale_out import HANDLED
@@ -145,3 +147,17 @@ def test_a_first_reply_ends_the_countdown_and_counts_in_the_serving_rate(system:
         section = at_risk.split(f'id="risk-{queue}"')[1].split("</section>")[0]
         served = float(section.split(" served/h")[0].rsplit(">", 1)[1])
         assert served >= 1.0, section[:300]
+
+
+def test_a_stream_ends_by_itself_so_an_open_board_never_holds_up_a_shutdown(
+    system: System,
+) -> None:
+    """uvicorn waits for open responses before it stops: each stream ends within
+    STREAM_SECONDS (the browser reconnects with Last-Event-ID, see above)."""
+    with signed_in_client(system.urls["escalation"], system.keys.agent) as board:
+        started = time.monotonic()
+        with board.stream("GET", "/board/events", timeout=30) as stream:
+            lines = list(stream.iter_lines())
+        lasted = time.monotonic() - started
+    assert "retry: 1000" in lines and "event: clock" in lines
+    assert STREAM_SECONDS - 1 <= lasted < STREAM_SECONDS + 5, lasted

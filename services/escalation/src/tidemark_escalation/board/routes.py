@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from importlib import resources
@@ -44,6 +45,10 @@ router = APIRouter(prefix="/board", include_in_schema=False)
 FIRST_PAGE = 25  # rows per queue on the board; a queue's own page shows PAGE
 PAGE = 100
 HEARTBEAT_SECONDS = 5.0  # the stream re-reads the feed and resends the clock this often
+# A stream ends after this long and the browser reconnects (retry: 1 s) with Last-Event-ID,
+# losing nothing: uvicorn waits for open responses before it shuts down, so an open board
+# never holds a replica's shutdown longer than this (the chart's grace period is 30 s).
+STREAM_SECONDS = 10.0
 STATIC = {"board.js": "text/javascript", "board.css": "text/css"}
 SECURITY_HEADERS = {
     # Everything the page needs comes from this service: no CDN, no inline script.
@@ -228,9 +233,10 @@ async def _stream(
 ) -> AsyncIterator[str]:
     pool = service.runtime.require_pool()
     wake = hub.subscribe()
+    ends = time.monotonic() + STREAM_SECONDS  # real time: a connection's life
     try:
         yield "retry: 1000\n\n"
-        while not await request.is_disconnected():
+        while time.monotonic() < ends and not await request.is_disconnected():
             wake.clear()
             for change in await changes_after(pool, last):
                 last = change["id"]
@@ -238,7 +244,7 @@ async def _stream(
                 yield f"id: {last}\nevent: change\ndata: {json.dumps(data)}\n\n"
             yield f"event: clock\ndata: {_iso(service.runtime.clock.now())}\n\n"
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), HEARTBEAT_SECONDS)
+                await asyncio.wait_for(wake.wait(), min(HEARTBEAT_SECONDS, ends - time.monotonic()))
     finally:
         hub.unsubscribe(wake)
 
