@@ -10,6 +10,8 @@ from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .board import projection as board_projection
+from .board.routes import install_board
 from .reports import install_reports, record_obligation
 from .routes import router
 from .rules import load_rules
@@ -28,6 +30,7 @@ CONSUMED = {
         "sla.breached",
     ),
     TOPICS["intake"]: (
+        *board_projection.BOARD_ONLY_EVENTS,
         "ticket.supervisor_review_requested",
         "ticket.resolved",
         "ticket.closed",
@@ -60,4 +63,5 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     app.state.rules_version = rules.version
     app.include_router(router)
     install_reports(app, policy)
+    install_board(app, settings.database_url, settings.db_schema)
     return app

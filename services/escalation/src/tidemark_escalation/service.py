@@ -15,6 +15,8 @@ from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.sla import Policy
 
+from .board import projection as board_projection
+from .board.changes import record_decided
 from .deadlines import DEADLINE_EVENTS, Due, next_due
 from .domain import Context, StaffEscalation, TicketState, handle
 from .ordering import serve_rank, tid_key
@@ -62,6 +64,13 @@ class EscalationService:
     # --- consumed events -----------------------------------------------------------------
     async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
         await self.report(event, uow.conn)  # first: the queue before the event
+        await self._route(event, uow)
+        # The board's rows and change feed, in the same transaction as the queues.
+        await board_projection.on_event(uow.conn, event, uow.now())
+
+    async def _route(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        if event.event_type in board_projection.BOARD_ONLY_EVENTS:
+            return  # consumed for the board alone
         tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
         if isinstance(event, DEADLINE_EVENTS):
             await self._learn_deadline(uow.conn, tid, event)
@@ -104,6 +113,7 @@ class EscalationService:
         state = await load_state(uow.conn, tid)
         new_state, decided = handle(state, message, self.context(uow))
         uow.record(decided)
+        await record_decided(uow.conn, decided, uow.now())  # the board's change feed
         if new_state != state and new_state.queue is not None:
             await save_state(uow.conn, new_state)
         return decided
