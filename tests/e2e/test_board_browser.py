@@ -113,7 +113,7 @@ def test_a_ticket_appears_live_and_its_countdown_turns_breached_when_time_jumps(
     day = deadline.date()  # the report of the day the ticket breached, from the nav's link
     page.get_by_role("link", name="Reports").click()
     page.goto(f"{url}/board/reports?from={day}&to={day + timedelta(days=1)}&tz=UTC")
-    expect(page.get_by_role("heading", name="SLA attainment")).to_be_visible()
+    expect(page.get_by_role("heading", name="SLA attainment", exact=True)).to_be_visible()
     expect(page.locator("section.tm-report figure svg").first).to_be_visible()
     assert page.locator("p.error").count() == 0
     page.screenshot(path=shots / "board-reports.png", full_page=True)
