@@ -57,6 +57,22 @@ def test_signing_in_gives_a_strict_http_only_session_cookie_without_the_key(
         assert board.get("/board").status_code == 303
 
 
+def test_a_session_ends_when_its_staff_key_is_revoked(system: System) -> None:
+    """Revocation reaches the board as it reaches every route: within the 5 s bound, not
+    when the 8-hour session expires."""
+    with system.client("intake", system.keys.admin) as admin:
+        made = admin.post("/v1/admin/keys", json={"name": "board-agent", "role": "agent"}).json()
+    with signed_in_client(system.urls["escalation"], made["key"]) as board:
+        assert board.get("/board").status_code == 200
+        with system.client("intake", system.keys.admin) as admin:
+            assert admin.delete(f"/v1/admin/keys/{made['key_id']}").status_code == 204
+        deadline = time.monotonic() + 10  # the bound is 5 s; the rest is the machine's load
+        while (answer := board.get("/board")).status_code == 200:
+            assert time.monotonic() < deadline, "the revoked key's session still opens the board"
+            time.sleep(0.25)
+        assert answer.status_code == 303 and answer.headers["location"] == "/board/sign-in"
+
+
 def test_a_customer_token_never_opens_the_board(system: System) -> None:
     with system.client("intake") as intake:
         created = intake.post("/v1/tickets", json=new_ticket("board-cust@example.com")).json()

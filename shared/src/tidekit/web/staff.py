@@ -78,11 +78,19 @@ class StaffKeys:
     async def lookup(self, key: str) -> KeyHolder | None:
         """The active key's holder, or None for an unknown, malformed or revoked key."""
         digest = hashlib.sha256(key.encode()).hexdigest()  # never keep the key itself
-        cached = self._cache.get(digest)
+        return await self._cached(digest, {"key": key})
+
+    async def still_active(self, key_id: str) -> KeyHolder | None:
+        """The holder of the key with this id (checked earlier, e.g. at a sign-in) while it
+        is not revoked; within the same cache bound as `lookup`."""
+        return await self._cached(f"id:{key_id}", {"key_id": key_id})
+
+    async def _cached(self, slot: str, question: dict[str, str]) -> KeyHolder | None:
+        cached = self._cache.get(slot)
         # Monotonic on purpose: a cache lifetime is real elapsed time, not business time.
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        body = await self._introspect(key)
+        body = await self._introspect(question)
         holder = None
         if body.get("active"):
             holder = KeyHolder(
@@ -91,10 +99,10 @@ class StaffKeys:
             )  # fmt: skip
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (time.monotonic() + self.cache_seconds, holder)
+        self._cache[slot] = (time.monotonic() + self.cache_seconds, holder)
         return holder
 
-    async def _introspect(self, key: str) -> dict[str, Any]:
+    async def _introspect(self, question: dict[str, str]) -> dict[str, Any]:
         if not self._service_key:
             log.error("TIDEMARK_SERVICE_KEY is not set: cannot check API keys with intake")
             raise DependencyUnavailable("intake (TIDEMARK_SERVICE_KEY not set)", self.retry_after)
@@ -104,7 +112,7 @@ class StaffKeys:
         headers = {"X-Api-Key": self._service_key, **current_trace_headers()}
         try:
             response = await self._client.post(
-                f"{self.intake_url}/v1/introspect", json={"key": key}, headers=headers
+                f"{self.intake_url}/v1/introspect", json=question, headers=headers
             )
         except httpx.HTTPError as exc:
             raise DependencyUnavailable("intake (API keys)", self.retry_after) from exc

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from tidekit.events.vocabulary import QUEUES, Queue
 from tidekit.web.problems import Problem
+from tidekit.web.staff import staff_keys_of
 
 from ..deps import Service
 from ..ordering import BadCursor, decode_cursor
@@ -86,7 +87,8 @@ def _to_sign_in() -> RedirectResponse:
 
 async def _session(service: Service, request: Request) -> BoardSession | Response:
     try:
-        return await current_session(service.runtime.require_pool(), request)
+        keys = staff_keys_of(request)
+        return await current_session(service.runtime.require_pool(), keys, request)
     except CustomerRefused:
         return _render("refused.html", 403)
     except NotSignedIn:

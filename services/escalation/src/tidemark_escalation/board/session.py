@@ -4,8 +4,10 @@ The cookie holds a random token (HttpOnly, SameSite=Strict, Path=/board, Secure 
 https, with Max-Age); the database keeps only its SHA-256, who signed in and a CSRF token
 for the page's POST forms. The staff key itself is never stored nor put in the cookie. A
 session lasts SESSION_SECONDS of real time (the database's clock: a sign-in's life is not
-the business time a test clock moves). Keys are checked as every staff route checks
-them: intake's introspection, asked with this service's key (tidekit.web.staff).
+the business time a test clock moves), and only while its key is active: each page asks
+intake whether the key id is still active (cached 5 s at most, as for every staff
+route), so revoking the key ends the session. Keys are checked as every staff route
+checks them: intake's introspection, asked with this service's key (tidekit.web.staff).
 """
 
 from __future__ import annotations
@@ -80,18 +82,24 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
-async def current_session(pool: asyncpg.Pool, request: Request) -> BoardSession:
+async def current_session(pool: asyncpg.Pool, keys: StaffKeys, request: Request) -> BoardSession:
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         raise CustomerRefused
     token = request.cookies.get(COOKIE)
     if not token:
         raise NotSignedIn
     row = await pool.fetchrow(
-        """SELECT staff_name, role, csrf_token FROM board_sessions
+        """SELECT staff_name, role, key_id, csrf_token FROM board_sessions
            WHERE token_sha256 = $1 AND expires_at > now()""",
         _digest(token),
     )
     if row is None:
+        raise NotSignedIn
+    # A session lasts only while the key it was opened with does: a revoked key closes it
+    # within the bound every staff route keeps (intake's answer is cached 5 s at most).
+    holder = await keys.still_active(row["key_id"])
+    if holder is None or holder.kind != "staff":
+        await pool.execute("DELETE FROM board_sessions WHERE token_sha256 = $1", _digest(token))
         raise NotSignedIn
     return BoardSession(row["staff_name"], row["role"], row["csrf_token"])
 

@@ -28,7 +28,8 @@ async def introspect(
     body: IntrospectIn, service: Service, api_keys: ApiKeys, caller: ServiceCaller
 ) -> IntrospectOut:
     """For the other services, with their service key: is this API key active, and whose is
-    it? (Never the secret.) Rate limited per service key."""
+    it? (Never the secret.) Or, by `key_id`, is the key checked earlier still active (a
+    session opened with it ends when it is revoked). Rate limited per service key."""
     # Monotonic on purpose: a rate is real elapsed time, not business time.
     wait = service.introspection_limits.take(caller.key_id, time.monotonic())
     if wait > 0:
@@ -36,7 +37,10 @@ async def introspect(
             429, "Too many requests", "introspection rate exceeded for this service key",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )  # fmt: skip
-    principal = await api_keys.authenticate(body.key)
+    if body.key is not None:
+        principal = await api_keys.authenticate(body.key)
+    else:
+        principal = await api_keys.active_by_id(body.key_id or "")
     if principal is None:
         return IntrospectOut(active=False)
     return IntrospectOut(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class KeyIn(BaseModel):
@@ -42,8 +42,27 @@ class KeyOut(BaseModel):
     key: str | None = Field(default=None, description="Only in the answer to its creation")
 
 
+def _exactly_one(schema: dict[str, Any]) -> None:
+    """The published schema says what the validator checks: one of the two, as a string."""
+    schema["properties"]["key"] = {"type": "string", "maxLength": 200}
+    schema["properties"]["key_id"] = {"type": "string", "maxLength": 40}
+    schema["oneOf"] = [{"required": ["key"]}, {"required": ["key_id"]}]
+
+
 class IntrospectIn(BaseModel):
-    key: str = Field(max_length=200)
+    """Either the key a caller presented, or the id of a key checked before (is it still
+    active? e.g. a board session opened with it); never both."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _exactly_one(schema))
+
+    key: str | None = Field(default=None, max_length=200)
+    key_id: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> IntrospectIn:
+        if (self.key is None) == (self.key_id is None):
+            raise ValueError("send either key or key_id")
+        return self
 
 
 class IntrospectOut(BaseModel):

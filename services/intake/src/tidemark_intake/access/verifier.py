@@ -10,7 +10,7 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.store.listen import ChannelListener
 
 from . import keys, principals
-from .key_cache import CHANNEL, KeyCache
+from .key_cache import CHANNEL, KeyCache, KnownKey
 
 
 class KeyVerifier:
@@ -25,12 +25,20 @@ class KeyVerifier:
         if parts is None:
             return None
         key_id, secret = parts
+        return keys.verify(secret, await self._known(key_id))
+
+    async def active_by_id(self, key_id: str) -> principals.Principal | None:
+        """The principal of the key with this id while it is not revoked, else None."""
+        known = await self._known(key_id)
+        return None if known is None or known.revoked else known.principal
+
+    async def _known(self, key_id: str) -> KnownKey | None:
         known = self.cache.lookup(key_id)
         if known is None:
             known = await keys.load_key(self._pool_of(), key_id)
             if known is not None:
                 self.cache.store(key_id, known)
-        return keys.verify(secret, known)
+        return known
 
     async def listen(self, runtime: ServiceRuntime) -> None:
         """The runtime worker that keeps the cache told of created and revoked keys."""
