@@ -1,9 +1,10 @@
 """Sends owed messages after commit, with retries; records notification.sent / .failed.
 
-Due rows are locked (FOR UPDATE SKIP LOCKED), delivered, and marked in the same
-transaction as their `notification.sent` / `notification.failed` event. A crash between
+Each due row is locked (FOR UPDATE SKIP LOCKED), delivered, and marked in its own
+transaction with its `notification.sent` / `notification.failed` event. A crash between
 the delivery and that commit delivers the message once more, with the same Message-ID
-(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate.
+(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate; one
+row per transaction keeps that to the one message in flight (replicas send side by side).
 Temporary failures are retried with exponential backoff and jitter until the
 give-up time has passed since the first failed attempt; permanent ones fail at once.
 
@@ -85,23 +86,29 @@ class Sender:
             await self.webhooks.close()
 
     async def send_due(self, runtime: ServiceRuntime) -> int:
+        """Up to BATCH due messages, one at a time: each is locked, delivered and recorded
+        in its own transaction, so a crash or a lost database between a delivery and its
+        record repeats that one message (same Message-ID), never a whole batch."""
         pool = runtime.require_pool()
-        async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                """SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                BATCH,
-            )
-            if not rows:
-                return 0
-            # Webhooks go out in parallel; e-mails queue on the one SMTP connection.
-            outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
-            for row, outcome in zip(rows, outcomes, strict=True):
+        handled = 0
+        while handled < BATCH:
+            async with pool.acquire() as conn, conn.transaction():
+                rows = await conn.fetch(
+                    """SELECT * FROM notifications WHERE state = 'pending'
+                         AND next_attempt_at <= now()
+                       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                    1,
+                )
+                if not rows:
+                    break
+                outcome = await self._deliver(rows[0])
                 # notification.sent / .failed continue the trace of the message's cause.
-                with span_from_headers("record notification", _trace(row), row["tid"]):
-                    await self.settle(runtime, conn, row, outcome)
-        runtime.wake_relay()
-        return len(rows)
+                with span_from_headers("record notification", _trace(rows[0]), rows[0]["tid"]):
+                    await self.settle(runtime, conn, rows[0], outcome)
+            handled += 1
+        if handled:
+            runtime.wake_relay()
+        return handled
 
     async def _deliver(self, row: asyncpg.Record) -> Outcome:
         # Continue the trace of the event that made this message owed.
