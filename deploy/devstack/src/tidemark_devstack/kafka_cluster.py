@@ -63,6 +63,7 @@ class ClusterNode(KafkaServer):
             "group.initial.rebalance.delay.ms": "0",
             "log.retention.hours": "168",
         }
+        self.home.mkdir(parents=True, exist_ok=True)
         path = self.home / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         return path
