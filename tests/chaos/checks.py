@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tidekit.events import TOPICS
+
 # A staff reply this close to the deadline (either side) may fairly be judged either way
 # (the reply's record and the timer race): such obligations are counted, not judged.
 MARGIN = timedelta(seconds=10)
@@ -169,11 +171,13 @@ def judge(seen: Observed) -> list[Check]:
         "; ".join(f"{s}: {d or 'equal'}" for s, d in sorted(seen.rebuild_diffs.items())),
     ))  # fmt: skip
     late = {g: s for g, s in seen.lag_recovery.items() if s is None}
+    unmeasured = sorted(set(TOPICS) - {g.split(".")[1] for g in seen.lag_recovery})
     checks.append(Check(
         "consumer lag back to zero within 60 s of the last fault",
-        bool(seen.lag_recovery) and not late,
+        not unmeasured and not late,
         ", ".join(f"{g}: {'not within 60s' if s is None else f'{s:.1f}s'}"
-                  for g, s in sorted(seen.lag_recovery.items())) or "no group measured",
+                  for g, s in sorted(seen.lag_recovery.items()))
+        + (f"; no group listed for {', '.join(unmeasured)}" if unmeasured else ""),
     ))  # fmt: skip
     checks.append(Check(
         "HTTP: 2xx, 4xx caused by the request, 503 with Retry-After; no 500",

@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tests.e2e.kafka_reader import read_topics
 from tests.fixtures.kafka_progress import end_offsets, until_committed
@@ -106,15 +107,26 @@ async def dlq_records(bootstrap: str) -> dict[str, int]:
     return {t: sum(n for tp, n in ends.items() if tp.topic == t) for t in dlqs}
 
 
-async def group_targets(bootstrap: str) -> dict[str, dict[TopicPartition, int]]:
-    """Each tidemark consumer group -> the end offsets, now, of the partitions it reads."""
+async def group_targets(bootstrap: str, limit: float) -> dict[str, dict[TopicPartition, int]]:
+    """Each tidemark consumer group -> the end offsets, now, of the partitions it reads.
+    Right after Kafka restarts its coordinators are still loading and list few or no
+    groups: asked again until every service's group is listed (or `limit` s passed)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
+    deadline = time.monotonic() + limit
     try:
-        groups = [g[0] for g in await admin.list_consumer_groups()
-                  if str(g[0]).startswith("tidemark.")]  # fmt: skip
-        topics = {g: {tp.topic for tp in await admin.list_consumer_group_offsets(g)}
-                  for g in groups}  # fmt: skip
+        while True:
+            try:
+                listed = await admin.list_consumer_groups()
+                groups = [str(g[0]) for g in listed if str(g[0]).startswith("tidemark.")]
+                topics = {g: {tp.topic for tp in await admin.list_consumer_group_offsets(g)}
+                          for g in groups}  # fmt: skip
+            except KafkaError:
+                groups, topics = [], {}
+            services = {g.split(".")[1] for g in groups if topics.get(g)}
+            if services >= set(TOPICS) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
     finally:
         await admin.close()
     out: dict[str, dict[TopicPartition, int]] = {}
@@ -127,11 +139,12 @@ async def lag_recovery(bootstrap: str, limit: float = 60.0) -> dict[str, float |
     """Seconds each group takes to handle every record published before this call (None:
     not within `limit`): consumer lag as of the last fault, back to zero."""
     started = time.monotonic()
-    targets = await group_targets(bootstrap)
+    targets = await group_targets(bootstrap, limit)
 
     async def one(group: str) -> float | None:
+        left = limit - (time.monotonic() - started)
         try:
-            await until_committed(bootstrap, group, targets[group], limit)
+            await until_committed(bootstrap, group, targets[group], max(left, 0.1))
         except AssertionError:
             return None
         return round(time.monotonic() - started, 1)

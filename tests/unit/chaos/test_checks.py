@@ -15,6 +15,7 @@ from tests.chaos.checks import (
     tally_breaches,
 )
 from tests.chaos.faults import plan_faults
+from tidekit.events import TOPICS
 
 DEADLINE = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ def observed(**changes: object) -> Observed:
         notifier_kills=1,
         dlq_records={"tidemark.intake.v1.dlq": 0},
         rebuild_diffs={"intake": "", "sla-timer": "skipped: no rebuild"},
-        lag_recovery={"tidemark.notifier.main": 4.2},
+        lag_recovery={f"tidemark.{service}.main": 4.2 for service in TOPICS},
     )
     for name, value in changes.items():
         setattr(base, name, value)
@@ -114,7 +115,11 @@ def test_other_invariants_fail_on_their_own_evidence() -> None:
     assert failed(observed(rebuild_diffs={"intake": "tickets: 1 row differs"})) == [
         "read models equal a rebuild from the events"
     ]
-    assert failed(observed(lag_recovery={"tidemark.notifier.main": None})) == [
+    one_late = {**observed().lag_recovery, "tidemark.notifier.main": None}
+    assert failed(observed(lag_recovery=one_late)) == [
+        "consumer lag back to zero within 60 s of the last fault"
+    ]
+    assert failed(observed(lag_recovery={"tidemark.notifier.main": 1.0})) == [
         "consumer lag back to zero within 60 s of the last fault"
     ]
     assert failed(observed(lag_recovery={})) == [
