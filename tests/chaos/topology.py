@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from aiokafka.errors import KafkaError
 
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.topics import create_all
-from tidemark_devstack.common import free_port, progress, state_dir
+from tidemark_devstack.common import DevstackError, free_port, progress, state_dir
 from tidemark_devstack.kafka import install_jars
 from tidemark_devstack.kafka_cluster import KafkaCluster
 from tidemark_devstack.postgres import PostgresServer
@@ -90,10 +92,7 @@ class ChaosStack:
         self.postgres.start()
         self.postgres.create_database(DATABASE)
         self.kafka.start()
-        missing = asyncio.run(
-            create_all(KafkaConnection.of(self.kafka.bootstrap), "", 3, min(self.brokers, 3))
-        )
-        assert not missing, f"topics not created: {missing}"
+        self._create_topics()
         self.sink.start()
         url = self.database_url
         self.keys = Keys(
@@ -109,6 +108,22 @@ class ChaosStack:
             ]
         for proc in self.processes():
             proc.wait_healthy(120, path="/readyz")
+
+    def _create_topics(self, limit: float = 60.0) -> None:
+        """Every topic and DLQ with the cluster's replication. Just after start not every
+        node may have registered (too few for the factor) or the new topics may not be
+        listed yet: asked again until they are."""
+        kafka, deadline = KafkaConnection.of(self.kafka.bootstrap), time.monotonic() + limit
+        while True:
+            try:
+                missing = asyncio.run(create_all(kafka, "", 3, min(self.brokers, 3)))
+            except KafkaError as exc:
+                missing = [repr(exc)]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise DevstackError(f"topics not created within {limit:.0f}s: {missing}")
+            time.sleep(1)
 
     def _log(self, name: str, index: int) -> Path:
         return self.root / "logs" / f"{name}-{index + 1}.log"
