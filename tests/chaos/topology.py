@@ -68,7 +68,10 @@ class ChaosStack:
     @classmethod
     def fresh(cls, name: str, brokers: int, replicas: int, target: str) -> ChaosStack:
         root = state_dir() / name
-        shutil.rmtree(root, ignore_errors=True)
+        previous = root.with_name(name + ".previous")  # the last run's logs, for a post-mortem
+        shutil.rmtree(previous, ignore_errors=True)
+        if root.exists():
+            root.rename(previous)
         root.mkdir(parents=True)
         return cls(root, brokers, replicas, target)
 
