@@ -37,7 +37,8 @@ def table(outcome: Outcome) -> str:
         ),
         (
             "breaches expected / emitted / duplicated",
-            f"{b.expected} / {b.emitted} / {b.duplicated} (not judged: {b.ambiguous})",
+            f"{b.expected} / {b.emitted} / {b.duplicated} (not judged: {b.ambiguous}; "
+            f"the same event published again: {b.republished})",
         ),
         (
             "breach mails: distinct / same-id copies",
