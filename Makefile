@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
 
-.PHONY: setup run stop clean test unit lint bench chaos schemas classifier-model sbom
+.PHONY: setup run stop clean test unit lint bench chaos schemas classifier-model sbom screenshots
 
 setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
 	@bash deploy/bootstrap.sh
@@ -41,6 +41,10 @@ chaos: setup      ## 10,000 tickets at 50/s while each part is killed or restart
 
 sbom: setup       ## a CycloneDX SBOM of the image's venv (built as the Dockerfile builds it): dist/sbom.cdx.json
 	@bash deploy/image/sbom.sh dist/sbom.cdx.json dist/image-venv
+
+screenshots: setup  ## refresh the board's screenshots in docs/images (a headless Chromium run)
+	@mkdir -p docs/images
+	@TIDEMARK_SCREENSHOTS=$(CURDIR)/docs/images $(UV) run --frozen pytest -q tests/e2e/test_board_browser.py tests/e2e/test_board_scale.py
 
 schemas: setup    ## regenerate the published JSON Schemas of every event type and docs/asyncapi.yaml
 	@$(UV) run --frozen python -m tidekit.events.schemas docs/schemas

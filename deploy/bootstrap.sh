@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tidemark needs on a fresh machine; a second run only checks and returns.
-#   uv + the Python workspace, PostgreSQL server binaries, Java 17 + Maven, the Kafka jars;
+#   uv + the Python workspace, PostgreSQL server binaries, Java 17 + Maven, the Kafka jars,
+#   Chromium (the board's browser tests);
 #   with --bench also the load generator wrk (Debian's package) that `make bench` drives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,10 @@ need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 if [ "${#need[@]}" -gt 0 ]; then apt_install "${need[@]}"; fi
+
+# Debian's Chromium: the board's browser tests drive it with Playwright (never
+# `playwright install`, which downloads a browser build of its own).
+if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
 
 # The Kafka broker jars (cached in $TIDEMARK_STATE_DIR/kafka/libs; quiet when present).
 "$UV" run --frozen --quiet tidemark-devstack install --quiet

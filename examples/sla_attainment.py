@@ -2,16 +2,9 @@
 
 An example for analytics teams (docs/analytics.md): it needs only a Kafka client and JSON,
 reads the topic from the beginning to its current end, drops repeated records by their
-CloudEvents id (`ce_id`), and applies the definition of attainment in docs/sla.md
-("SLA attainment"):
-
-- an obligation counts in the month when its deadline (the last one its events stated)
-  falls in [from, to);
-- met: its `sla.clock_met` came at or before that deadline;
-- breached: `sla.breached` was emitted, or the deadline has passed (as of now) unmet;
-- obligations still running before their deadline, or paused (no deadline), are left out
-  of attainment and counted apart;
-- attainment = met / (met + breached), per level, first and next response apart.
+CloudEvents id (`ce_id`), and applies the definition of attainment in docs/sla.md ("SLA
+attainment"), the one escalation's SLA report (`GET /v1/reports/sla`) applies too: a test
+compares the two on the same events.
 
     python examples/sla_attainment.py --bootstrap 127.0.0.1:9192 --month 2026-11
 """

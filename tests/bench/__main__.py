@@ -31,6 +31,7 @@ SECTIONS = [
     "tests.bench.bench_sla_timer",
     "tests.bench.bench_notifier",
     "tests.bench.bench_escalation",
+    "tests.bench.bench_rebuild",  # tidemark-ops rebuild and replay, events/s
 ]
 
 

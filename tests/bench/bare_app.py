@@ -10,7 +10,7 @@ import secrets
 
 from fastapi import FastAPI
 
-from tidemark_intake.api_models import TicketCreate, TicketCreated
+from tidemark_intake.tickets.api_models import TicketCreate, TicketCreated
 
 
 def create_app() -> FastAPI:

@@ -54,7 +54,7 @@ def test_least_rbac_and_the_job_uses_it(production_render: list[Manifest]) -> No
     assert spec["serviceAccountName"] == account and spec["automountServiceAccountToken"]
     (container,) = spec["containers"]
     assert container["command"] == [
-        "python", "-m", "tidemark_intake.key_bootstrap",
+        "python", "-m", "tidemark_intake.access.key_bootstrap",
         "--admin-secret", "tidemark-admin-key",
         "--service-keys-secret", "tidemark-service-keys",
         "--admin-name", "first-admin",

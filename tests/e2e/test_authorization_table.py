@@ -9,7 +9,8 @@ the table:
 - `401`: no credential, or one that is malformed, unknown or revoked;
 - `403`: a credential that is known but not allowed to do this;
 - `404`: a ticket route the caller may not open, the same answer as for no such ticket;
-- `ok`: allowed (2xx, or a 409/422 about the request's meaning, never 401/403/404/5xx).
+- `ok`: allowed (2xx, or a 409/422 about the request's meaning, never 401/403/404/5xx);
+- `303`: the board's pages (escalation's /board) without a board session: to its sign-in.
 
 A route with no row fails the test, so a new route must say who may call it.
 """
@@ -36,8 +37,9 @@ CALLERS = (
 )  # fmt: skip
 # Routes anyone may call: liveness, readiness, metrics (SPEC 3.4), and the API's own
 # documentation, which holds no data (docs/intake.md, "Access").
+# The board's sign-in form (and its POST) and its script and style sheet are for anyone too.
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-          "/redoc"}  # fmt: skip
+          "/redoc", "/board/sign-in", "/board/static/{name}"}  # fmt: skip
 
 
 def row(spec: str) -> dict[str, str]:
@@ -50,6 +52,9 @@ def row(spec: str) -> dict[str, str]:
 STAFF_ONLY = row("401 401 401 403 401 401 ok ok ok 403")
 SUPERVISOR_UP = row("401 401 401 403 401 401 403 ok ok 403")
 ADMIN_ONLY = row("401 401 401 403 401 401 403 403 ok 403")
+# The board signs staff in with a form and a session cookie; an API key in a header is not
+# a session (to the sign-in form), and a customer's token is refused outright.
+BOARD = row("303 303 303 303 403 403 303 303 303 303")
 # A ticket's own routes: its customer (by token) and staff; anyone else sees "no such ticket".
 TICKET = row("401 401 401 404 ok 404 ok ok ok 404")
 # ... that only staff may do: the ticket's own customer is told so (403), others see 404.
@@ -94,6 +99,14 @@ EXPECTED: dict[tuple[str, str, str], dict[str, str]] = {
     ("escalation", "GET", "/v1/queues"): STAFF_ONLY,
     ("escalation", "GET", "/v1/queues/{name}"): STAFF_ONLY,
     ("escalation", "POST", "/v1/tickets/{tid}/escalate"): STAFF_ONLY,
+    ("escalation", "GET", "/v1/reports/sla"): STAFF_ONLY,
+    ("escalation", "GET", "/v1/reports/sla/page"): STAFF_ONLY,
+    ("escalation", "GET", "/board"): BOARD,
+    ("escalation", "GET", "/board/queues/{name}"): BOARD,
+    ("escalation", "GET", "/board/at-risk"): BOARD,
+    ("escalation", "GET", "/board/reports"): BOARD,
+    ("escalation", "GET", "/board/events"): BOARD,
+    ("escalation", "POST", "/board/sign-out"): BOARD,
 }
 # The test clock (mounted only with a test clock, never in production): admins only.
 for _service in ("intake", "classifier", "sla-timer", "notifier", "escalation"):
@@ -205,6 +218,7 @@ def request_for(service: str, method: str, path: str, w: World) -> dict[str, Any
         "/v1/tickets/{tid}/reclassify": {"severity": "low", "reason": "authorization table"},
         "/v1/tickets/{tid}/escalate": {"to": "tier2", "reason": "authorization table"},
         "/v1/admin/clock": {"advance_seconds": 0},
+        "/board/sign-out": {},
     }  # fmt: skip
     request: dict[str, Any] = {"method": method, "url": url}
     if path == "/v1/inbound/email":
@@ -237,7 +251,7 @@ def credentials(system: System, w: World) -> dict[str, dict[str, str]]:
 
 
 def outcome(status: int) -> str:
-    if status in (401, 403, 404):
+    if status in (303, 401, 403, 404):
         return str(status)
     if status >= 500:
         return f"5xx ({status})"

@@ -19,7 +19,7 @@ EXAMPLES_PER_OPERATION = 25
 # type, a close reason without status closed, a ticket that was never classified) with a
 # 4xx problem; every other check stays on.
 DOCUMENTED_OPERATIONS = {  # at least these many: every route is in the OpenAPI document
-    "intake": 15, "classifier": 6, "sla-timer": 2, "notifier": 2, "escalation": 3,
+    "intake": 15, "classifier": 6, "sla-timer": 2, "notifier": 2, "escalation": 5,
 }  # fmt: skip
 
 

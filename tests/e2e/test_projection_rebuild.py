@@ -59,7 +59,7 @@ def test_rebuild_restores_every_ticket_and_keeps_tokens(system: System, database
 
         env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url}
         done = subprocess.run(
-            [sys.executable, "-m", "tidemark_intake.rebuild"],
+            [sys.executable, "-m", "tidemark_intake.tickets.rebuild"],
             env=env,
             capture_output=True,
             text=True,

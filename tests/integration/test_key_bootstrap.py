@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.backends import create_fresh_database
-from tidemark_intake.key_bootstrap import SERVICES, WantedKey, missing_keys
+from tidemark_intake.access.key_bootstrap import SERVICES, WantedKey, missing_keys
 
 pytestmark = pytest.mark.integration
 TOKEN = "test-service-account-token"
@@ -80,7 +80,7 @@ def entries(name: str) -> dict[str, str]:
 def run_bootstrap(api: str, database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     token = tmp_path / "token"
     token.write_text(TOKEN)
-    command = [sys.executable, "-m", "tidemark_intake.key_bootstrap",
+    command = [sys.executable, "-m", "tidemark_intake.access.key_bootstrap",
                "--admin-secret", "tidemark-admin-key", "--service-keys-secret",
                "tidemark-service-keys", "--api-url", api, "--namespace", "support",
                "--token-file", str(token)]  # fmt: skip

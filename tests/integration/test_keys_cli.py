@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 def _keys(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "tidemark_intake.keys_cli", *args],
+        [sys.executable, "-m", "tidemark_intake.access.keys_cli", *args],
         env=env,
         capture_output=True,
         text=True,

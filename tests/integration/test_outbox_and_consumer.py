@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,11 +16,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tidekit.clock import SystemClock
 from tidekit.events import dlq_topic, registry
-from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
-from tidekit.kafka.consumer import Delivery, EventConsumer, Handler
+from tidekit.kafka.consumer import EventConsumer
 from tidekit.kafka.relay import OutboxRelay
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
+from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
 
@@ -41,7 +44,7 @@ async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]
     schema = f"t_{uuid.uuid4().hex[:10]}"
     topic = f"test.{schema}.v1"
     async with _connect(database_url) as conn:
-        await apply_migrations(conn, schema, [CORE_MIGRATIONS])
+        await apply_migrations(conn, schema, [CORE_MIGRATIONS, CONSUMED_MIGRATIONS])
     pool = await asyncpg.create_pool(database_url, server_settings={"search_path": schema})
     await ensure_topics(kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
     producer = idempotent_producer(kafka_bootstrap, "test")
@@ -83,8 +86,9 @@ async def append(b: Bench, tid: str, stars: int) -> str:
 def start_rated_consumer(
     bench: Bench,
     kafka_bootstrap: str,
-    on_rated: Handler,
+    on_rated: Callable[[TicketRated, UnitOfWork], Awaitable[None]],
     after_commit: Callable[[], None] = lambda: None,
+    record_consumed: bool = False,
 ) -> None:
     """The bench's consumer of its own topic, handling ticket.rated, running until the end."""
     consumer = EventConsumer(
@@ -93,9 +97,11 @@ def start_rated_consumer(
         topics=[bench.topic],
         pool=bench.pool,
         registry=registry,
-        handlers={"ticket.rated": on_rated},
+        handlers=HandlerRegistry({TicketRated: on_rated}),
+        store=bench.store,
         dlq_producer=bench.producer,
         after_commit=after_commit,
+        record_consumed=record_consumed,
     )
     bench.tasks.append(asyncio.create_task(consumer.run()))
 
@@ -138,9 +144,8 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
 ) -> None:
     handled: list[int] = []
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
-        assert delivery.conn.is_in_transaction()
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
+        assert uow.conn.is_in_transaction()
         if event.rating == 4:
             raise RuntimeError("this handler cannot cope with a 4")
         handled.append(event.rating)
@@ -159,7 +164,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
         bench.topic, duplicate.value, key=duplicate.key, headers=list(duplicate.headers)
     )
 
-    start_rated_consumer(bench, kafka_bootstrap, on_rated)
+    start_rated_consumer(bench, kafka_bootstrap, on_rated, record_consumed=True)
     async with asyncio.timeout(30):
         while sorted(handled) != [1, 5]:
             await asyncio.sleep(0.1)
@@ -180,6 +185,11 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     assert sorted(handled) == [1, 3, 5]
     inbox = await bench.pool.fetchval("SELECT count(*) FROM inbox")
     assert inbox == 3
+    # What a rebuild folds: each handled record once, neither the redelivery nor the record
+    # whose handler failed (rolled back with its savepoint).
+    recorded = await bench.pool.fetch("SELECT event_id, data FROM consumed_events")
+    assert sorted(json.loads(r["data"])["rating"] for r in recorded) == [1, 3, 5]
+    assert {str(r["event_id"]) for r in recorded} >= {first, marker}
 
 
 async def test_a_retried_batch_dead_letters_its_failing_record_once(
@@ -193,15 +203,14 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
     conflicts = iter([ConcurrencyConflict("TID-9", 0)])  # raised on the first attempt only
     committed = asyncio.Event()
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
         if event.rating == 4:
             poison_calls.append(4)
             raise RuntimeError("this handler cannot cope with a 4")
         if (conflict := next(conflicts, None)) is not None:
             raise conflict
-        await delivery.conn.execute("CREATE TABLE IF NOT EXISTS rated (stars int)")
-        await delivery.conn.execute("INSERT INTO rated VALUES ($1)", event.rating)
+        await uow.conn.execute("CREATE TABLE IF NOT EXISTS rated (stars int)")
+        await uow.conn.execute("INSERT INTO rated VALUES ($1)", event.rating)
         handled.append(event.rating)
 
     def after_commit() -> None:

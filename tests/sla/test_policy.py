@@ -113,13 +113,3 @@ def test_not_yaml_is_refused(tmp_path: Path) -> None:
 
 def test_build_policy_accepts_a_dict() -> None:
     assert build_policy(policy_data()).version == DEFAULT.version
-
-
-def test_the_engines_names_are_the_event_vocabulary() -> None:
-    from typing import get_args
-
-    from tidekit.events import vocabulary
-    from tidekit.sla import names
-
-    for name in ("Level", "Severity", "Entitlement", "ObligationKind", "Status"):
-        assert get_args(getattr(names, name)) == get_args(getattr(vocabulary, name)), name

@@ -23,9 +23,12 @@ from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
 from tidekit.events import dlq_topic, redrive_topic, registry
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.connection import KafkaConnection
-from tidekit.kafka.consumer import EventConsumer, Handler
+from tidekit.kafka.consumer import EventConsumer
 from tidekit.kafka.relay import OutboxRelay
+from tidekit.messaging.bus import MessageBus
+from tidekit.messaging.registry import HandlerRegistry
 from tidekit.settings import ServiceSettings
+from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.retention import retention_worker
@@ -43,12 +46,16 @@ FINAL_FLUSH_SECONDS = 10.0
 @dataclass
 class ConsumerSpec:
     """A consumer group of this service: the topics it reads (their SPEC names; the runtime
-    puts the settings' topic namespace before them) and a handler per event type."""
+    puts the settings' topic namespace before them) and the handlers of the events it
+    reads (usually the runtime's `handlers`, which hold the service's commands too)."""
 
     topics: list[str]
-    handlers: dict[str, Handler]
+    handlers: HandlerRegistry
     suffix: str = "main"
     after_commit: Callable[[], None] | None = None  # e.g. wake a sender after a handled record
+    # Keep every handled envelope in `consumed_events` (tidekit.store.consumed), so the
+    # service's read models can be rebuilt from its own events plus these.
+    record_consumed: bool = False
 
 
 @dataclass
@@ -66,6 +73,8 @@ class ServiceRuntime:
     producer: AIOKafkaProducer | None = None
     relay: OutboxRelay | None = None
     running_consumers: list[EventConsumer] = field(default_factory=list)
+    # The service's handlers of commands and events, registered once in its create_app.
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _refused_producers: list[AIOKafkaProducer] = field(default_factory=list)
 
@@ -77,6 +86,10 @@ class ServiceRuntime:
         # ce_time from the same clock as the times in the events' data
         self.store = EventStore(
             source=f"tidemark/{name}", topic=self.topic, registry=registry, clock=self.clock
+        )
+        # Routes and the SMTP listener hand their commands to the handlers through this.
+        self.bus = MessageBus(
+            self.handlers, pool=self.require_pool, store=self.store, wake_relay=self.wake_relay
         )
 
     # --- life cycle ----------------------------------------------------------------------
@@ -129,8 +142,10 @@ class ServiceRuntime:
                 pool=pool,
                 registry=registry,
                 handlers=spec.handlers,
+                store=self.store,
                 dlq_producer=producer,
                 after_commit=_chain(self.relay.wake, spec.after_commit),
+                record_consumed=spec.record_consumed,
             )
             self.running_consumers.append(consumer)
             self._spawn(consumer.run, consumer.name)
@@ -143,6 +158,10 @@ class ServiceRuntime:
         )  # fmt: skip
         self._spawn(prune, "retention")
         log.info("service running", extra={"topic": self.topic})
+
+    def migration_sets(self) -> list[MigrationSet]:
+        recording = any(spec.record_consumed for spec in self.consumers)
+        return [CORE_MIGRATIONS, *([CONSUMED_MIGRATIONS] if recording else []), self.migrations]
 
     def topics_of(self, spec: ConsumerSpec) -> list[str]:
         """The topics `spec` reads, in this system's topic namespace."""
@@ -192,10 +211,23 @@ class ServiceRuntime:
             },
         )
         async with pool.acquire() as conn:
-            applied = await apply_migrations(conn, s.db_schema, [CORE_MIGRATIONS, self.migrations])
+            applied = await apply_migrations(conn, s.db_schema, self.migration_sets())
         log.info("database ready", extra={"schema": s.db_schema, "migrations_applied": applied})
         self.pool = pool
         return pool
+
+    async def connect_dedicated(self) -> asyncpg.Connection:
+        """A connection of its own, outside the pool (e.g. one that LISTENs for good)."""
+        s = self.settings
+        conn: asyncpg.Connection = await asyncpg.connect(
+            s.database_url,
+            timeout=5,
+            server_settings={
+                "search_path": s.db_schema,
+                "application_name": f"tidemark-{s.service_name}-listener",
+            },
+        )
+        return conn
 
     async def _connect_kafka(self) -> AIOKafkaProducer:
         s = self.settings

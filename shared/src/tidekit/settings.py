@@ -46,6 +46,7 @@ SHARED_FIELDS = (
     "kafka_ssl_keyfile",
     "log_level",
     "otel_exporter",
+    "otel_sample_ratio",
     "clock",
     "intake_url",
     "service_key",
@@ -111,6 +112,13 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_keyfile: FilePath | None = None
     log_level: str = "INFO"
     otel_exporter: Exporter = "none"
+    otel_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="share of new traces recorded; a trace begun elsewhere follows its "
+        "parent's decision, so a sampled ticket's trace stays whole across services",
+    )
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
     db_statement_cache_size: int = Field(

@@ -26,6 +26,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 current_tid: contextvars.ContextVar[str | None] = contextvars.ContextVar("tid", default=None)
 Exporter = Literal["none", "console", "otlp"]
@@ -72,12 +73,19 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 _tracing_configured = False
 
 
-def configure_tracing(service: str, exporter: Exporter = "none") -> None:
-    """Install the SDK tracer provider once; `exporter` picks where spans go."""
+def configure_tracing(service: str, exporter: Exporter = "none", sample_ratio: float = 1.0) -> None:
+    """Install the SDK tracer provider once; `exporter` picks where spans go.
+
+    Sampling is parent-based: a trace that arrives (HTTP traceparent, Kafka headers) keeps
+    its sampled flag, so every service records all of a sampled ticket's trace or none of
+    it; only traces begun here are sampled at `sample_ratio`."""
     global _tracing_configured
     if _tracing_configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"tidemark-{service}"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"tidemark-{service}"}),
+        sampler=sampler_for(sample_ratio),
+    )
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     elif exporter == "otlp":
@@ -92,6 +100,10 @@ def configure_tracing(service: str, exporter: Exporter = "none") -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _tracing_configured = True
+
+
+def sampler_for(ratio: float) -> Sampler:
+    return ParentBased(root=TraceIdRatioBased(ratio))
 
 
 def tracer(name: str = "tidemark") -> trace.Tracer:

@@ -19,8 +19,8 @@ from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidemark_intake.app import create_app
-from tidemark_intake.service import IntakeService
 from tidemark_intake.settings import IntakeSettings
+from tidemark_intake.tickets.service import IntakeService
 
 pytestmark = pytest.mark.integration
 
@@ -63,12 +63,11 @@ class Desk:
         return str(created.json()["tid"])
 
     async def deliver(self, *events: DomainEvent) -> None:
-        """Other services' events, through intake's consumer handler."""
-        pool = self.service.runtime.require_pool()
+        """Other services' events, through intake's handler for them (as its consumer calls
+        it: in a unit of work whose cause is the event's envelope)."""
         for event in events:
             envelope = Envelope.wrap(event, source="tidemark/test")
-            async with pool.acquire() as conn, conn.transaction():
-                await self.service.on_foreign_event(event, envelope, conn)
+            await self.service.runtime.bus.handle(event, cause=envelope)
 
     async def ticket(self, tid: str) -> dict[str, Any]:
         response = await self.http.get(f"/v1/tickets/{tid}", headers=self.staff())

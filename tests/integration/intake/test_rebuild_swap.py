@@ -22,8 +22,8 @@ from tidekit.events import escalation, intake, registry, sla
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 from tidekit.store.rebuild import rebuild
-from tidemark_intake import projection
-from tidemark_intake.rebuild import read_model
+from tidemark_intake.tickets import projection
+from tidemark_intake.tickets.rebuild import read_model
 
 pytestmark = pytest.mark.integration
 TICKETS = 10_000  # 6 events each: 60,000 events
@@ -85,11 +85,12 @@ def _foreign_row(e: Any, at: datetime, step: int) -> tuple[object, ...]:
             e.schema_version, recorded)  # fmt: skip
 
 
-async def fill(conn: asyncpg.Connection, schema: str) -> None:
-    """TICKETS tickets' events straight into the stores, as if the services had run."""
+async def fill(conn: asyncpg.Connection, schema: str, tickets: int = TICKETS) -> None:
+    """`tickets` tickets' events (6 each) straight into the stores, as if the services had
+    run (tests/bench/bench_rebuild.py fills its store with it too)."""
     events, foreign = [], []
     at = datetime(2026, 11, 1, tzinfo=UTC)
-    for n in range(TICKETS):
+    for n in range(tickets):
         own, theirs = _ticket_events(n)
         submitted, replied = own
         for version, e, step in ((1, submitted, 0), (2, replied, 5)):

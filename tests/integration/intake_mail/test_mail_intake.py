@@ -22,9 +22,9 @@ from tidekit.events.intake import TicketClosed, TicketResolved
 from tidekit.events.notifier import NotificationSent
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
-from tidemark_intake import projection
-from tidemark_intake.mail_intake import MailIntake
+from tidemark_intake.mail.intake import MailIntake
 from tidemark_intake.settings import IntakeSettings
+from tidemark_intake.tickets import projection
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -149,7 +149,7 @@ async def test_resolved_ticket_reopens_and_closed_ticket_does_not_take_replies(d
     created = await desk.intake.receive(mail("ada@example.com", "Site down"), "smtp")
     tid = created.tid or ""
     async with desk.pool.acquire() as conn, conn.transaction():
-        await desk.intake.store.append(
+        await desk.intake.runtime.store.append(
             conn, tid, 1, [TicketResolved(tid=tid, resolved_by="staff:1", resolved_at=NOW)]
         )
     reopened = await desk.intake.receive(mail("ada@example.com", f"[{tid}] again"), "smtp")
@@ -157,7 +157,7 @@ async def test_resolved_ticket_reopens_and_closed_ticket_does_not_take_replies(d
     kinds = [t for t, _ in await desk.events(tid)]
     assert kinds[-2:] == ["ticket.reopened", "ticket.message_added"]
     async with desk.pool.acquire() as conn, conn.transaction():
-        await desk.intake.store.append(
+        await desk.intake.runtime.store.append(
             conn,
             tid,
             len(kinds),

@@ -9,9 +9,10 @@ import asyncio
 import pytest
 
 from tidekit.events import dlq_topic, redrive_topic, registry
-from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
-from tidekit.kafka.consumer import Delivery, EventConsumer
+from tidekit.kafka.consumer import EventConsumer
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.ops.connect import kafka_reader
 from tidekit.ops.lag import group_lags
 from tidekit.ops.records import read_topic
@@ -46,8 +47,7 @@ async def test_a_dead_letter_is_redriven_to_its_group_and_handled_once(ops_bench
     handled: list[int] = []
     broken = True
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
         if event.rating == 4 and broken:
             raise RuntimeError("this handler cannot cope with a 4 (yet)")
         handled.append(event.rating)
@@ -62,7 +62,8 @@ async def test_a_dead_letter_is_redriven_to_its_group_and_handled_once(ops_bench
         topics=[bench.topic, redrive_topic(bench.topic, group)],
         pool=bench.pool,
         registry=registry,
-        handlers={"ticket.rated": on_rated},
+        handlers=HandlerRegistry({TicketRated: on_rated}),
+        store=bench.store,
         dlq_producer=bench.producer,
     )
     bench.tasks.append(asyncio.create_task(consumer.run()))

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tidekit.events import registry
-from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketRated
-from tidekit.kafka.consumer import Delivery, EventConsumer
+from tidekit.kafka.consumer import EventConsumer
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.ops.cli import run
 from tidekit.ops.connect import kafka_reader
 from tidekit.ops.records import read_topic
@@ -98,15 +99,14 @@ async def test_lag_is_seen_while_a_group_is_stopped_and_zero_once_it_caught_up(
     group = f"{bench.settings.topic_namespace}tidemark.notifier.main"
     handled: list[int] = []
 
-    async def on_rated(event: DomainEvent, delivery: Delivery) -> None:
-        assert isinstance(event, TicketRated)
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
         handled.append(event.rating)
 
     def consumer() -> EventConsumer:
         return EventConsumer(name=group, kafka=bench.settings.kafka_bootstrap,
                              topics=[bench.topic], pool=bench.pool, registry=registry,
-                             handlers={"ticket.rated": on_rated},
-                             dlq_producer=bench.producer)  # fmt: skip
+                             handlers=HandlerRegistry({TicketRated: on_rated}),
+                             store=bench.store, dlq_producer=bench.producer)  # fmt: skip
 
     await bench.append("TID-L1", 1)
     await bench.publish()

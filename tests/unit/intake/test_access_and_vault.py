@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tidemark_intake import access, tokens
-from tidemark_intake.vault import Vault, VaultError, decode_key, new_key
+from tidemark_intake.access import principals as access
+from tidemark_intake.tickets import tokens
+from tidemark_intake.vault.crypto import Vault, VaultError, decode_key, new_key
 
 
 def test_generated_key_splits_back_and_only_its_hash_is_kept() -> None:

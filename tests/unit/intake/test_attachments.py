@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from tests.fixtures.images import BMP_DIB_SIZES, bmp, png
-from tidemark_intake.attachments import AttachmentRefused, check, sniff
+from tidemark_intake.tickets.attachments import AttachmentRefused, check, sniff
 
 LIMIT = 1_000_000
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import tidekit.sla as sla
 from tidekit.events import sla as ev
 from tidekit.sla.names import SEVERITIES, Severity
-from tidemark_intake import obligations
-from tidemark_intake.obligations import ObligationView, evolve
+from tidemark_intake.tickets import obligations
+from tidemark_intake.tickets.obligations import ObligationView, evolve
 
 from .sla_timer_copy import SlaTimerCopy
 

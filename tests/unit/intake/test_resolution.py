@@ -19,8 +19,8 @@ from tidekit.events.intake import (
     TicketSubmitted,
 )
 from tidekit.events.vocabulary import Status
-from tidemark_intake import lifecycle, resolution
-from tidemark_intake.lifecycle import ChangeStatus, Ticket
+from tidemark_intake.tickets import lifecycle, resolution
+from tidemark_intake.tickets.lifecycle import ChangeStatus, TicketState
 
 POLICY = sla.load_policy()
 FRI_15 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday
@@ -43,11 +43,11 @@ def moved(a: Status, b: Status, at: datetime) -> StatusChanged:
     return StatusChanged(tid="TID-9", from_status=a, to_status=b, changed_by="agent", changed_at=at)
 
 
-def history(*events: DomainEvent) -> Ticket:
-    return reduce(lifecycle.evolve, events, Ticket(tid="TID-9", status="new", version=0))
+def history(*events: DomainEvent) -> TicketState:
+    return reduce(lifecycle.evolve, events, TicketState(tid="TID-9", status="new", version=0))
 
 
-def resolve(t: Ticket, at: datetime, calendar: sla.Calendar) -> TicketResolved:
+def resolve(t: TicketState, at: datetime, calendar: sla.Calendar) -> TicketResolved:
     (event,) = lifecycle.decide(t, ChangeStatus(to="resolved", by="agent"), at, calendar)
     assert isinstance(event, TicketResolved)
     return event

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tidemark_intake.inbound import MalformedMail, parse, split_quoted
+from tidemark_intake.mail.parser import MalformedMail, parse, split_quoted
 
 GOOD = (
     b"From: Ada <ada@example.com>\r\nTo: support@example.com\r\nSubject: Checkout fails\r\n"

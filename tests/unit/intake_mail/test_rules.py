@@ -9,11 +9,11 @@ import pytest
 
 from tests.fixtures.images import bmp
 from tidekit.events.intake import MessageAdded, StatusChanged, TicketReopened, TicketSubmitted
-from tidemark_intake import mail_rules
-from tidemark_intake.attachments import AttachmentRefused
-from tidemark_intake.inbound import InboundFile, InboundMail
-from tidemark_intake.lifecycle import Ticket
-from tidemark_intake.mail_rules import Append, NewTicket, ThreadTarget
+from tidemark_intake.mail import rules as mail_rules
+from tidemark_intake.mail.parser import InboundFile, InboundMail
+from tidemark_intake.mail.rules import Append, NewTicket, ThreadTarget
+from tidemark_intake.tickets.attachments import AttachmentRefused
+from tidemark_intake.tickets.lifecycle import TicketState
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MAIL = InboundMail(
@@ -28,7 +28,7 @@ MAIL = InboundMail(
     auto_reply=False,
     attachments=(),
 )
-TARGET = ThreadTarget(Ticket("TID-1042", "open", 3), "Ada@Example.com", "LIC-1")
+TARGET = ThreadTarget(TicketState("TID-1042", "open", 3), "Ada@Example.com", "LIC-1")
 
 
 def test_loop_reasons() -> None:
@@ -65,7 +65,7 @@ def test_registered_means_nothing_without_a_license() -> None:
 
 
 def test_closed_ticket_is_not_appended_to() -> None:
-    closed = replace(TARGET, state=Ticket("TID-1042", "closed", 9))
+    closed = replace(TARGET, state=TicketState("TID-1042", "closed", 9))
     route = mail_rules.route(MAIL, closed, sender_registered=False)
     assert isinstance(route, NewTicket) and "closed" in (route.not_appended_reason or "")
 
@@ -75,7 +75,7 @@ def test_no_tid_is_a_plain_new_ticket() -> None:
 
 
 def test_append_keeps_quote_and_ids_and_reopens_a_resolved_ticket() -> None:
-    resolved = Ticket("TID-1042", "resolved", 7)
+    resolved = TicketState("TID-1042", "resolved", 7)
     events = mail_rules.decide_append(resolved, MAIL, [], "m-9", NOW)
     assert [type(e) for e in events] == [TicketReopened, MessageAdded]
     added = events[1]
@@ -85,7 +85,9 @@ def test_append_keeps_quote_and_ids_and_reopens_a_resolved_ticket() -> None:
 
 
 def test_reply_while_waiting_on_customer_goes_back_to_open() -> None:
-    events = mail_rules.decide_append(Ticket("TID-1", "waiting_on_customer", 4), MAIL, [], "m", NOW)
+    events = mail_rules.decide_append(
+        TicketState("TID-1", "waiting_on_customer", 4), MAIL, [], "m", NOW
+    )
     assert [type(e) for e in events] == [MessageAdded, StatusChanged]
 
 

@@ -16,7 +16,7 @@ def test_the_acls_let_each_service_read_exactly_what_its_app_consumes(service: s
     app = importlib.import_module(f"{SERVICES[service]}.app").create_app()  # nothing connects
     consumed = {topic for spec in app.state.runtime.consumers for topic in spec.topics}
     assert set(read_topics(service)) == consumed
-    handled = {t for spec in app.state.runtime.consumers for t in spec.handlers}
+    handled = {t for spec in app.state.runtime.consumers for t in spec.handlers.event_types()}
     assert HANDLES[service] == handled  # the receivers of docs/asyncapi.yaml
     granted = {a.resource_name for a in service_acls(service) if a.operation == "read"}
     redrives = {f"{topic}.redrive.tidemark.{service}." for topic in consumed}

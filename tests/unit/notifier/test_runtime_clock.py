@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tidekit.clock import ManualClock
-from tidekit.events.base import DomainEvent
 from tidekit.events.notifier import NotificationFailed, NotificationSent
+from tidekit.messaging.uow import UnitOfWork
 from tidemark_notifier.outcome import Outcome
 from tidemark_notifier.sender import Sender
 from tidemark_notifier.settings import NotifierSettings
@@ -26,19 +26,6 @@ class StandInConn:
 
     async def execute(self, sql: str, *args: Any) -> None:
         self.executed.append((sql, args))
-
-
-class StandInStore:
-    def __init__(self) -> None:
-        self.appended: list[DomainEvent] = []
-
-    async def stream_version(self, conn: object, stream_id: str) -> int:
-        return 0
-
-    async def append(
-        self, conn: object, stream_id: str, version: int, events: Any, **_: Any
-    ) -> None:
-        self.appended.extend(events)
 
 
 def owed_row() -> dict[str, Any]:
@@ -58,11 +45,12 @@ def owed_row() -> dict[str, Any]:
 
 @pytest.mark.parametrize("outcome", [Outcome.ok(), Outcome.permanent("550 no such user")])
 async def test_sent_and_failed_times_come_from_the_runtime_clock(outcome: Outcome) -> None:
-    store, conn = StandInStore(), StandInConn()
-    runtime = SimpleNamespace(clock=ManualClock(FAR_AWAY), store=store)
+    conn = StandInConn()
+    store = SimpleNamespace(clock=ManualClock(FAR_AWAY))
+    uow = UnitOfWork(conn, store)  # type: ignore[arg-type]
     sender = Sender(NotifierSettings())
-    await sender.settle(runtime, conn, owed_row(), outcome)  # type: ignore[arg-type]
-    (event,) = store.appended
+    await sender.settle(uow, owed_row(), outcome)  # type: ignore[arg-type]
+    (event,) = uow.pending
     if outcome.delivered:
         assert isinstance(event, NotificationSent) and event.sent_at == FAR_AWAY
         (_, args), *_ = conn.executed

@@ -19,7 +19,16 @@ from tidemark_notifier.outcome import Outcome
 from tidemark_notifier.sender import Sender
 from tidemark_notifier.settings import NotifierSettings
 
-from .test_runtime_clock import StandInStore, owed_row
+from .test_runtime_clock import owed_row
+
+
+class StandInStore:
+    """The event store's part a unit of work uses: its clock, and a write that keeps nothing."""
+
+    clock = SystemClock()
+
+    async def write(self, conn: Any, writes: Any, **_: Any) -> list[Any]:
+        return []
 
 
 def due_row(n: int) -> dict[str, Any]:
@@ -43,10 +52,11 @@ class StandInDatabase:
     def __init__(self, rows: list[dict[str, Any]], log: list[str]) -> None:
         self.rows, self.log, self.took = rows, log, False
 
-    async def fetch(self, sql: str, limit: int) -> list[dict[str, Any]]:
-        taken, self.rows = self.rows[:limit], self.rows[limit:]
+    async def fetchrow(self, sql: str) -> dict[str, Any] | None:
+        assert "LIMIT 1 FOR UPDATE SKIP LOCKED" in sql
+        taken, self.rows = self.rows[:1], self.rows[1:]
         self.took = bool(taken)
-        return taken
+        return taken[0] if taken else None
 
     async def execute(self, sql: str, *args: Any) -> None:
         pass
@@ -79,7 +89,7 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
     log: list[str] = []
     database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
     runtime = SimpleNamespace(
-        clock=SystemClock(),
+        clock=StandInStore.clock,
         store=StandInStore(),
         require_pool=lambda: database,
         wake_relay=lambda: None,
@@ -96,3 +106,20 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
         "deliver <m-3@tidemark.invalid>",
         "commit",
     ]
+
+
+async def test_lanes_send_side_by_side_each_message_once() -> None:
+    log: list[str] = []
+    database = StandInDatabase([due_row(n) for n in range(1, 6)], log)
+    runtime = SimpleNamespace(
+        clock=StandInStore.clock,
+        store=StandInStore(),
+        require_pool=lambda: database,
+        wake_relay=lambda: None,
+    )
+    sender = Sender(NotifierSettings(send_concurrency=2))
+    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
+    assert await sender.send_due(runtime) == 5  # type: ignore[arg-type]
+    delivered = sorted(line for line in log if line.startswith("deliver"))
+    assert delivered == [f"deliver <m-{n}@tidemark.invalid>" for n in range(1, 6)]
+    assert log.count("commit") == 5

@@ -14,9 +14,9 @@ from tidekit.events.intake import Requester, StatusChanged, TicketSubmitted
 from tidekit.sla import load_policy
 from tidemark_classifier.domain import License, classify, entitlement_for, support_periods
 from tidemark_escalation.domain import TicketState, handle
-from tidemark_intake import domain as intake
-from tidemark_intake import lifecycle
-from tidemark_intake.attachments import AttachmentRefused, sniff
+from tidemark_intake.tickets import domain as intake
+from tidemark_intake.tickets import lifecycle
+from tidemark_intake.tickets.attachments import AttachmentRefused, sniff
 from tidemark_notifier.domain import Routing, TicketFacts, acknowledgement
 from tidemark_notifier.templates import Renderer
 
@@ -87,7 +87,7 @@ def test_severity_hint_applies_only_to_commercial_levels() -> None:
 
 
 def test_intake_opens_a_ticket_once_after_classification() -> None:
-    state = lifecycle.evolve(lifecycle.Ticket("TID-1", "new", 0), submitted())
+    state = lifecycle.evolve(lifecycle.TicketState("TID-1", "new", 0), submitted())
     opened = intake.decide_open_after_classification(state, NOW)
     assert [type(e) for e in opened] == [StatusChanged]
     state = lifecycle.evolve(state, opened[0])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tidemark_intake.inbound import MalformedMail, parse, split_quoted
+from tidemark_intake.mail.parser import MalformedMail, parse, split_quoted
 
 PLAIN = b"""From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <Juergen@Example.com>
 To: support@tidemark.invalid

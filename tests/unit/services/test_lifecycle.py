@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tidekit.events.intake import Requester, TicketSubmitted
 from tidekit.sla import load_policy
-from tidemark_intake.lifecycle import (
+from tidemark_intake.tickets.lifecycle import (
     STAFF_MOVES,
     AskSupervisor,
     ChangeStatus,
@@ -20,7 +20,7 @@ from tidemark_intake.lifecycle import (
     Rate,
     Reopen,
     StaffMessage,
-    Ticket,
+    TicketState,
     decide,
     evolve,
 )
@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 CALENDAR = load_policy().calendars["business_days"]  # a resolution's business time
 
 
-def fresh() -> Ticket:
+def fresh() -> TicketState:
     submitted = TicketSubmitted(
         tid="TID-1",
         channel="web",
@@ -38,10 +38,10 @@ def fresh() -> Ticket:
         body="b",
         submitted_at=NOW,
     )
-    return evolve(Ticket("TID-1", "new", 0), submitted)
+    return evolve(TicketState("TID-1", "new", 0), submitted)
 
 
-def run(t: Ticket, *commands: Command) -> Ticket:
+def run(t: TicketState, *commands: Command) -> TicketState:
     for c in commands:
         for e in decide(t, c, NOW, CALENDAR):
             t = evolve(t, e)

@@ -155,7 +155,7 @@ class ServiceProcess:
 
 def create_api_key(database_url: str, *scope: str) -> str:
     """A new API key made by `tidemark-keys create <scope> --quiet` against `database_url`."""
-    command = [sys.executable, "-m", "tidemark_intake.keys_cli", "create", *scope, "--quiet"]
+    command = [sys.executable, "-m", "tidemark_intake.access.keys_cli", "create", *scope, "--quiet"]
     env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.intake import TicketSubmitted
-from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -28,14 +26,8 @@ def create_app(settings: ClassifierSettings | None = None) -> FastAPI:
     rules = load_rules(settings.rules_file)  # a bad rules file fails the start, named
     runtime = ServiceRuntime(settings, MigrationSet("classifier", "tidemark_classifier"))
     service = ClassifierService(runtime, policy.version, periods, rules)
-
-    async def on_submitted(event: object, delivery: Delivery) -> None:
-        assert isinstance(event, TicketSubmitted)
-        await service.on_submitted(event, delivery.envelope, delivery.conn)
-
-    runtime.consumers.append(
-        ConsumerSpec(topics=[TOPICS["intake"]], handlers={"ticket.submitted": on_submitted})
-    )
+    service.register()
+    runtime.consumers.append(ConsumerSpec(topics=[TOPICS["intake"]], handlers=runtime.handlers))
     app = service_app(
         runtime,
         title="Tidemark classifier",

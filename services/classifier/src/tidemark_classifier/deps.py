@@ -15,12 +15,12 @@ from tidekit.web.staff import Staff
 from .service import ClassifierService
 
 
-def get_service(request: Request) -> ClassifierService:
+async def get_service(request: Request) -> ClassifierService:
     service: ClassifierService = request.app.state.classifier
     return service
 
 
-def staff_name(member: Staff) -> str:
+async def staff_name(member: Staff) -> str:
     """How the classifier's events name the staff member who acted."""
     return member.name
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
 
 from tidekit.events.classifier import LicenseRecorded
-from tidekit.store.eventstore import EventStore
+from tidekit.messaging.uow import UnitOfWork
 
 from .domain import License, Rules
 from .domain.coupons import allowance_for
@@ -57,19 +56,19 @@ async def load_license(conn: asyncpg.Connection, key: str | None) -> License | N
 
 
 async def save_license(
-    conn: asyncpg.Connection,
-    store: EventStore,
+    uow: UnitOfWork,
     key: str,
     body: LicenseIn,
     *,
     source: Literal["api", "import"],
     recorded_by: str,
-    now: datetime,
     rules: Rules,
 ) -> LicenseRecorded | None:
-    """Create or replace a license in the caller's transaction, with its event.
+    """Create or replace a license in the unit of work, with its event (recorded: the
+    license's row lock orders the writers).
 
     An unchanged license writes nothing (a repeated PUT or import is a no-op)."""
+    conn, now = uow.conn, uow.now()
     data = _normalised(body)
     before = await conn.fetchrow("SELECT * FROM licenses WHERE license_key = $1 FOR UPDATE", key)
     if before is not None and all(
@@ -112,6 +111,5 @@ async def save_license(
         recorded_by=recorded_by,
         recorded_at=now,
     )
-    stream = event.stream_id()
-    await store.append(conn, stream, await store.stream_version(conn, stream), [event])
+    uow.record([event])
     return event

@@ -20,6 +20,7 @@ import asyncpg
 
 from tidekit.clock import clock_from_setting
 from tidekit.events import registry
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
 
@@ -88,13 +89,15 @@ async def _record(rows: list[Accepted], by: str) -> Counter[str]:
         await apply_migrations(conn, settings.db_schema, migrations)
         for start in range(0, len(rows), CHUNK):
             async with conn.transaction():
+                uow = UnitOfWork(conn, store)  # a chunk's events in one statement
                 for item in rows[start : start + CHUNK]:
                     body = item.row
                     event = await save_license(
-                        conn, store, body.license_key, body, source="import",
-                        recorded_by=by, now=clock.now(), rules=rules,
+                        uow, body.license_key, body, source="import", recorded_by=by,
+                        rules=rules,
                     )  # fmt: skip
                     counts[event.change if event else "unchanged"] += 1
+                await uow.flush()
     finally:
         await conn.close()
     return counts

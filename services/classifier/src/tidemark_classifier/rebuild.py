@@ -16,10 +16,9 @@ from typing import Any
 
 import asyncpg
 
-from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified, TicketReclassified
-from tidekit.store.rebuild import Batch, ReadModel
+from tidekit.store.rebuild import Batch, ReadModel, replace_rows, stored_event
 
 SOURCE = """
     SELECT event_id, 'own' AS origin, event_type, schema_version, data, recorded_at,
@@ -64,8 +63,7 @@ def read_model() -> ReadModel:
 
     async def apply(conn: asyncpg.Connection, batch: Batch) -> None:
         for r in batch:
-            e = registry.decode(r["event_type"], r["schema_version"], json.loads(r["data"]))
-            changed = _fold(rows, e)
+            changed = _fold(rows, stored_event(r))
             if changed:
                 dirty.add(changed)
 
@@ -75,13 +73,7 @@ def read_model() -> ReadModel:
             for t in dirty
         ]
         dirty.clear()
-        schema = str(await conn.fetchval("SELECT (current_schemas(false))[1]"))  # the scratch
-        await conn.execute(
-            f"DELETE FROM {schema}.classifications WHERE tid = ANY($1::text[])",
-            [r[0] for r in records],
-        )
-        await conn.copy_records_to_table(
-            "classifications", records=records, columns=COLUMNS, schema_name=schema
-        )
+        tids = [str(r[0]) for r in records]
+        await replace_rows(conn, "classifications", "tid", tids, COLUMNS, records)
 
     return ReadModel(["classifications"], SOURCE, apply, flush)

@@ -14,6 +14,7 @@ from .deps import Service, StaffId
 from .domain import ReclassifyRefused
 from .models import KEY_PATTERN, ClassificationOut, LicenseIn, LicenseOut, ReclassifyIn
 from .policy_history import stored_version
+from .service import PutLicense, Reclassify
 
 router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES)
 LicenseKey = Annotated[str, Path(min_length=1, max_length=100, pattern=KEY_PATTERN)]
@@ -35,7 +36,7 @@ async def put_license(
 ) -> LicenseOut:
     """Create or replace a license (staff only). A change is published as `license.recorded`;
     201 when the license is new, 200 otherwise."""
-    changed, row = await service.put_license(key, body, staff)
+    changed, row = await service.runtime.bus.handle(PutLicense(key, body, staff))
     if changed is not None and changed.change == "registered":
         response.status_code = 201
     return _license_out(row)
@@ -90,14 +91,10 @@ async def post_reclassify(
     """Staff override of level and/or severity, with a reason: `ticket.reclassified`
     (the sla-timer recomputes the running deadline from the obligation's start)."""
     try:
-        result = await service.reclassify(
-            tid,
-            level=body.level,
-            severity=body.severity,
-            clear_severity=body.clear_severity,
-            reason=body.reason,
-            staff_id=staff,
+        command = Reclassify(
+            tid, body.level, body.severity, body.clear_severity, body.reason, staff
         )
+        result = await service.runtime.bus.handle(command)
     except ReclassifyRefused as exc:
         raise Problem(422, "Reclassification refused", str(exc)) from None
     if result == "unknown":

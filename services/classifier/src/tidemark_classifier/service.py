@@ -1,19 +1,22 @@
-"""Classifier handlers: load, decide (pure), and append the events in the caller's transaction."""
+"""Classifier handlers: load, decide (pure), and write through the unit of work.
+
+The classifier keeps its state in tables (classifications, licenses, coupon years), so its
+events are recorded (`uow.record`): the lock on the ticket's or license's row orders the
+decisions, not a version read just before writing.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import asyncpg
 
 from tidekit.events.classifier import LicenseRecorded, TicketClassified, TicketReclassified
-from tidekit.events.envelope import Envelope
 from tidekit.events.intake import TicketSubmitted
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
-from tidekit.store.eventstore import ConcurrencyConflict
 
 from . import coupon_store, directory
 from .domain import (
@@ -29,7 +32,22 @@ from .domain import (
 )
 from .models import LicenseIn
 
-T = TypeVar("T")
+
+@dataclass(frozen=True)
+class PutLicense:
+    key: str
+    body: LicenseIn
+    staff_id: str
+
+
+@dataclass(frozen=True)
+class Reclassify:
+    tid: str
+    level: Any
+    severity: Any
+    clear_severity: bool
+    reason: str
+    staff_id: str
 
 
 class ClassifierService:
@@ -41,22 +59,23 @@ class ClassifierService:
         rules: Rules,
     ) -> None:
         self.runtime = runtime
-        self.store = runtime.store
         self.policy_version = policy_version
         self.periods = periods  # the policy's support periods
         self.rules = rules
 
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
+    def register(self) -> None:
+        handlers = self.runtime.handlers
+        handlers.register(TicketSubmitted, self.on_submitted)
+        handlers.register(PutLicense, self.put_license)
+        handlers.register(Reclassify, self.reclassify)
 
-    async def on_submitted(
-        self, event: TicketSubmitted, cause: Envelope, conn: asyncpg.Connection
-    ) -> None:
+    async def on_submitted(self, event: TicketSubmitted, uow: UnitOfWork) -> None:
         """Classify once per ticket: a ticket already classified is left alone (a replay
         under a new event id spends no second coupon)."""
+        conn = uow.conn
         if await conn.fetchval("SELECT 1 FROM classifications WHERE tid = $1", event.tid):
             return
-        now = self.now()
+        now = uow.now()
         lic = await directory.load_license(conn, event.license_key)
         assessment = assess(event, lic, self.rules, self.periods, now.date())
         outcome: CouponOutcome | None = None
@@ -65,81 +84,47 @@ class ClassifierService:
         elif isinstance(assessment.coupon, CouponRefused):
             outcome = assessment.coupon
         events = conclude(assessment, outcome, self.policy_version, now)
-        version = await self.store.stream_version(conn, event.tid)
-        await self.store.append(conn, event.tid, version, events, caused_by=cause)
+        uow.record(events)
         classified = events[-1]
         assert isinstance(classified, TicketClassified)
         await save_classification(conn, classified)
 
     async def put_license(
-        self, key: str, body: LicenseIn, staff_id: str
+        self, command: PutLicense, uow: UnitOfWork
     ) -> tuple[LicenseRecorded | None, dict[str, Any]]:
         """(the change recorded, if any; the stored license)."""
-
-        async def once(conn: asyncpg.Connection) -> LicenseRecorded | None:
-            return await directory.save_license(
-                conn, self.store, key, body, source="api", recorded_by=staff_id,
-                now=self.now(), rules=self.rules,
-            )  # fmt: skip
-
-        changed = await self.in_transaction(once)
-        if changed is not None:
-            self.runtime.wake_relay()
-        row = await directory.load_row(self.runtime.require_pool(), key)
+        changed = await directory.save_license(
+            uow, command.key, command.body, source="api", recorded_by=command.staff_id,
+            rules=self.rules,
+        )  # fmt: skip
+        row = await directory.load_row(uow.conn, command.key)
         assert row is not None
         return changed, row
 
     async def reclassify(
-        self,
-        tid: str,
-        *,
-        level: Any,
-        severity: Any,
-        clear_severity: bool,
-        reason: str,
-        staff_id: str,
+        self, command: Reclassify, uow: UnitOfWork
     ) -> Literal["changed", "unchanged", "unknown"]:
         """Raises ReclassifyRefused for an override that is not allowed."""
-
-        async def once(conn: asyncpg.Connection) -> Literal["changed", "unchanged", "unknown"]:
-            row = await conn.fetchrow(
-                "SELECT level, severity FROM classifications WHERE tid = $1 FOR UPDATE", tid
-            )
-            if row is None:
-                return "unknown"
-            event = reclassify(
-                Current(tid, row["level"], row["severity"]),
-                level=level,
-                severity=severity,
-                clear_severity=clear_severity,
-                reason=reason,
-                staff_id=staff_id,
-                policy_version=self.policy_version,
-                now=self.now(),
-            )
-            if event is None:
-                return "unchanged"
-            version = await self.store.stream_version(conn, tid)
-            await self.store.append(conn, tid, version, [event])
-            await save_reclassification(conn, event)
-            return "changed"
-
-        result = await self.in_transaction(once)
-        if result == "changed":
-            self.runtime.wake_relay()
-        return result
-
-    async def in_transaction(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Run `work` in a transaction, again from the start after a concurrency conflict."""
-        pool = self.runtime.require_pool()
-        for attempt in range(5):
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    return await work(conn)
-            except ConcurrencyConflict:
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        row = await uow.conn.fetchrow(
+            "SELECT level, severity FROM classifications WHERE tid = $1 FOR UPDATE", command.tid
+        )
+        if row is None:
+            return "unknown"
+        event = reclassify(
+            Current(command.tid, row["level"], row["severity"]),
+            level=command.level,
+            severity=command.severity,
+            clear_severity=command.clear_severity,
+            reason=command.reason,
+            staff_id=command.staff_id,
+            policy_version=self.policy_version,
+            now=uow.now(),
+        )
+        if event is None:
+            return "unchanged"
+        uow.record([event])
+        await save_reclassification(uow.conn, event)
+        return "changed"
 
 
 async def save_classification(conn: asyncpg.Connection, d: TicketClassified) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .board import projection as board_projection
+from .board.routes import install_board
+from .reports import install_reports, record_obligation
 from .routes import router
 from .rules import load_rules
 from .service import EscalationService
@@ -29,6 +30,7 @@ CONSUMED = {
         "sla.breached",
     ),
     TOPICS["intake"]: (
+        *board_projection.BOARD_ONLY_EVENTS,
         "ticket.supervisor_review_requested",
         "ticket.resolved",
         "ticket.closed",
@@ -42,15 +44,13 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     rules = load_rules(settings.rules_file)  # a bad file fails here, naming the field
     policy = load_policy(settings.policy_file)
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
-    service = EscalationService(runtime, settings, rules, policy)
-
-    async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_event(event, delivery.envelope, delivery.conn)
-
+    service = EscalationService(runtime, settings, rules, policy, report=record_obligation)
+    service.register(t for types in CONSUMED.values() for t in types)
     runtime.consumers.append(
         ConsumerSpec(
             topics=list(CONSUMED),
-            handlers={t: handle for types in CONSUMED.values() for t in types},
+            handlers=runtime.handlers,
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     app = service_app(
@@ -62,4 +62,6 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rules_version = rules.version
     app.include_router(router)
+    install_reports(app, policy)
+    install_board(app, settings.database_url, settings.db_schema)
     return app

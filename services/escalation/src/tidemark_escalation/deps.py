@@ -17,7 +17,7 @@ from .service import EscalationService
 __all__ = ["Service", "Staff", "StaffMember"]
 
 
-def get_service(request: Request) -> EscalationService:
+async def get_service(request: Request) -> EscalationService:
     service: EscalationService = request.app.state.escalation
     return service
 

@@ -196,7 +196,7 @@ async def escalate(
         raise Problem(403, "Forbidden", "handing a ticket to development takes a supervisor key")
     command = StaffEscalation(tid=tid, to=body.to, reason=body.reason, staff_id=staff.name)
     try:
-        decided = await service.escalate(command)
+        decided = await service.runtime.bus.handle(command)
     except Refused as exc:
         raise Problem(exc.status, exc.title, exc.detail) from exc
     queued = next(e for e in decided if isinstance(e, TicketQueued))

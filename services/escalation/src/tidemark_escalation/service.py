@@ -1,33 +1,48 @@
-"""Escalation handlers: load the ticket's state, decide, and in one transaction append the
-events (with their outbox rows) and save the state row the queues are read from."""
+"""Escalation handlers: lock and load the ticket's state row, decide (pure), save the row
+the queues are read from and record the events, all in the unit of work. The row lock
+orders writers to a ticket, so the events are recorded (`uow.record`), not appended
+behind a version read a moment before."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 
 from tidekit.events.base import DomainEvent
-from tidekit.events.envelope import Cause
 from tidekit.events.vocabulary import Level
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 from tidekit.sla import Policy
-from tidekit.store.eventstore import ConcurrencyConflict
 
+from .board import projection as board_projection
+from .board.changes import record_decided
 from .deadlines import DEADLINE_EVENTS, Due, next_due
 from .domain import Context, StaffEscalation, TicketState, handle
 from .ordering import serve_rank, tid_key
 from .rules import Rules, RulesError
 from .settings import EscalationSettings
 
-STAFF_RETRIES = 5
+# Told of each consumed event before escalation acts on it, in the same transaction.
+Reporter = Callable[[DomainEvent, asyncpg.Connection], Awaitable[None]]
+
+
+async def _no_report(event: DomainEvent, conn: asyncpg.Connection) -> None:
+    return None
 
 
 class EscalationService:
     def __init__(
-        self, runtime: ServiceRuntime, settings: EscalationSettings, rules: Rules, policy: Policy
+        self,
+        runtime: ServiceRuntime,
+        settings: EscalationSettings,
+        rules: Rules,
+        policy: Policy,
+        report: Reporter = _no_report,
     ) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.store = runtime.store
+        self.report = report  # folds sla.* events into the attainment report's rows
         self.rules = rules
         if rules.tier2_calendar not in policy.calendars:
             raise RulesError(
@@ -39,18 +54,28 @@ class EscalationService:
             level: spec.may_go_to_development for level, spec in policy.model.levels.items()
         }
 
-    def context(self) -> Context:
-        return Context(self.rules, self.tier2, self.may_go_to_development, self.runtime.clock.now())
+    def register(self, consumed: Iterable[str]) -> None:
+        self.runtime.handlers.register_events(consumed, self.on_event)
+        self.runtime.handlers.register(StaffEscalation, self.escalate)
+
+    def context(self, uow: UnitOfWork) -> Context:
+        return Context(self.rules, self.tier2, self.may_go_to_development, uow.now())
 
     # --- consumed events -----------------------------------------------------------------
-    async def on_event(self, event: DomainEvent, cause: Cause, conn: asyncpg.Connection) -> None:
+    async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        await self.report(event, uow.conn)  # first: the queue before the event
+        await self._route(event, uow)
+        # The board's rows and change feed, in the same transaction as the queues.
+        await board_projection.on_event(uow.conn, event, uow.now())
+
+    async def _route(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        if event.event_type in board_projection.BOARD_ONLY_EVENTS:
+            return  # consumed for the board alone
         tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
         if isinstance(event, DEADLINE_EVENTS):
-            await self._learn_deadline(conn, tid, event)
+            await self._learn_deadline(uow.conn, tid, event)
             return
-        state = await load_state(conn, tid)
-        new_state, decided = handle(state, event, self.context())
-        await self._commit(conn, state, new_state, decided, cause)
+        await self._decide(uow, tid, event)
 
     async def _learn_deadline(self, conn: asyncpg.Connection, tid: str, event: DomainEvent) -> None:
         row = await conn.fetchrow(
@@ -78,43 +103,20 @@ class EscalationService:
             )
 
     # --- staff ---------------------------------------------------------------------------
-    async def escalate(self, command: StaffEscalation) -> list[DomainEvent]:
-        """Carry out a staff escalation (raises domain.Refused); retried on a concurrent write."""
-        pool = self.runtime.require_pool()
-        for attempt in range(STAFF_RETRIES):
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    state = await load_state(conn, command.tid)
-                    new_state, decided = handle(state, command, self.context())
-                    await self._commit(conn, state, new_state, decided, None)
-                self.runtime.wake_relay()
-                return decided
-            except ConcurrencyConflict:
-                if attempt == STAFF_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+    async def escalate(self, command: StaffEscalation, uow: UnitOfWork) -> list[DomainEvent]:
+        """Carry out a staff escalation (raises domain.Refused)."""
+        return await self._decide(uow, command.tid, command)
 
-    # --- persistence ---------------------------------------------------------------------
-    async def _commit(
-        self,
-        conn: asyncpg.Connection,
-        old: TicketState,
-        new: TicketState,
-        decided: list[DomainEvent],
-        cause: Cause | None,
-    ) -> None:
-        if decided:
-            version = await self.store.stream_version(conn, new.tid)
-            await self.store.append(
-                conn,
-                new.tid,
-                version,
-                decided,
-                caused_by=cause,
-                occurred_at=self.runtime.clock.now(),
-            )
-        if new != old and new.queue is not None:
-            await save_state(conn, new)
+    async def _decide(
+        self, uow: UnitOfWork, tid: str, message: DomainEvent | StaffEscalation
+    ) -> list[DomainEvent]:
+        state = await load_state(uow.conn, tid)
+        new_state, decided = handle(state, message, self.context(uow))
+        uow.record(decided)
+        await record_decided(uow.conn, decided, uow.now())  # the board's change feed
+        if new_state != state and new_state.queue is not None:
+            await save_state(uow.conn, new_state)
+        return decided
 
 
 async def load_state(conn: asyncpg.Connection, tid: str) -> TicketState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -9,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.settings import ServiceSettings
+from tidekit.store.retention import RetentionRule
 
 
 class EscalationSettings(ServiceSettings):
@@ -22,3 +24,14 @@ class EscalationSettings(ServiceSettings):
         default=None, description="The SLA policy (for the tier-2 calendar and development rights)"
     )
     page_size_max: int = Field(default=500, ge=1, le=5000)
+    board_changes_retention: timedelta = Field(
+        default=timedelta(days=1),
+        description="How long the board's change feed keeps a change (a page that was away "
+        "longer reloads instead of resuming)",
+    )
+
+    def retention_rules(self) -> list[RetentionRule]:
+        return [
+            *super().retention_rules(),
+            RetentionRule("board_changes", "recorded_at", self.board_changes_retention),
+        ]

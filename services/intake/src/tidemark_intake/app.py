@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tidekit.events import TOPICS, registry
-from tidekit.events import intake as intake_events
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery, Handler
+from tidekit.events import TOPICS
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
-from tidemark_intake import inbound_routes, smtp_listener
-from tidemark_intake.mail_intake import MailIntake
 
-from . import admin_routes, ticket_routes, vault_routes
-from .actions import TicketActions
+from .access import admin_routes, introspection_routes
+from .access.verifier import KeyVerifier
 from .deps import require_admin
-from .routes import router
-from .service import IntakeService
+from .mail import routes as mail_routes
+from .mail import smtp_listener
+from .mail.intake import MailIntake
 from .settings import IntakeSettings
+from .tickets import action_routes
+from .tickets import routes as ticket_routes
+from .tickets.actions import TicketActions
+from .tickets.service import IntakeService
+from .vault import routes as vault_routes
 
 FOREIGN_TOPICS = [TOPICS[s] for s in ("classifier", "sla-timer", "notifier", "escalation")]
 
@@ -30,15 +31,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)  # as the sla-timer and the classifier load it
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     service = IntakeService(runtime, settings)
-
-    async def on_foreign(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_foreign_event(event, delivery.envelope, delivery.conn)
-
-    # Every ticket event the other services publish lands in the ticket's history.
-    handlers: dict[str, Handler] = {
-        cls.event_type: on_foreign for cls in registry if cls.__module__ != intake_events.__name__
-    }
-    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=handlers))
+    service.register()
+    runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
+    api_keys = KeyVerifier(runtime.require_pool, settings.staff_key_cache_seconds)
+    runtime.workers.append(api_keys.listen)  # told of keys created or revoked elsewhere
     mail = MailIntake(runtime, settings)
     if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
         s = settings
@@ -51,16 +47,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="The front door: tickets from web, e-mail, product and chat.",
         admin_only=require_admin,  # intake checks keys itself, no introspection
     )
+    app.state.api_keys = api_keys
     app.state.mail_intake = mail
-    app.include_router(inbound_routes.router)
+    app.include_router(mail_routes.router)
     app.state.intake = service
     app.state.actions = TicketActions(runtime, settings.vault(), policy)
     for module_router in (
-        router,
         ticket_routes.router,
+        action_routes.router,
         vault_routes.router,
         admin_routes.router,
-        admin_routes.introspection,
+        introspection_routes.router,
     ):
         app.include_router(module_router)
     return app

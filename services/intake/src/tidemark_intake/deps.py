@@ -7,9 +7,9 @@ Two credentials, two headers (SPEC 3.4):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -17,15 +17,17 @@ from tidekit.events.vocabulary import CHANNELS, Channel, Role
 from tidekit.literals import one_of
 from tidekit.web.problems import Problem
 
-from . import keys, tokens
-from .access import Principal
-from .service import IntakeService
+from .access.principals import Principal
+from .access.verifier import KeyVerifier
+from .tickets import tokens
+from .tickets.actions import TicketActions
+from .tickets.service import IntakeService
 
 UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key", Bearer realm="tidemark"'}
 NOT_FOUND_DETAIL = "no such ticket, or these credentials do not open it"
 
 
-def get_service(request: Request) -> IntakeService:
+async def get_service(request: Request) -> IntakeService:
     service: IntakeService = request.app.state.intake
     return service
 
@@ -33,7 +35,7 @@ def get_service(request: Request) -> IntakeService:
 Service = Annotated[IntakeService, Depends(get_service)]
 
 
-def get_ticket_token(
+async def get_ticket_token(
     authorization: Annotated[str | None, Header(description="Bearer <ticket access token>")] = None,
 ) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
@@ -41,16 +43,23 @@ def get_ticket_token(
     return None
 
 
+async def get_key_verifier(request: Request) -> KeyVerifier:
+    verifier: KeyVerifier = request.app.state.api_keys
+    return verifier
+
+
+ApiKeys = Annotated[KeyVerifier, Depends(get_key_verifier)]
+
+
 async def get_principal(
-    service: Service,
+    api_keys: ApiKeys,
     x_api_key: Annotated[
         str | None, Header(description="A frontend's or staff member's API key (tmk_…)")
     ] = None,
 ) -> Principal | None:
     if x_api_key is None:
         return None
-    async with service.runtime.require_pool().acquire() as conn:
-        principal = await keys.authenticate(conn, x_api_key)
+    principal = await api_keys.authenticate(x_api_key)
     if principal is None:  # malformed, unknown and revoked keys look the same
         raise Problem(401, "Unauthorized", "unknown or revoked API key", headers=UNAUTHENTICATED)
     return principal
@@ -60,14 +69,14 @@ TicketToken = Annotated[str | None, Depends(get_ticket_token)]
 MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
 
 
-def require_principal(principal: MaybePrincipal) -> Principal:
+async def require_principal(principal: MaybePrincipal) -> Principal:
     if principal is None:
         raise Problem(401, "Unauthorized", "send an API key in X-Api-Key", headers=UNAUTHENTICATED)
     return principal
 
 
-def _staff(at_least: Role) -> Callable[..., Principal]:
-    def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+def _staff(at_least: Role) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
         if not principal.is_staff(at_least):
             raise Problem(403, "Forbidden", f"this needs a staff key with role {at_least} or above")
         return principal
@@ -75,7 +84,7 @@ def _staff(at_least: Role) -> Callable[..., Principal]:
     return check
 
 
-def _service_key(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+async def _service_key(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
     if not principal.is_service:
         raise Problem(403, "Forbidden", "this needs a service key (tidemark-keys create --service)")
     return principal
@@ -127,7 +136,24 @@ async def get_ticket_access(
     raise Problem(404, "Not found", NOT_FOUND_DETAIL)
 
 
-Ticket = Annotated[TicketAccess, Depends(get_ticket_access)]
+TicketCaller = Annotated[TicketAccess, Depends(get_ticket_access)]
+
+
+async def get_actions(request: Request) -> TicketActions:
+    actions: TicketActions = request.app.state.actions
+    return actions
+
+
+Actions = Annotated[TicketActions, Depends(get_actions)]
+
+# What the routes on /v1/tickets/{tid}/… can answer besides success (OpenAPI `responses`).
+ILLEGAL = {"description": "Not allowed in the ticket's status (names it and what is allowed)"}
+TICKET_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {},
+    403: {},
+    404: {"description": "No such ticket, or not yours"},
+    409: ILLEGAL,
+}
 
 IdempotencyKey = Annotated[
     str | None,

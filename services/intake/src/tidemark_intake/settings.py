@@ -13,7 +13,7 @@ from tidekit.events.vocabulary import Role
 from tidekit.settings import ServiceSettings
 from tidekit.store.retention import RetentionRule
 
-from .vault import Vault, decode_key
+from .vault.crypto import Vault, decode_key
 
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
 # 32 bytes, URL-safe base64; only for development and tests (refused outside development).

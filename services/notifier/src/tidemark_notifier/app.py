@@ -5,15 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery, Handler
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
+from .bounces import Bounce
 from .routes import router
 from .sender import Sender
-from .service import TICKET_EVENTS, NotifierService
+from .service import TICKET_EVENTS, NotifierService, record_bounce
 from .settings import NotifierSettings
 from .templates import Renderer
 
@@ -25,17 +24,15 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("notifier", "tidemark_notifier"))
     service = NotifierService(settings, renderer)
     sender = Sender(settings)
-
-    async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_event(event, delivery.envelope, delivery.conn)
-
-    handlers: dict[str, Handler] = dict.fromkeys(TICKET_EVENTS, handle)
+    runtime.handlers.register_events(TICKET_EVENTS, service.on_event)
+    runtime.handlers.register(Bounce, record_bounce)
     # A consumer commit that owed a message wakes the sender at once.
     runtime.consumers.append(
         ConsumerSpec(
             topics=[TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
-            handlers=handlers,
+            handlers=runtime.handlers,
             after_commit=sender.wake.set,
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     runtime.workers.append(sender.run)

@@ -1,9 +1,13 @@
 """Outbound e-mail over real SMTP (aiosmtplib).
 
-One SMTP connection is kept open across messages (connecting per message costs more than
-sending), one message at a time on it; any failure drops it, and the next message
-connects afresh. SMTP 4xx, refused or dropped connections and timeouts are temporary;
-5xx answers are permanent.
+A small pool of SMTP connections (`smtp_connections`, default 4) is kept open across
+messages: connecting per message costs more than sending, and one connection carries one
+message at a time, so a pool lets the sender's batch go out concurrently. A connection that
+fails is dropped (not returned to the pool) and the next message connects afresh. SMTP 4xx,
+refused or dropped connections and timeouts are temporary; 5xx answers are permanent.
+
+Concurrency does not change what is owed: each message is one locked `notifications` row
+(sender.py), so a message for one cause and recipient is sent by one task, once.
 """
 
 from __future__ import annotations
@@ -53,8 +57,8 @@ def build_message(
 class Mailer:
     def __init__(self, settings: NotifierSettings) -> None:
         self._settings = settings
-        self._client: aiosmtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
+        self._idle: list[aiosmtplib.SMTP] = []  # connected and free, most recent last
+        self._slots = asyncio.Semaphore(settings.smtp_connections)
 
     async def deliver(self, message: EmailMessage) -> Outcome:
         try:
@@ -73,17 +77,22 @@ class Mailer:
         return Outcome.ok()
 
     async def send(self, message: EmailMessage) -> None:
-        async with self._lock:
-            client = await self._connected()
+        """Send on a free pooled connection (at most `smtp_connections` at once)."""
+        async with self._slots:
+            client = await self._checkout()
             try:
                 await client.send_message(message)
             except BaseException:
-                await self.close()
+                _close_quietly(client)  # a failed session is not reused
                 raise
+            self._idle.append(client)
 
-    async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
-            return self._client
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+            _close_quietly(client)
         s = self._settings
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
@@ -95,11 +104,14 @@ class Mailer:
         if s.smtp_username:
             password = s.smtp_password.get_secret_value() if s.smtp_password else ""
             await client.login(s.smtp_username, password)
-        self._client = client
         return client
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close()
+        idle, self._idle = self._idle, []
+        for client in idle:
+            _close_quietly(client)
+
+
+def _close_quietly(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(Exception):
+        client.close()

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from tidekit.events.notifier import NotificationBounced
 from tidekit.runtime import ServiceRuntime
-from tidekit.telemetry import span_from_headers
 from tidekit.web.problems import Problem, problem_responses
 from tidekit.web.staff import KEYED_ROUTE_RESPONSES, MailGateway, Staff
 
@@ -21,7 +18,7 @@ router = APIRouter(prefix="/v1", responses=KEYED_ROUTE_RESPONSES, tags=["notific
 MAX_DSN_BYTES = 1024 * 1024
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
@@ -99,44 +96,7 @@ async def receive_bounce(request: Request, runtime: Runtime, _gateway: MailGatew
         bounce = parse_dsn(raw)
     except NotADsn as exc:
         raise Problem(422, "Not a delivery-status notification", str(exc)) from None
-    async with runtime.require_pool().acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            "SELECT * FROM notifications WHERE message_id = $1 FOR UPDATE", bounce.message_id
-        )
-        if row is None:
-            raise Problem(
-                404, "Unknown message", f"no notification has Message-ID {bounce.message_id}"
-            )
-        out: dict[str, Any] = {
-            "notification_id": str(row["notification_id"]),
-            "tid": row["tid"],
-            "message_id": row["message_id"],
-            "state": row["state"],
-            "action": bounce.action,
-            "reason": bounce.reason(),
-        }
-        if not bounce.permanent or row["state"] == "bounced":
-            return BounceOut(**out)  # delayed: still trying; bounced already: nothing twice
-        now = runtime.clock.now()
-        event = NotificationBounced(
-            tid=row["tid"],
-            notification_id=str(row["notification_id"]),
-            kind=row["kind"],
-            recipient=row["recipient"],
-            message_id=row["message_id"],
-            reason=bounce.reason(),
-            bounced_at=now,
-        )
-        version = await runtime.store.stream_version(conn, row["tid"])
-        # The bounce continues the trace of the message's cause.
-        with span_from_headers("record bounce", json.loads(row["trace"]), row["tid"]):
-            await runtime.store.append(conn, row["tid"], version, [event])
-        await conn.execute(
-            """UPDATE notifications SET state = 'bounced', bounced_at = $2, bounce_reason = $3
-               WHERE notification_id = $1""",
-            row["notification_id"],
-            now,
-            bounce.reason(),
-        )
-    runtime.wake_relay()
-    return BounceOut(**{**out, "state": "bounced"})
+    out = await runtime.bus.handle(bounce)
+    if out is None:
+        raise Problem(404, "Unknown message", f"no notification has Message-ID {bounce.message_id}")
+    return BounceOut(**out)

@@ -28,8 +28,9 @@ from prometheus_client import Counter
 from tidekit.clock import wall_clock_now
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
+from tidekit.messaging.uow import UnitOfWork, unit_of_work
+from tidekit.retry import RETRYABLE
 from tidekit.runtime import ServiceRuntime
-from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import span_from_headers
 
 from .mailer import Mailer, build_message
@@ -71,7 +72,7 @@ class Sender:
             while True:
                 try:
                     sent = await self.send_due(runtime)
-                except (OSError, asyncpg.PostgresError, ConcurrencyConflict) as exc:
+                except (*RETRYABLE, asyncpg.PostgresError) as exc:
                     log.warning("sender waiting", extra={"error": repr(exc)})
                     sent = 0
                     await asyncio.sleep(1.0)
@@ -86,28 +87,31 @@ class Sender:
             await self.webhooks.close()
 
     async def send_due(self, runtime: ServiceRuntime) -> int:
-        """Up to BATCH due messages, one at a time: each is locked, delivered and recorded
-        in its own transaction, so a crash or a lost database between a delivery and its
-        record repeats that one message (same Message-ID), never a whole batch."""
+        """Due messages, each locked, delivered and recorded in its own transaction, so a
+        crash or a lost database between a delivery and its record repeats that one message
+        (same Message-ID), never a batch. `send_concurrency` lanes (default 1) send side by
+        side, up to BATCH messages each; a crash can then repeat one message per lane."""
+        lanes = self.settings.send_concurrency
+        return sum(await asyncio.gather(*(self._send_lane(runtime) for _ in range(lanes))))
+
+    async def _send_lane(self, runtime: ServiceRuntime) -> int:
+        """One message after another, each in a unit of work of its own."""
         pool = runtime.require_pool()
         handled = 0
         while handled < BATCH:
-            async with pool.acquire() as conn, conn.transaction():
-                rows = await conn.fetch(
+            async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
+                row = await uow.conn.fetchrow(
                     """SELECT * FROM notifications WHERE state = 'pending'
                          AND next_attempt_at <= now()
-                       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                    1,
+                       ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"""
                 )
-                if not rows:
+                if row is None:
                     break
-                outcome = await self._deliver(rows[0])
+                outcome = await self._deliver(row)
                 # notification.sent / .failed continue the trace of the message's cause.
-                with span_from_headers("record notification", _trace(rows[0]), rows[0]["tid"]):
-                    await self.settle(runtime, conn, rows[0], outcome)
+                with span_from_headers("record notification", _trace(row), row["tid"]):
+                    await self.settle(uow, row, outcome)
             handled += 1
-        if handled:
-            runtime.wake_relay()
         return handled
 
     async def _deliver(self, row: asyncpg.Record) -> Outcome:
@@ -135,16 +139,10 @@ class Sender:
         ATTEMPTS.labels(row["channel"], result).inc()
         return outcome
 
-    async def settle(
-        self,
-        runtime: ServiceRuntime,
-        conn: asyncpg.Connection,
-        row: asyncpg.Record,
-        outcome: Outcome,
-    ) -> None:
+    async def settle(self, uow: UnitOfWork, row: asyncpg.Record, outcome: Outcome) -> None:
         """Record one delivery's outcome: sent, failed, or a retry scheduled."""
         attempts = row["attempts"] + 1
-        at = runtime.clock.now()  # event time
+        at = uow.now()  # event time
         now = wall_clock_now()  # retry schedule (see the module's doc)
         common = {
             "tid": row["tid"],
@@ -158,7 +156,7 @@ class Sender:
         if outcome.delivered:
             message_id = row["message_id"] if row["channel"] == "email" else None
             sent = NotificationSent(**common, message_id=message_id, sent_at=at)
-            await self._record(runtime, conn, row, sent, "sent", attempts, None, at)
+            await self._record(uow, row, sent, "sent", attempts, None, at)
             return
         error = outcome.error or "unknown error"
         first_failed_at = row["first_failed_at"] or now
@@ -166,7 +164,7 @@ class Sender:
             trying = (now - first_failed_at).total_seconds()
             reason = error if not outcome.retry else f"gave up after {trying:.0f} s: {error}"
             failed = NotificationFailed(**common, reason=reason[:500], failed_at=at)
-            await self._record(runtime, conn, row, failed, "failed", attempts, error, at)
+            await self._record(uow, row, failed, "failed", attempts, error, at)
             return
         delay = retry_delay(
             attempts,
@@ -174,7 +172,7 @@ class Sender:
             self.settings.retry_max_seconds,
             self._random,
         )
-        await conn.execute(
+        await uow.conn.execute(
             """UPDATE notifications SET attempts = $2, last_error = $3,
                    next_attempt_at = $4, first_failed_at = $5 WHERE notification_id = $1""",
             row["notification_id"],
@@ -190,8 +188,7 @@ class Sender:
 
     async def _record(
         self,
-        runtime: ServiceRuntime,
-        conn: asyncpg.Connection,
+        uow: UnitOfWork,
         row: asyncpg.Record,
         event: NotificationSent | NotificationFailed,
         state: str,
@@ -199,11 +196,11 @@ class Sender:
         error: str | None,
         at: datetime,
     ) -> None:
-        version = await runtime.store.stream_version(conn, row["tid"])
         correlation = row["correlation_id"]
         cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
-        await runtime.store.append(conn, row["tid"], version, [event], caused_by=cause)
-        await conn.execute(
+        # Recorded: the notification row (locked by the claim) holds the state.
+        uow.record([event], caused_by=cause)
+        await uow.conn.execute(
             """UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
                    sent_at = CASE WHEN $2 = 'sent' THEN $5::timestamptz END
                WHERE notification_id = $1""",

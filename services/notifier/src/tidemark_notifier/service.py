@@ -1,7 +1,9 @@
-"""Notifier handler: load the ticket's facts, decide, store facts and owed rows (one tx).
+"""Notifier handlers: a consumed event (load the ticket's facts, decide, store facts and
+owed rows) and a bounce reported by the mail gateway.
 
-Runs inside the consumer's transaction, next to its inbox row: the rows it writes are the
-promise to send, and the unique (cause_key, recipient) key makes that promise once only.
+An event's handler runs in the consumer's unit of work, next to its inbox row: the rows it
+writes are the promise to send, and the unique (cause_key, recipient) key makes that
+promise once only. The notifier's state lives in tables, so its events are recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import asyncpg
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
+from tidekit.events.notifier import NotificationBounced
+from tidekit.messaging.uow import UnitOfWork
+from tidekit.telemetry import span_from_headers
 
+from .bounces import Bounce
 from .domain import Owed, Routing, TicketFacts, decide, with_thread
 from .settings import NotifierSettings
 from .templates import Renderer
@@ -56,8 +62,10 @@ class NotifierService:
         self.renderer = renderer
         self.domain = settings.message_id_domain
 
-    async def on_event(self, event: DomainEvent, cause: Envelope, conn: asyncpg.Connection) -> int:
+    async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> int:
         """Fold the event into the ticket and owe what it calls for; returns rows owed."""
+        conn, cause = uow.conn, uow.cause
+        assert isinstance(cause, Envelope), "a consumed event's cause is its envelope"
         tid = event.stream_id()
         # One round trip: create the ticket's row if new, and lock it either way.
         row = await conn.fetchrow(
@@ -124,6 +132,48 @@ class NotifierService:
             json.dumps(payload) if payload is not None else None,
         )
         return message_id if inserted else None
+
+
+async def record_bounce(bounce: Bounce, uow: UnitOfWork) -> dict[str, Any] | None:
+    """A DSN for one of our messages: a permanent failure marks it bounced, once, with a
+    notification.bounced. None when no notification has its Message-ID."""
+    row = await uow.conn.fetchrow(
+        "SELECT * FROM notifications WHERE message_id = $1 FOR UPDATE", bounce.message_id
+    )
+    if row is None:
+        return None
+    out: dict[str, Any] = {
+        "notification_id": str(row["notification_id"]),
+        "tid": row["tid"],
+        "message_id": row["message_id"],
+        "state": row["state"],
+        "action": bounce.action,
+        "reason": bounce.reason(),
+    }
+    if not bounce.permanent or row["state"] == "bounced":
+        return out  # delayed: still trying; bounced already: nothing twice
+    now = uow.now()
+    event = NotificationBounced(
+        tid=row["tid"],
+        notification_id=str(row["notification_id"]),
+        kind=row["kind"],
+        recipient=row["recipient"],
+        message_id=row["message_id"],
+        reason=bounce.reason(),
+        bounced_at=now,
+    )
+    # The bounce continues the trace of the message's cause; the notification's row lock
+    # orders it (recorded, not appended).
+    with span_from_headers("record bounce", json.loads(row["trace"]), row["tid"]):
+        uow.record([event])
+    await uow.conn.execute(
+        """UPDATE notifications SET state = 'bounced', bounced_at = $2, bounce_reason = $3
+           WHERE notification_id = $1""",
+        row["notification_id"],
+        now,
+        bounce.reason(),
+    )
+    return {**out, "state": "bounced"}
 
 
 def _facts(row: asyncpg.Record) -> TicketFacts:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.kafka.consumer import Delivery
 from tidekit.runtime import ConsumerSpec, ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
@@ -36,16 +34,14 @@ def create_app(settings: SlaTimerSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("sla-timer", "tidemark_sla_timer"))
     scheduler = Scheduler(settings)
     service = SlaTimerService(runtime, policy, on_timer=scheduler.offer)
-
-    async def handle(event: DomainEvent, delivery: Delivery) -> None:
-        await service.on_event(event, delivery.envelope, delivery.conn)
-
+    runtime.handlers.register_events(CONSUMED, service.on_event)
     runtime.consumers.append(
         ConsumerSpec(
             topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["escalation"]],
-            handlers=dict.fromkeys(CONSUMED, handle),
+            handlers=runtime.handlers,
             suffix=settings.consumer_group,
             after_commit=scheduler.committed,
+            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
         )
     )
     runtime.workers.append(scheduler.run)

@@ -140,23 +140,20 @@ WITH claimed AS (
     WHERE c.kind = 'breach' ORDER BY c.due_at
     ON CONFLICT (obligation_id) DO NOTHING
 )
-SELECT c.*, coalesce((SELECT max(version) FROM events e WHERE e.stream_id = c.tid), 0)
-       AS stream_version
-FROM claimed c JOIN fresh f USING (obligation_id, kind)
+SELECT c.* FROM claimed c JOIN fresh f USING (obligation_id, kind)
 """
 
 
 async def claim_due(
     conn: asyncpg.Connection, now: datetime, limit: int, emit_at: datetime
-) -> tuple[list[TimerRow], dict[str, int]]:
+) -> list[TimerRow]:
     """In one statement: take due timers no other replica holds (removed in this
     transaction), insert their emitted-once keys and their breaches rows. Returns the
-    timers not emitted before, in due order, and each ticket's stream version."""
+    timers not emitted before, in due order."""
     rows = await conn.fetch(CLAIM, now, limit, emit_at)
-    versions = {r["tid"]: r["stream_version"] for r in rows}
-    timers = [TimerRow(**{k: v for k, v in r.items() if k != "stream_version"}) for r in rows]
+    timers = [TimerRow(**dict(r)) for r in rows]
     timers.sort(key=lambda t: (t.due_at, t.kind != "warning"))
-    return timers, versions
+    return timers
 
 
 async def next_due(conn: asyncpg.Connection, after: datetime, limit: int) -> list[datetime]:

@@ -23,11 +23,11 @@ from datetime import datetime
 
 from prometheus_client import Counter, Histogram
 
-from tidekit.errors import TRANSIENT_ERRORS
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Origin
+from tidekit.retry import UNTIL_DONE
 from tidekit.runtime import ServiceRuntime
-from tidekit.store.eventstore import ConcurrencyConflict
+from tidekit.store.eventstore import StreamWrite
 from tidekit.telemetry import detached_trace
 
 from . import repo
@@ -37,7 +37,6 @@ from .index import DueIndex
 from .settings import SlaTimerSettings
 
 log = logging.getLogger(__name__)
-RETRY_CLAIM: tuple[type[BaseException], ...] = (ConcurrencyConflict, *TRANSIENT_ERRORS)
 FIRED = Counter("tidemark_sla_timers_fired_total", "Warnings and breaches emitted", ["kind"])
 LATENESS = Histogram(
     "tidemark_sla_timer_lateness_seconds",
@@ -105,12 +104,8 @@ class Scheduler:
     async def fire_due(self, runtime: ServiceRuntime, now: datetime) -> int:
         total = 0
         while True:
-            try:
-                claimed = await self._claim_once(runtime, now)
-            except RETRY_CLAIM as exc:
-                log.warning("timer claim retried", extra={"error": repr(exc)})
-                await asyncio.sleep(0.1)
-                continue
+            # A claim that loses a race or meets a dependency away is run again, not lost.
+            claimed = await UNTIL_DONE.run(lambda: self._claim_once(runtime, now))
             total += claimed
             if claimed:
                 runtime.wake_relay()
@@ -122,7 +117,7 @@ class Scheduler:
         store = runtime.store
         async with pool.acquire() as conn, conn.transaction():
             emit_at = runtime.clock.now()
-            timers, versions = await repo.claim_due(conn, now, self.settings.claim_batch, emit_at)
+            timers = await repo.claim_due(conn, now, self.settings.claim_batch, emit_at)
             if not timers:
                 return 0
             by_tid: dict[str, list[DomainEvent]] = defaultdict(list)
@@ -138,9 +133,11 @@ class Scheduler:
                     )
                     for tid in by_tid
                 }
-                await store.append_many(
+                # Recorded after what each stream holds (the ticket's timers, claimed
+                # above, are what orders this against the consumer's writes).
+                await store.write(
                     conn,
-                    [(tid, versions[tid], events) for tid, events in by_tid.items()],
+                    [StreamWrite(tid, None, events) for tid, events in by_tid.items()],
                     origins=origins,
                 )
             self._fault_point()

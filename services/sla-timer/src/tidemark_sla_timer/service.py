@@ -1,8 +1,9 @@
 """SLA timer handlers: lock the ticket, replay its clocks, emit what is owed, keep timers.
 
-Every handler runs in the consumer's transaction (inbox row included): the ticket's new
+Every handler runs in the consumer's unit of work (inbox row included): the ticket's new
 fact, the sla.* events (event store + outbox), their emitted-once keys and the ticket's
-timer rows commit together or not at all.
+timer rows commit together or not at all. The ticket's row lock orders its writers, and
+the state lives in tables (facts, inputs, emitted keys), so the events are recorded.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-import asyncpg
-
 import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
 from tidekit.events.classifier import TicketClassified, TicketReclassified
-from tidekit.events.envelope import Envelope
 from tidekit.events.escalation import TicketEscalated
 from tidekit.events.intake import (
     MessageAdded,
@@ -26,6 +24,7 @@ from tidekit.events.intake import (
     TicketReopened,
     TicketResolved,
 )
+from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
 
 from . import repo
@@ -64,30 +63,29 @@ class SlaTimerService:
         on_timer: Callable[[datetime], None] = lambda due: None,
     ) -> None:
         self.runtime = runtime
-        self.store = runtime.store
         self.policy = policy
         self.on_timer = on_timer  # told each timer written (wakes the scheduler if sooner)
 
-    async def on_event(self, event: DomainEvent, cause: Envelope, conn: asyncpg.Connection) -> None:
+    async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
         tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
         if isinstance(event, TicketClassified):
             facts = TicketFacts(event.level, event.severity, event.entitlement, event.submitted_at)
-            await self._apply(conn, tid, cause, facts=facts, classified_at=event.classified_at)
+            await self._apply(uow, tid, facts=facts, classified_at=event.classified_at)
             return
         item = input_for(event)
         if item is not None:
-            await self._apply(conn, tid, cause, item=item)
+            await self._apply(uow, tid, item=item)
 
     async def _apply(
         self,
-        conn: asyncpg.Connection,
+        uow: UnitOfWork,
         tid: str,
-        cause: Envelope,
         *,
         item: ClockInput | None = None,
         facts: TicketFacts | None = None,
         classified_at: datetime | None = None,
     ) -> None:
+        conn = uow.conn
         stored = await repo.lock_ticket(conn, tid)
         if facts is not None:
             if stored is not None:
@@ -107,12 +105,8 @@ class SlaTimerService:
         pending = pending_events(tid, after, emitted)
         if item is not None and item.kind == "reclassified":
             pending += target_changes(tid, before, after, item.at, item.seq)
-        now = self.runtime.clock.now()
-        fresh = await repo.mark_emitted(conn, tid, [p.key for p in pending], now)
-        events = [p.event for p in pending if p.key in fresh]
-        if events:
-            version = await self.store.stream_version(conn, tid)
-            await self.store.append(conn, tid, version, events, caused_by=cause)
+        fresh = await repo.mark_emitted(conn, tid, [p.key for p in pending], uow.now())
+        uow.record([p.event for p in pending if p.key in fresh])
         timers = timers_for(tid, after, emitted | fresh)
         await repo.replace_timers(conn, tid, timers)
         for t in timers:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from .base import DomainEvent, JsonDict, event, registry
+from .base import DomainEvent, Email, JsonDict, event, registry
 from .vocabulary import Channel, CloseReason, Severity, Status, UtcDatetime
 
 
 class Requester(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    email: EmailStr
+    email: Email
     name: str = ""
 
 
@@ -69,7 +69,7 @@ class MessageAdded(DomainEvent):
     event_type = "ticket.message_added"
     tid: str
     message_id: str
-    author_email: EmailStr
+    author_email: Email
     body: str
     via: Channel
     attachments: tuple[AttachmentRef, ...] = ()
@@ -190,5 +190,5 @@ class CredentialsDestroyed(DomainEvent):
     event_type = "ticket.credentials_destroyed"
     tid: str
     credentials_ref: str
-    requester_email: EmailStr
+    requester_email: Email
     destroyed_at: UtcDatetime

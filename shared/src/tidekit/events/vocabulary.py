@@ -7,23 +7,34 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime
 
+# The SLA engine's names are defined once, in the pure package that needs them to start
+# without the event catalogue (the `tidemark-sla` command); the events use the same types.
+from tidekit.sla.names import Entitlement, Level, ObligationKind, Severity, Status
+
+__all__ = [
+    "CHANNELS",
+    "QUEUES",
+    "ROLE_RANK",
+    "Category",
+    "Channel",
+    "CloseReason",
+    "Edition",
+    "Entitlement",
+    "Level",
+    "ObligationKind",
+    "Queue",
+    "Role",
+    "Severity",
+    "Status",
+    "UtcDatetime",
+]
+
 Channel = Literal["web", "email", "in_product", "chat"]
 CHANNELS: tuple[Channel, ...] = ("web", "email", "in_product", "chat")
 # Staff roles (SPEC 3.4), each allowed what the ones below it are.
 Role = Literal["agent", "supervisor", "admin"]
 ROLE_RANK: dict[str, int] = {"agent": 1, "supervisor": 2, "admin": 3}
 
-Level = Literal[
-    "vip_request",
-    "partner",
-    "commercial_vip",
-    "commercial",
-    "non_commercial",
-    "non_product",
-    "development",
-]
-Severity = Literal["critical", "high", "medium", "low"]
-Entitlement = Literal["active", "expired", "unregistered_sender", "unknown_license"]
 Category = Literal[
     "installation",
     "performance",
@@ -36,11 +47,9 @@ Category = Literal[
     "documentation",
     "other",
 ]
-Status = Literal["new", "open", "waiting_on_customer", "on_hold", "resolved", "closed"]
 CloseReason = Literal["out_of_scope", "abusive_language", "unlicensed_copy", "duplicate", "other"]
 Queue = Literal["tier1", "tier2", "supervisor", "development"]
 QUEUES: tuple[Queue, ...] = ("tier1", "tier2", "supervisor", "development")
-ObligationKind = Literal["first_response", "next_response"]
 Edition = Literal[
     "start", "standard", "expert", "business", "premium", "ultimate", "non_commercial", "demo"
 ]

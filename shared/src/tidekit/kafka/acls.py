@@ -103,6 +103,7 @@ HANDLES: Final[dict[str, frozenset[str]]] = {
             "ticket.reclassified",
             "ticket.reopened",
             "ticket.resolved",
+            "ticket.submitted",  # the board's subject column
             "ticket.supervisor_review_requested",
         }
     ),

@@ -7,9 +7,11 @@ subscribes each group to its redrive topics (`<topic>.redrive.<group>`), where a
 hands dead letters back once the cause is fixed (`tidemark-ops dlq redrive`). Otherwise, in the
 Postgres transaction of its batch (one per partition and poll, each record in a
 savepoint), insert (consumer, event id) into the inbox; if it was already there the
-record is a redelivery and nothing happens, else the handler runs with the same
-connection. Transient failures (Postgres or Kafka away, a concurrency conflict) roll the
-batch back, back off and retry the whole batch.
+record is a redelivery and nothing happens, else the service's handler for the event runs
+with a unit of work on the same connection, the envelope as its cause, and the events it
+buffered are written before the savepoint is released. Transient failures (Postgres or
+Kafka away, a concurrency conflict) roll the batch back, back off (tidekit.retry) and
+retry the whole batch, never skipping a record.
 
 Dead letters are sent only once the batch's transaction has committed (and before the
 offsets are committed to Kafka): a batch that is rolled back and retried finds its failing
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -32,25 +34,17 @@ from tidekit.events import dlq_topic, origin_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
 from tidekit.kafka.connection import KafkaConnection
-from tidekit.store.eventstore import ConcurrencyConflict
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
+from tidekit.retry import RETRYABLE, UNTIL_DONE
+from tidekit.store import consumed
+from tidekit.store.eventstore import EventStore
 from tidekit.telemetry import span_from_headers
 
 log = logging.getLogger(__name__)
-RETRY_RECORD: tuple[type[BaseException], ...] = (ConcurrencyConflict, *TRANSIENT_ERRORS)
 HANDLED = Counter("tidemark_consumer_handled_total", "Records handled", ["consumer", "type"])
 DUPLICATES = Counter("tidemark_consumer_duplicates_total", "Redelivered records", ["consumer"])
 DEAD_LETTERED = Counter("tidemark_consumer_dlq_total", "Records sent to a DLQ", ["consumer"])
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What a handler gets besides the event: the envelope (ids, causation) and the tx."""
-
-    envelope: Envelope
-    conn: asyncpg.Connection
-
-
-Handler = Callable[[DomainEvent, Delivery], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -70,10 +64,12 @@ class EventConsumer:
         topics: Sequence[str],
         pool: asyncpg.Pool,
         registry: EventRegistry,
-        handlers: dict[str, Handler],
+        handlers: HandlerRegistry,
+        store: EventStore,
         dlq_producer: AIOKafkaProducer,
         after_commit: Callable[[], None] = lambda: None,
         batch_size: int = 200,
+        record_consumed: bool = False,
     ) -> None:
         self.name = name
         self._kafka = KafkaConnection.of(kafka)
@@ -81,14 +77,18 @@ class EventConsumer:
         self._pool = pool
         self._registry = registry
         self._handlers = handlers
+        self._handled_types = handlers.event_types()
+        self._store = store
         self._dlq = dlq_producer
         self._after_commit = after_commit
         self._batch_size = batch_size
+        # Keep each handled envelope (tidekit.store.consumed): what a rebuild folds.
+        self._record_consumed = record_consumed
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 
     async def run(self) -> None:
-        backoff = 0.5
+        attempt = 0
         while True:
             consumer = AIOKafkaConsumer(
                 *self._topics,
@@ -102,13 +102,13 @@ class EventConsumer:
             try:
                 await consumer.start()
                 self._consumer = consumer
-                backoff = 0.5
+                attempt = 0
                 await self._poll_forever(consumer)
             except TRANSIENT_ERRORS as exc:
                 self.healthy = False
                 log.warning("consumer waiting for Kafka", extra={"error": repr(exc)})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                attempt += 1
+                await asyncio.sleep(UNTIL_DONE.delay(attempt))
             finally:
                 self._consumer = None
                 await consumer.stop()
@@ -126,22 +126,8 @@ class EventConsumer:
             self._after_commit()
 
     async def _batch_until_done(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                await self.process_batch(records)
-                return
-            except RETRY_RECORD as exc:
-                log.warning(
-                    "retrying batch",
-                    extra={
-                        "error": repr(exc),
-                        "topic": records[0].topic,
-                        "offset": records[0].offset,
-                    },
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        # The one retry policy, without a limit: a record is never skipped.
+        await UNTIL_DONE.run(lambda: self.process_batch(records))
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Handle records of one partition in one transaction, each in its own savepoint.
@@ -153,6 +139,7 @@ class EventConsumer:
         decoded = [(r, self._decode(r, dead_letters)) for r in records]
         wanted = [(r, d) for r, d in decoded if d is not None]
         handled: list[str] = []
+        done: list[UnitOfWork] = []
         if wanted:
             async with self._pool.acquire() as conn, conn.transaction():
                 for record, (domain_event, envelope) in wanted:
@@ -161,14 +148,18 @@ class EventConsumer:
                     ):
                         try:
                             async with conn.transaction():
-                                if await self._handle(conn, domain_event, envelope, record):
-                                    handled.append(envelope.type)
-                        except RETRY_RECORD:
+                                uow = await self._handle(conn, domain_event, envelope, record)
+                            if uow is not None:
+                                handled.append(envelope.type)
+                                done.append(uow)
+                        except RETRYABLE:
                             raise
                         except Exception as exc:
                             log.exception("handler failed; record to be dead-lettered")
                             reason = f"handler error: {type(exc).__name__}: {exc}"
                             dead_letters.append(DeadLetter(record, reason))
+        for uow in done:  # committed: their callbacks (the relay is woken after the batch)
+            uow.committed(lambda: None)
         for event_type in handled:
             HANDLED.labels(self.name, event_type).inc()
         await self._send_dead_letters(dead_letters)
@@ -180,10 +171,16 @@ class EventConsumer:
     def _decode(
         self, record: ConsumerRecord[bytes, bytes], dead_letters: list[DeadLetter]
     ) -> tuple[DomainEvent, Envelope] | None:
-        """The event, or None when it is not for us; poison records join `dead_letters`."""
+        """The event, or None when it is not for us; poison records join `dead_letters`.
+
+        A record whose `ce_type` header names a known type this consumer does not handle is
+        skipped on the header alone: its value is not parsed (most records on a topic are
+        of types a given service ignores). Its publisher's own consumers judge its body."""
+        if self._skips(record):
+            return None
         try:
             envelope = Envelope.from_kafka(record.value, list(record.headers or ()))
-            if envelope.type not in self._handlers:
+            if envelope.type not in self._handled_types:
                 if envelope.type not in self._registry:
                     raise UnknownEventType(f"unknown event type {envelope.type!r}")
                 return None  # a known event this service does not care about
@@ -192,13 +189,21 @@ class EventConsumer:
             dead_letters.append(DeadLetter(record, f"unparseable: {exc}"))
             return None
 
+    def _skips(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        for name, value in record.headers or ():
+            if name == "ce_type":
+                event_type = value.decode("utf-8", "replace")
+                return event_type not in self._handled_types and event_type in self._registry
+        return False
+
     async def _handle(
         self,
         conn: asyncpg.Connection,
         domain_event: DomainEvent,
         envelope: Envelope,
         record: ConsumerRecord[bytes, bytes],
-    ) -> bool:
+    ) -> UnitOfWork | None:
+        """The unit of work of a record handled now; None for a redelivery."""
         first_time = await conn.fetchval(
             """INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
@@ -210,22 +215,26 @@ class EventConsumer:
         )
         if not first_time:
             DUPLICATES.labels(self.name).inc()
-            return False
-        await self._handlers[envelope.type](domain_event, Delivery(envelope, conn))
-        return True
+            return None
+        if self._record_consumed:
+            await consumed.record(conn, self.name, envelope)
+        uow = UnitOfWork(conn, self._store, cause=envelope)
+        await self._handlers.handle(domain_event, uow)
+        await uow.flush()
+        return uow
 
     async def _send_dead_letters(self, dead_letters: list[DeadLetter]) -> None:
         """Send each to its DLQ, retrying (only what is not sent yet) while Kafka is away:
         retrying the batch instead would send the ones already sent a second time."""
-        backoff = 0.2
+        attempt = 0
         while dead_letters:
             try:
                 await self._dead_letter(dead_letters[0])
                 dead_letters.pop(0)
             except TRANSIENT_ERRORS as exc:
                 log.warning("DLQ send retried", extra={"error": repr(exc)})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                attempt += 1
+                await asyncio.sleep(UNTIL_DONE.delay(attempt))
 
     async def _dead_letter(self, dead: DeadLetter) -> None:
         record, reason = dead.record, dead.reason

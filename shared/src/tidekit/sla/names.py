@@ -1,9 +1,9 @@
 """The SPEC's names the SLA engine needs: levels, severities, entitlements, obligation kinds,
 ticket statuses (for the policy's pausing statuses).
 
-These are the same Literal types as `tidekit.events.vocabulary` (tests/sla checks that they
-stay equal). The engine keeps this copy so that the pure package, and with it the
-`tidemark-sla` command, starts without loading the whole event catalogue.
+They are defined here, not in `tidekit.events.vocabulary` (which re-exports them), so that
+the pure package, and with it the `tidemark-sla` command, starts without loading the whole
+event catalogue.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tidekit.datafile import load_yaml
 
 from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
-from .names import Level, Severity, Status
+from .names import LEVELS, Level, Severity, Status
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d)\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
@@ -243,15 +243,7 @@ def build_policy(data: Any, origin: str = "policy") -> Policy:
     for where, target in named:
         if target.calendar not in calendars:
             raise PolicyError(f"{origin}: {where}.calendar: unknown calendar {target.calendar!r}")
-    missing = {
-        "vip_request",
-        "partner",
-        "commercial_vip",
-        "commercial",
-        "non_commercial",
-        "non_product",
-        "development",
-    } - set(model.levels)
+    missing = set(LEVELS) - set(model.levels)
     if missing:
         raise PolicyError(f"{origin}: levels: missing {sorted(missing)}")
     missing = set(get_args(Severity)) - set(model.severities)

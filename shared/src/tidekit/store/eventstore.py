@@ -21,19 +21,32 @@ from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope, Origin
 from tidekit.telemetry import current_trace_headers
 
+# A stream's version is `base + n`: base is the expected version for an append, or for a
+# record (base NULL) the stream's last version, read in this statement's snapshot, i.e.
+# after _LOCK_RECORDED has made this transaction the stream's only writer.
 _APPEND_MANY = """
 WITH appended AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
                         causation_id, correlation_id, occurred_at)
-    SELECT s, v, id, t, sv, d::jsonb, c, r, o
-    FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::text[],
-                $7::uuid[], $8::uuid[], $9::timestamptz[]) AS e(s, v, id, t, sv, d, c, r, o)
+    SELECT s, coalesce(b, (SELECT coalesce(max(x.version), 0) FROM events x
+                           WHERE x.stream_id = e.s)) + n,
+           id, t, sv, d::jsonb, c, r, o
+    FROM unnest($1::text[], $2::int[], $14::int[], $3::uuid[], $4::text[], $5::int[],
+                $6::text[], $7::uuid[], $8::uuid[], $9::timestamptz[])
+         AS e(s, b, n, id, t, sv, d, c, r, o)
     RETURNING event_id
 )
 INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
 SELECT id, $10, k, val, h::jsonb
 FROM unnest($3::uuid[], $11::bytea[], $12::bytea[], $13::text[]) AS o(id, k, val, h)
 WHERE (SELECT count(*) FROM appended) > 0
+"""
+# Writers that record (no expected version) to one stream queue here, in a fixed order
+# (no deadlock between two of them); the key is per schema, so services sharing a
+# database do not wait on each other. Held to the end of the transaction.
+_LOCK_RECORDED = """
+SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
+FROM (SELECT DISTINCT unnest($1::text[]) AS s ORDER BY 1) AS streams
 """
 
 
@@ -44,6 +57,19 @@ class ConcurrencyConflict(Exception):
         super().__init__(f"stream {stream_id} is past version {expected_version}")
         self.stream_id = stream_id
         self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class StreamWrite:
+    """Events for one stream: after `expected` (append, checked), or after whatever the
+    stream holds (`expected` None: record, serialised by a per-stream lock, never a
+    conflict); `caused_by` is the message they answer, if any."""
+
+    stream_id: str
+    expected: int | None
+    events: Sequence[DomainEvent]
+    caused_by: Cause | None = None
+    trace: Mapping[str, str] | None = None  # the span they were decided in, if not the current
 
 
 @dataclass(frozen=True)
@@ -106,33 +132,53 @@ class EventStore:
         ce_time is `occurred_at`, else the store's clock now. Trace context is the current
         span's, except for streams given an Origin in `origins` (by stream id): their events
         take its trace and, having no cause, join its chain."""
+        writes = [StreamWrite(s, v, evs, caused_by) for s, v, evs in streams]
+        return await self.write(conn, writes, occurred_at=occurred_at, origins=origins)
+
+    async def write(
+        self,
+        conn: asyncpg.Connection,
+        writes: Sequence[StreamWrite],
+        *,
+        occurred_at: datetime | None = None,
+        origins: Mapping[str, Origin] | None = None,
+    ) -> list[Envelope]:
+        """The events of all `writes` and their outbox rows in one statement (preceded by
+        one that locks the recorded streams, if any); see `append_many`."""
         if not conn.is_in_transaction():
             raise RuntimeError("EventStore.append must run inside a transaction")
         time = occurred_at if occurred_at is not None else self.clock.now()
         current = Origin(trace=current_trace_headers())
-        rows: list[tuple[str, int, Envelope]] = []
-        for stream_id, expected, events in streams:
-            origin = (origins or {}).get(stream_id, current)
-            for n, e in enumerate(events, start=1):
+        rows: list[tuple[StreamWrite, int, Envelope]] = []
+        recorded_so_far: dict[str, int] = {}  # a recorded stream's events so far, all writes
+        for w in writes:
+            origin = (origins or {}).get(w.stream_id, current)
+            first = 1 if w.expected is not None else recorded_so_far.get(w.stream_id, 0) + 1
+            if w.expected is None:
+                recorded_so_far[w.stream_id] = first - 1 + len(w.events)
+            for n, e in enumerate(w.events, start=first):
                 env = Envelope.wrap(
                     e,
                     source=self.source,
                     time=time,
-                    caused_by=caused_by,
+                    caused_by=w.caused_by,
                     chain=origin.correlation_id,
-                    trace=origin.trace,
+                    trace=origin.trace if w.trace is None else w.trace,
                 )
-                if env.subject != stream_id:
-                    raise ValueError(f"event for {env.subject} appended to stream {stream_id}")
-                rows.append((stream_id, expected + n, env))
+                if env.subject != w.stream_id:
+                    raise ValueError(f"event for {env.subject} appended to stream {w.stream_id}")
+                rows.append((w, n, env))
         if not rows:
             return []
+        recorded = sorted({w.stream_id for w in writes if w.expected is None and w.events})
+        if recorded:
+            await conn.execute(_LOCK_RECORDED, recorded)
         records = [env.to_kafka() for _, _, env in rows]
         try:
             await conn.execute(
                 _APPEND_MANY,
-                [s for s, _, _ in rows],
-                [v for _, v, _ in rows],
+                [w.stream_id for w, _, _ in rows],
+                [w.expected for w, _, _ in rows],
                 [env.id for _, _, env in rows],
                 [env.type for _, _, env in rows],
                 [env.schema_version for _, _, env in rows],
@@ -147,10 +193,12 @@ class EventStore:
                     json.dumps([[k, base64.b64encode(v).decode()] for k, v in headers])
                     for _, _, headers in records
                 ],
+                [n for _, n, _ in rows],
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version":
-                raise ConcurrencyConflict(streams[0][0], streams[0][1]) from exc
+                named = next(w for w in writes if w.events)
+                raise ConcurrencyConflict(named.stream_id, named.expected or 0) from exc
             raise
         return [env for _, _, env in rows]
 

@@ -23,6 +23,9 @@ from datetime import datetime
 
 import asyncpg
 
+from tidekit.events import registry
+from tidekit.events.base import DomainEvent
+
 Batch = Sequence[asyncpg.Record]
 BATCH = 5000
 LOCK_TIMEOUT = "500ms"
@@ -38,13 +41,42 @@ class ReadModel:
     equal recorded_at), unqualified (the live schema is on the search path). `apply` folds
     a batch of those rows into the tables (the scratch copies come first on the search
     path); `flush` writes what `apply` kept in memory; `fix_up(conn, live, scratch)` copies
-    what the events do not carry from the live rows."""
+    what the events do not carry from the live rows. `refusal(conn)` says why the events
+    cannot give the whole read model (None: they can); the rebuild then touches nothing."""
 
     tables: list[str]
     source_sql: str
     apply: Callable[[asyncpg.Connection, Batch], Awaitable[None]]
     flush: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
     fix_up: Callable[[asyncpg.Connection, str, str], Awaitable[None]] | None = None
+    refusal: Callable[[asyncpg.Connection], Awaitable[str | None]] | None = None
+
+
+class RebuildRefused(ValueError):
+    """The service's stores do not hold every event its read models were folded from."""
+
+
+def stored_event(row: asyncpg.Record) -> DomainEvent:
+    """The event of a source row (written by this system, so decoded as trusted)."""
+    return registry.decode_trusted(row["event_type"], row["schema_version"], row["data"])
+
+
+async def replace_rows(
+    conn: asyncpg.Connection,
+    table: str,
+    key: str,
+    keys: Sequence[str],
+    columns: Sequence[str],
+    records: Sequence[tuple[object, ...]],
+) -> None:
+    """In `table`'s scratch copy (first on the search path, as in `apply` and `flush`): the
+    rows whose `key` is in `keys` are replaced by `records` (a key without one goes)."""
+    schema = str(await conn.fetchval("SELECT (current_schemas(false))[1]"))
+    await conn.execute(f"DELETE FROM {schema}.{table} WHERE {key} = ANY($1::text[])", list(keys))
+    if records:
+        await conn.copy_records_to_table(
+            table, records=records, columns=columns, schema_name=schema
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +99,12 @@ async def rebuild(
     attempts: int = 20,
 ) -> RebuildReport:
     scratch, retired = f"{live}_rebuild", f"{live}_retired"
+    if model.refusal:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {live}")
+            reason = await model.refusal(conn)
+        if reason:
+            raise RebuildRefused(f"cannot rebuild {live}'s read models: {reason}")
     started = time.perf_counter()
     await conn.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
     await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
@@ -97,17 +135,12 @@ async def rebuild(
             f"INSERT INTO {scratch}._replayed SELECT event_id FROM ({model.source_sql}) s"
         )
         await conn.execute(f"SET LOCAL search_path TO {scratch}, {live}")
-        batch: list[asyncpg.Record] = []
-        async for row in conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n", prefetch=BATCH):
-            batch.append(row)
-            if len(batch) == BATCH:
-                await model.apply(conn, batch)
-                folded += len(batch)
-                batch.clear()
-                if folded % 50_000 == 0:
-                    report(folded)
-        await model.apply(conn, batch)
-        folded += len(batch)
+        cursor = await conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n")
+        while batch := await cursor.fetch(BATCH):  # a batch per round trip, not row by row
+            await model.apply(conn, batch)
+            folded += len(batch)
+            if folded % 50_000 == 0:
+                report(folded)
         if model.flush:
             await model.flush(conn)
     report(folded)

@@ -34,7 +34,7 @@ def service_app(
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
     settings.check_secrets()  # outside development: exits naming what is missing
-    configure_tracing(settings.service_name, settings.otel_exporter)
+    configure_tracing(settings.service_name, settings.otel_exporter, settings.otel_sample_ratio)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import span_from_headers
@@ -55,16 +56,35 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
 
 def install_http_telemetry(app: FastAPI) -> None:
     """Count and time requests; continue the caller's trace (W3C traceparent)."""
+    app.add_middleware(HttpTelemetry)
 
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class HttpTelemetry:
+    """A plain ASGI middleware, not `@app.middleware("http")`: Starlette's
+    BaseHTTPMiddleware runs the rest of the app in a task of its own and streams the
+    response through a memory channel, a cost paid on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        with span_from_headers(f"{request.method} {request.url.path}", request.headers):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+        status = 500  # unless the app starts a response: an exception is a 500 to the caller
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            with span_from_headers(f"{scope['method']} {scope['path']}", Headers(scope=scope)):
+                await self.app(scope, receive, observed_send)
+        finally:
+            # The router wrote the matched route into this same scope.
+            path = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)

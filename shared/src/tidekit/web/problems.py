@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
+from tidekit.store.eventstore import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -125,6 +126,12 @@ def install_problem_handlers(app: FastAPI, retry_after: int = 5) -> None:
         return problem_response(
             exc.status_code, title, str(exc.detail), request, dict(exc.headers or {})
         )
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def _busy(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        # The retry policy gave up: other writers kept winning the race for this stream.
+        detail = "too many simultaneous changes; retry"
+        return problem_response(503, "Busy ticket", detail, request, {"Retry-After": "1"})
 
     @app.exception_handler(DependencyUnavailable)
     async def _unavailable(request: Request, exc: DependencyUnavailable) -> JSONResponse:

@@ -1,0 +1,1 @@
+"""The credentials vault: its cryptography (pure) and its HTTP routes."""

@@ -1,0 +1,116 @@
+"""The unit of work: one connection and transaction, its event writes buffered to the end.
+
+A handler gets one (`(message, uow)`), reads and writes tables with `uow.conn`, and hands
+its events over with `append` (a stream it replays: the version it loaded is checked) or
+`record` (a service whose state lives in table rows: the events follow whatever the stream
+holds; the lock on the state row is what orders the decisions, and the store's per-stream
+lock keeps versions dense, so no conflict is ever pretended). The events and their outbox
+rows are written in one statement when the work is done, carrying the cause (the consumed
+envelope) for causation and correlation. After a commit that wrote events the relay is
+woken; `on_commit` callbacks run then too, and never after a rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import asyncpg
+
+from tidekit.events.base import DomainEvent
+from tidekit.events.envelope import Cause, Envelope
+from tidekit.store.eventstore import EventStore, StreamWrite
+from tidekit.telemetry import current_trace_headers
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        store: EventStore,
+        *,
+        cause: Cause | None = None,
+    ) -> None:
+        self.conn = conn
+        self.store = store
+        self.cause = cause
+        self._writes: list[StreamWrite] = []
+        self._streams: dict[str, str] = {}  # stream -> "append" or "record"
+        self._callbacks: list[Callable[[], None]] = []
+        self.written: list[Envelope] = []  # what `flush` wrote, in order
+
+    def now(self) -> datetime:
+        """The runtime clock's time (the store's clock, the one events are stamped with)."""
+        return self.store.clock.now()
+
+    def append(self, stream_id: str, expected_version: int, events: Sequence[DomainEvent]) -> None:
+        """Events for a stream the handler replayed up to `expected_version`; at flush a
+        writer that got there first makes it raise ConcurrencyConflict (retry the whole)."""
+        if stream_id in self._streams:
+            raise ValueError(f"stream {stream_id} written twice in one unit of work")
+        self._streams[stream_id] = "append"
+        self._writes.append(
+            StreamWrite(stream_id, expected_version, list(events), self.cause, _trace())
+        )
+
+    def record(self, events: Sequence[DomainEvent], *, caused_by: Cause | None = None) -> None:
+        """Events of a service that keeps its state in tables, each on its ticket's stream
+        after whatever that stream holds. `caused_by` replaces the unit's cause (a worker
+        settling several messages, each with a cause of its own)."""
+        by_stream: dict[str, list[DomainEvent]] = {}
+        for event in events:
+            by_stream.setdefault(event.stream_id(), []).append(event)
+        for stream, stream_events in by_stream.items():
+            if self._streams.setdefault(stream, "record") != "record":
+                raise ValueError(f"stream {stream} both appended and recorded")
+            cause = caused_by if caused_by is not None else self.cause
+            self._writes.append(StreamWrite(stream, None, stream_events, cause, _trace()))
+
+    @property
+    def pending(self) -> list[DomainEvent]:
+        """The events buffered, not yet flushed (what a handler decided)."""
+        return [e for w in self._writes for e in w.events]
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (never after a rollback)."""
+        self._callbacks.append(callback)
+
+    async def flush(self) -> list[Envelope]:
+        """Write the buffered events and their outbox rows in one statement."""
+        writes, self._writes = self._writes, []
+        self._streams.clear()
+        envelopes = await self.store.write(self.conn, writes)
+        self.written += envelopes
+        return envelopes
+
+    def committed(self, wake_relay: Callable[[], None]) -> None:
+        """The transaction has committed: wake the relay if events were written, then run
+        the callbacks."""
+        if self.written:
+            wake_relay()
+        for callback in self._callbacks:
+            callback()
+
+
+def _trace() -> dict[str, str]:
+    # Events carry the trace of the span they were decided in, not the one of the flush.
+    return current_trace_headers()
+
+
+@asynccontextmanager
+async def unit_of_work(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    wake_relay: Callable[[], None],
+    *,
+    cause: Cause | None = None,
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work on a connection of its own: flushed and committed when the block
+    ends, rolled back (nothing written, no callback) when it raises."""
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            uow = UnitOfWork(conn, store, cause=cause)
+            yield uow
+            await uow.flush()
+        uow.committed(wake_relay)

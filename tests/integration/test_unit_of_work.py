@@ -1,0 +1,167 @@
+"""The unit of work against a real PostgreSQL: buffered events written at commit in one
+statement, nothing on rollback, `append`'s conflict retried by the policy, `record` under
+concurrent writers (never a conflict, versions dense), the relay woken after a commit
+with events only."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from tidekit.clock import SystemClock
+from tidekit.events import registry
+from tidekit.events.intake import TicketRated
+from tidekit.messaging.bus import MessageBus
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork, unit_of_work
+from tidekit.retry import RetryPolicy
+from tidekit.store.eventstore import ConcurrencyConflict, EventStore
+from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Desk:
+    pool: asyncpg.Pool
+    store: EventStore
+    wakes: list[bool] = field(default_factory=list)  # each wake: was a transaction still open?
+    open_conns: list[asyncpg.Connection] = field(default_factory=list)
+
+    def wake(self) -> None:
+        self.wakes.append(any(c.is_in_transaction() for c in self.open_conns))
+
+    def uow(self) -> unit_of_work:  # type: ignore[valid-type]
+        return unit_of_work(self.pool, self.store, self.wake)
+
+    async def stream(self, tid: str) -> list[tuple[int, int]]:
+        """(version, rating) of each event of `tid`."""
+        async with self.pool.acquire() as conn:
+            stored = await self.store.read_stream(conn, tid)
+        return [(s.version, s.envelope.data["rating"]) for s in stored]
+
+    async def versions(self, tid: str) -> list[int]:
+        return [version for version, _ in await self.stream(tid)]
+
+
+@pytest.fixture
+async def desk(database_url: str) -> AsyncIterator[Desk]:
+    schema = f"u_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database_url)
+    await apply_migrations(admin, schema, [CORE_MIGRATIONS])
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=12, server_settings={"search_path": schema}
+    )
+    store = EventStore(
+        source="tidemark/test", topic="test.topic", registry=registry, clock=SystemClock()
+    )
+    yield Desk(pool, store)
+    await pool.close()
+    await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    await admin.close()
+
+
+def rated(tid: str, stars: int) -> TicketRated:
+    return TicketRated(tid=tid, rating=stars, rated_at=datetime.now(UTC))
+
+
+async def count(desk: Desk, table: str) -> int:
+    return int(await desk.pool.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+async def test_events_are_buffered_and_written_at_commit_in_one_statement(desk: Desk) -> None:
+    statements: list[str] = []
+    async with desk.uow() as uow:
+        uow.append("TID-1", 0, [rated("TID-1", 1), rated("TID-1", 2)])
+        uow.append("TID-2", 0, [rated("TID-2", 3)])
+        assert await uow.conn.fetchval("SELECT count(*) FROM events") == 0  # buffered
+        assert [e.rating for e in uow.pending] == [1, 2, 3]  # type: ignore[attr-defined]
+        uow.conn.add_query_logger(lambda q: statements.append(q.query))
+    # the statements that wrote, as the block ended (asyncpg's own queries aside)
+    writes = [q for q in statements if "INSERT" in q]
+    assert len(writes) == 1 and "INSERT INTO outbox" in writes[0], statements
+    assert statements.index(writes[0]) < statements.index("COMMIT;")
+    assert await desk.versions("TID-1") == [1, 2]
+    assert (await count(desk, "events"), await count(desk, "outbox")) == (3, 3)
+
+
+async def test_a_rolled_back_unit_writes_nothing_and_runs_no_callback(desk: Desk) -> None:
+    called: list[str] = []
+    with pytest.raises(RuntimeError):
+        async with desk.uow() as uow:
+            uow.append("TID-1", 0, [rated("TID-1", 1)])
+            uow.record([rated("TID-2", 2)])
+            await uow.conn.execute("CREATE TABLE side (n int)")
+            uow.on_commit(lambda: called.append("committed"))
+            raise RuntimeError("the handler failed")
+    assert (await count(desk, "events"), await count(desk, "outbox")) == (0, 0)
+    assert await desk.pool.fetchval("SELECT to_regclass('side')") is None
+    assert called == [] and desk.wakes == []
+
+
+async def test_append_conflict_is_raised_and_the_bus_runs_the_command_again(desk: Desk) -> None:
+    async with desk.uow() as uow:
+        uow.append("TID-7", 0, [rated("TID-7", 1)])
+    loaded: list[int] = []
+
+    async def rate(command: TicketRated, uow: UnitOfWork) -> int:
+        version = len(await uow.store.read_stream(uow.conn, command.tid))
+        loaded.append(version)
+        if len(loaded) == 1:  # another writer gets in between this load and our write
+            async with desk.uow() as other:
+                other.append("TID-7", version, [rated("TID-7", 2)])
+        uow.append(command.tid, version, [command])
+        return version
+
+    bus = MessageBus(
+        HandlerRegistry({TicketRated: rate}),
+        pool=lambda: desk.pool,
+        store=desk.store,
+        wake_relay=desk.wake,
+        policy=RetryPolicy(attempts=3, base=0.001, cap=0.01),
+    )
+    assert await bus.handle(rated("TID-7", 3)) == 2
+    assert loaded == [1, 2]  # loaded again after the conflict, decided on what it found
+    assert await desk.stream("TID-7") == [(1, 1), (2, 2), (3, 3)]
+
+    with pytest.raises(ConcurrencyConflict):  # a stale version, without the bus
+        async with desk.uow() as uow:
+            uow.append("TID-7", 1, [rated("TID-7", 4)])
+
+
+async def test_record_under_concurrent_writers_never_conflicts_and_keeps_versions_dense(
+    desk: Desk,
+) -> None:
+    async with desk.uow() as uow:
+        uow.append("TID-5", 0, [rated("TID-5", 1)])  # a stream that has history already
+    start = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        async with desk.uow() as uow:
+            await start.wait()
+            uow.record([rated("TID-5", 1 + n % 5), rated("TID-5", 1 + n % 5)])
+            uow.record([rated(f"TID-O{n}", 1)])  # and a stream of its own, in one flush
+
+    writers = [asyncio.create_task(writer(n)) for n in range(10)]
+    await asyncio.sleep(0)  # all of them have a connection and a transaction open
+    start.set()
+    await asyncio.gather(*writers)  # no retry policy here: a conflict would fail the test
+    assert await desk.versions("TID-5") == list(range(1, 22))
+    assert await count(desk, "outbox") == 31
+
+
+async def test_the_relay_is_woken_after_a_commit_that_wrote_events_only(desk: Desk) -> None:
+    async with desk.uow() as uow:
+        await uow.conn.execute("CREATE TABLE side (n int)")  # a write, but no events
+    assert desk.wakes == []
+    async with desk.uow() as uow:
+        desk.open_conns = [uow.conn]
+        uow.record([rated("TID-3", 4)])
+        assert desk.wakes == []
+    assert desk.wakes == [False]  # once, and with no transaction open any more
