@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 export TIDEMARK_STATE_DIR ?= $(CURDIR)/.tidemark
 
-.PHONY: setup run stop clean test unit lint bench schemas classifier-model sbom screenshots
+.PHONY: setup run stop clean test unit lint bench chaos schemas classifier-model sbom screenshots
 
 setup:            ## install uv, the Python workspace, PostgreSQL binaries and the Kafka jars
 	@bash deploy/bootstrap.sh
@@ -35,6 +35,9 @@ lint: setup       ## ruff (incl. the wall-clock ban), mypy strict, import-linter
 bench:            ## benchmarks: prints ratios measured side by side in one run
 	@bash deploy/bootstrap.sh --bench
 	@$(UV) run --frozen python -m tests.bench
+
+chaos: setup      ## 10,000 tickets at 50/s while each part is killed or restarted; exits 1 when an invariant fails (SEED=, TICKETS=, RATE=)
+	@$(UV) run --frozen python -m tests.chaos $(if $(SEED),--seed $(SEED)) --tickets $(or $(TICKETS),10000) --rate $(or $(RATE),50)
 
 sbom: setup       ## a CycloneDX SBOM of the image's venv (built as the Dockerfile builds it): dist/sbom.cdx.json
 	@bash deploy/image/sbom.sh dist/sbom.cdx.json dist/image-venv

@@ -76,6 +76,7 @@ class ServiceRuntime:
     # The service's handlers of commands and events, registered once in its create_app.
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _refused_producers: list[AIOKafkaProducer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         name = self.settings.service_name
@@ -107,9 +108,10 @@ class ServiceRuntime:
         await _cancel(relay_tasks)
         self._tasks.clear()
         await self._final_flush()
-        if self.producer is not None:
-            with contextlib.suppress(Exception):
-                await self.producer.stop()
+        for producer in [*self._refused_producers, self.producer]:
+            if producer is not None:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
         if self.pool is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.pool.close(), 5)
@@ -128,7 +130,9 @@ class ServiceRuntime:
     async def _bring_up(self) -> None:
         pool = await self._retry("postgres", self._connect_db)
         producer = await self._retry("kafka", self._connect_kafka)
-        self.relay = OutboxRelay(pool, producer, schema=self.settings.db_schema)
+        self.relay = OutboxRelay(
+            pool, producer, schema=self.settings.db_schema, renew_producer=self._renew_producer
+        )
         self._spawn(self.relay.run, RELAY_TASK)
         for spec in self.consumers:
             consumer = EventConsumer(
@@ -240,6 +244,19 @@ class ServiceRuntime:
         except BaseException:
             await producer.stop()
             raise
+        self.producer = producer
+        return producer
+
+    async def _renew_producer(self, refused: AIOKafkaProducer) -> AIOKafkaProducer:
+        """A new producer for the relay in place of one the brokers refuse for good. The
+        old one stays open for the consumers' dead letters; it is closed at shutdown."""
+        producer = idempotent_producer(self.kafka, f"tidemark-{self.settings.service_name}")
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._refused_producers.append(refused)
         self.producer = producer
         return producer
 

@@ -1,9 +1,10 @@
 """Sends owed messages after commit, with retries; records notification.sent / .failed.
 
-Due rows are locked (FOR UPDATE SKIP LOCKED), delivered, and marked in the same
-transaction as their `notification.sent` / `notification.failed` event. A crash between
+Each due row is locked (FOR UPDATE SKIP LOCKED), delivered, and marked in its own
+transaction with its `notification.sent` / `notification.failed` event. A crash between
 the delivery and that commit delivers the message once more, with the same Message-ID
-(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate.
+(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate; one
+row per transaction keeps that to the one message in flight (replicas send side by side).
 Temporary failures are retried with exponential backoff and jitter until the
 give-up time has passed since the first failed attempt; permanent ones fail at once.
 
@@ -86,23 +87,32 @@ class Sender:
             await self.webhooks.close()
 
     async def send_due(self, runtime: ServiceRuntime) -> int:
+        """Due messages, each locked, delivered and recorded in its own transaction, so a
+        crash or a lost database between a delivery and its record repeats that one message
+        (same Message-ID), never a batch. `send_concurrency` lanes (default 1) send side by
+        side, up to BATCH messages each; a crash can then repeat one message per lane."""
+        lanes = self.settings.send_concurrency
+        return sum(await asyncio.gather(*(self._send_lane(runtime) for _ in range(lanes))))
+
+    async def _send_lane(self, runtime: ServiceRuntime) -> int:
+        """One message after another, each in a unit of work of its own."""
         pool = runtime.require_pool()
-        async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
-            rows = await uow.conn.fetch(
-                """SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= now()
-                   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                BATCH,
-            )
-            if not rows:
-                return 0
-            # Deliveries go out in parallel: webhooks each on their own, e-mails over the
-            # mailer's pool of SMTP connections (at most `smtp_connections` at once).
-            outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
-            for row, outcome in zip(rows, outcomes, strict=True):
+        handled = 0
+        while handled < BATCH:
+            async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
+                row = await uow.conn.fetchrow(
+                    """SELECT * FROM notifications WHERE state = 'pending'
+                         AND next_attempt_at <= now()
+                       ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"""
+                )
+                if row is None:
+                    break
+                outcome = await self._deliver(row)
                 # notification.sent / .failed continue the trace of the message's cause.
                 with span_from_headers("record notification", _trace(row), row["tid"]):
                     await self.settle(uow, row, outcome)
-        return len(rows)
+            handled += 1
+        return handled
 
     async def _deliver(self, row: asyncpg.Record) -> Outcome:
         # Continue the trace of the event that made this message owed.

@@ -46,6 +46,13 @@ class NotifierSettings(ServiceSettings):
     smtp_connections: int = Field(
         default=4, ge=1, le=64, description="SMTP connections kept open and used at once"
     )
+    send_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="messages one replica sends at once, each in its own transaction; a "
+        "crash between a delivery and its record repeats at most this many (same Message-ID)",
+    )
     mail_from: str = "Tidemark Support <support@tidemark.invalid>"
     message_id_domain: str = "tidemark.invalid"
 

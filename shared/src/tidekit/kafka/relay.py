@@ -12,9 +12,16 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from prometheus_client import Counter, Gauge
 
 from tidekit.errors import TRANSIENT_ERRORS
@@ -22,6 +29,12 @@ from tidekit.errors import TRANSIENT_ERRORS
 log = logging.getLogger(__name__)
 PUBLISHED = Counter("tidemark_outbox_published_total", "Outbox rows published to Kafka")
 PENDING = Gauge("tidemark_outbox_pending", "Outbox rows not yet published (last seen)")
+# The brokers refuse this producer for good: they lost its idempotence sequence (every node
+# stopped at once) or its producer id. aiokafka fails every later send through it the same
+# way, so only a new producer (a new producer id) publishes again.
+PRODUCER_REFUSED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch,
+                    ProducerFenced)  # fmt: skip
+RenewProducer = Callable[[AIOKafkaProducer], Awaitable[AIOKafkaProducer]]
 
 
 class OutboxRelay:
@@ -33,9 +46,11 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 500,
         idle_poll_seconds: float = 0.5,
+        renew_producer: RenewProducer | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
+        self._renew_producer = renew_producer
         self._lock_name = f"outbox:{schema}"
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
@@ -58,6 +73,15 @@ class OutboxRelay:
                 log.warning("outbox relay waiting for Kafka/Postgres", extra={"error": repr(exc)})
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+                continue
+            except PRODUCER_REFUSED as exc:
+                if self._renew_producer is None:
+                    raise
+                self.healthy = False
+                # The batch's rows stay unmarked: sent again, consumers drop what arrived.
+                log.warning("outbox relay: producer refused, a new one takes over",
+                            extra={"error": repr(exc)})  # fmt: skip
+                self._producer = await self._renew_producer(self._producer)
                 continue
             if published < self._batch_size:
                 try:

@@ -1,0 +1,1 @@
+"""The chaos run (issue 19): the whole system under load while its parts fail."""

@@ -1,0 +1,125 @@
+"""The sender records each delivery before it delivers the next (issue 19's chaos run).
+
+A notifier killed, or its database lost, between the SMTP server's acceptance and the
+notifier's own record delivers that message once more with the same Message-ID. With a
+whole batch delivered in one transaction, one kill re-sent up to 50 messages (the chaos
+run saw 98 copies for one kill); one at a time, at most the one in flight."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+from tidekit.clock import SystemClock
+from tidemark_notifier.outcome import Outcome
+from tidemark_notifier.sender import Sender
+from tidemark_notifier.settings import NotifierSettings
+
+from .test_runtime_clock import owed_row
+
+
+class StandInStore:
+    """The event store's part a unit of work uses: its clock, and a write that keeps nothing."""
+
+    clock = SystemClock()
+
+    async def write(self, conn: Any, writes: Any, **_: Any) -> list[Any]:
+        return []
+
+
+def due_row(n: int) -> dict[str, Any]:
+    return {
+        **owed_row(),
+        "notification_id": uuid.uuid4(),
+        "message_id": f"<m-{n}@tidemark.invalid>",
+        "subject": f"[TID-1] message {n}",
+        "body": "text",
+        "html": None,
+        "headers": "{}",
+        "audience": "customer",
+        "trace": json.dumps({}),
+    }
+
+
+class StandInDatabase:
+    """Hands out the due rows as FOR UPDATE SKIP LOCKED would (each once, up to LIMIT) and
+    logs the commits of transactions that took rows, in order with the deliveries."""
+
+    def __init__(self, rows: list[dict[str, Any]], log: list[str]) -> None:
+        self.rows, self.log, self.took = rows, log, False
+
+    async def fetchrow(self, sql: str) -> dict[str, Any] | None:
+        assert "LIMIT 1 FOR UPDATE SKIP LOCKED" in sql
+        taken, self.rows = self.rows[:1], self.rows[1:]
+        self.took = bool(taken)
+        return taken[0] if taken else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        pass
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        self.took = False
+        yield
+        if self.took:
+            self.log.append("commit")
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[StandInDatabase]:
+        yield self
+
+
+class LoggingMailer:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def deliver(self, message: Any) -> Outcome:
+        self.log.append(f"deliver {message['Message-ID']}")
+        return Outcome.ok()
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None:
+    log: list[str] = []
+    database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
+    runtime = SimpleNamespace(
+        clock=StandInStore.clock,
+        store=StandInStore(),
+        require_pool=lambda: database,
+        wake_relay=lambda: None,
+    )
+    sender = Sender(NotifierSettings())
+    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
+    sent = await sender.send_due(runtime)  # type: ignore[arg-type]
+    assert sent == 3
+    assert log == [
+        "deliver <m-1@tidemark.invalid>",
+        "commit",
+        "deliver <m-2@tidemark.invalid>",
+        "commit",
+        "deliver <m-3@tidemark.invalid>",
+        "commit",
+    ]
+
+
+async def test_lanes_send_side_by_side_each_message_once() -> None:
+    log: list[str] = []
+    database = StandInDatabase([due_row(n) for n in range(1, 6)], log)
+    runtime = SimpleNamespace(
+        clock=StandInStore.clock,
+        store=StandInStore(),
+        require_pool=lambda: database,
+        wake_relay=lambda: None,
+    )
+    sender = Sender(NotifierSettings(send_concurrency=2))
+    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
+    assert await sender.send_due(runtime) == 5  # type: ignore[arg-type]
+    delivered = sorted(line for line in log if line.startswith("deliver"))
+    assert delivered == [f"deliver <m-{n}@tidemark.invalid>" for n in range(1, 6)]
+    assert log.count("commit") == 5
