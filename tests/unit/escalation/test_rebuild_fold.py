@@ -5,7 +5,7 @@ fact and the events decided on it, and forgets what a fact left unqueued, as the
 from __future__ import annotations
 
 from tidekit.events.base import DomainEvent
-from tidekit.events.intake import TicketResolved
+from tidekit.events.intake import Requester, TicketResolved, TicketSubmitted
 from tidekit.events.sla import ClockMet, ClockStarted
 from tidemark_escalation.domain import TicketState, handle
 from tidemark_escalation.rebuild import QueueFold
@@ -65,3 +65,23 @@ def test_a_deadline_is_learnt_before_the_ticket_is_queued_and_ends_when_met() ->
     fold.apply(met, foreign=True)
     _, queue_rows, due_rows = fold.take_dirty()
     assert due_rows == [] and queue_rows[0][-1] is None
+
+
+def test_a_board_only_event_recorded_between_a_fact_and_its_decision_changes_nothing() -> None:
+    """Found by the chaos run: escalation records ticket.submitted for the board alone, from
+    another topic's partition, so it may be recorded between ticket.classified and the
+    ticket.queued decided on it; the live handler leaves the queue state alone for it."""
+    fact = classified("TID-1")
+    _, decided = handle(TicketState(tid="TID-1"), fact, ctx(IN_TIER2))
+    board_only = TicketSubmitted(
+        tid="TID-1", channel="web", requester=Requester(email="ada@example.com"),
+        subject="down", body="site down", submitted_at=SUBMITTED,
+    )  # fmt: skip
+    fold = QueueFold()
+    fold.apply(fact, foreign=True)
+    fold.apply(board_only, foreign=True)
+    for event in decided:
+        fold.apply(event, foreign=False)
+    fold.take_dirty()
+    assert fold.saved["TID-1"].level == fact.level
+    assert fold.saved["TID-1"].submitted_at == fact.submitted_at

@@ -23,6 +23,7 @@ from tidekit.events.base import DomainEvent
 from tidekit.store.consumed import missing_history, source_sql
 from tidekit.store.rebuild import Batch, ReadModel, replace_rows, stored_event
 
+from .board.projection import BOARD_ONLY_EVENTS
 from .deadlines import DEADLINE_EVENTS, Due, next_due
 from .domain import TicketState, evolve
 from .ordering import serve_rank, tid_key
@@ -56,6 +57,8 @@ class QueueFold:
         self.dirty.add(tid)
         if isinstance(event, REPORTED_EVENTS):
             self._report(event, tid)
+        if event.event_type in BOARD_ONLY_EVENTS:
+            return  # the handler leaves the queue state alone (service._route)
         if isinstance(event, DEADLINE_EVENTS):
             due = next_due(self.dues.get(tid), event)
             if due is None:
