@@ -4,7 +4,6 @@ the services, gather the facts and judge them."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -58,11 +57,17 @@ class Outcome:
         return all(c.ok for c in self.checks)
 
 
-async def _pending(database_url: str) -> dict[str, int]:
+def ops_settings(stack: ChaosStack) -> OpsSettings:
+    """The operators' tools pointed at the chaos stack, explicitly: the process's
+    environment is left alone (pytest runs other tests in it afterwards)."""
+    return OpsSettings(database_url=stack.database_url, kafka_bootstrap=stack.kafka.bootstrap)
+
+
+async def _pending(stack: ChaosStack) -> dict[str, int]:
     """What is left to do: unpublished outbox rows per schema, timers not fired yet (each
     obligation met, breached or paused for good leaves none), mail not sent yet, records
     not yet handled by their consumer group. Empty: the system is quiet."""
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(stack.database_url)
     try:
         left = {
             f"{s} outbox": await conn.fetchval(
@@ -76,7 +81,7 @@ async def _pending(database_url: str) -> dict[str, int]:
         )
     finally:
         await conn.close()
-    for lag in await group_lags(OpsSettings()):
+    for lag in await group_lags(ops_settings(stack)):
         left[f"{lag.group} lag"] = left.get(f"{lag.group} lag", 0) + lag.lag
     return {what: n for what, n in left.items() if n}
 
@@ -89,7 +94,7 @@ async def _drain(stack: ChaosStack, limit: float) -> tuple[float, str]:
         if time.monotonic() - started > limit:
             return time.monotonic() - started, f"after {limit:.0f}s still: {left}"
         try:
-            pending = await _pending(stack.database_url)
+            pending = await _pending(stack)
             left = ", ".join(f"{what} {n}" for what, n in sorted(pending.items()))
             quiet_in_a_row = 0 if pending else quiet_in_a_row + 1
         except (OSError, asyncpg.PostgresError) as exc:
@@ -131,8 +136,6 @@ def run(config: ChaosConfig) -> Outcome:
     stack = ChaosStack.fresh(config.name, config.brokers, config.replicas, config.target)
     try:
         stack.start()
-        os.environ["TIDEMARK_DATABASE_URL"] = stack.database_url  # for tidemark-ops' settings
-        os.environ["TIDEMARK_KAFKA_BOOTSTRAP"] = stack.kafka.bootstrap
         seconds["start"] = time.monotonic() - began
         mark = time.monotonic()
         load, faults, lag = asyncio.run(_load_and_faults(stack, config))
@@ -169,6 +172,6 @@ def gather(stack: ChaosStack, config: ChaosConfig, load: LoadResult,
         replied=replied,
         notifier_kills=kills,
         dlq_records=asyncio.run(collect.dlq_records(stack.kafka.bootstrap)),
-        rebuild_diffs=asyncio.run(collect.rebuild_diffs(OpsSettings())),
+        rebuild_diffs=asyncio.run(collect.rebuild_diffs(ops_settings(stack))),
         lag_recovery=lag,
     )

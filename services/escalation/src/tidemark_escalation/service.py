@@ -63,6 +63,7 @@ class EscalationService:
 
     # --- consumed events -----------------------------------------------------------------
     async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
+        await lock_ticket(uow.conn, event.stream_id())
         await self.report(event, uow.conn)  # first: the queue before the event
         await self._route(event, uow)
         # The board's rows and change feed, in the same transaction as the queues.
@@ -105,6 +106,7 @@ class EscalationService:
     # --- staff ---------------------------------------------------------------------------
     async def escalate(self, command: StaffEscalation, uow: UnitOfWork) -> list[DomainEvent]:
         """Carry out a staff escalation (raises domain.Refused)."""
+        await lock_ticket(uow.conn, command.tid)
         return await self._decide(uow, command.tid, command)
 
     async def _decide(
@@ -117,6 +119,15 @@ class EscalationService:
         if new_state != state and new_state.queue is not None:
             await save_state(uow.conn, new_state)
         return decided
+
+
+async def lock_ticket(conn: asyncpg.Connection, tid: str) -> None:
+    """One writer per ticket at a time, until its transaction ends. The queue row's lock
+    is not enough: before a ticket is queued there is no row to lock, and events of one
+    ticket arrive on several topics, handled side by side. Without it, a deadline learnt
+    while the ticket is being queued was lost to the queue row (the chaos run found a
+    queue_entries row without the deadline its ticket_deadlines row had)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('escalation:' || $1))", tid)
 
 
 async def load_state(conn: asyncpg.Connection, tid: str) -> TicketState:
