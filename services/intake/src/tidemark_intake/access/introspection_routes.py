@@ -8,7 +8,7 @@ import time
 
 from fastapi import APIRouter
 
-from tidekit.web.problems import Problem
+from tidekit.web.problems import Problem, problem_responses
 from tidemark_intake.deps import ApiKeys, Service, ServiceCaller
 
 from .models import IntrospectIn, IntrospectOut
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["access (services)"])
         401: {"description": "No or unknown API key"},
         403: {"description": "Not a service key"},
         429: {"description": "Too many requests from this service key; see Retry-After"},
+        **problem_responses(422),
     },
 )
 async def introspect(
