@@ -78,7 +78,8 @@ def _breached_and_answered(system: System) -> list[str]:
 
 def _settled(system: System, database_url: str, kafka_bootstrap: str) -> None:
     """No timer due (other tests' tickets fall due after a jump too), every outbox row
-    published and every consumer group at the end of its partitions."""
+    published and the system's five consumer groups at the end of their partitions (not
+    every group on the broker: other tests leave groups of their own behind)."""
     env = {**os.environ, "TIDEMARK_DATABASE_URL": database_url,
            "TIDEMARK_KAFKA_BOOTSTRAP": kafka_bootstrap}  # fmt: skip
     lag = [sys.executable, "-m", "tidekit.ops.cli", "lag", "--max-lag", "0"]
@@ -92,8 +93,13 @@ def _settled(system: System, database_url: str, kafka_bootstrap: str) -> None:
     while time.monotonic() < deadline:
         due = "(SELECT count(*) FROM sla_timer.timers WHERE due_at <= $1)"
         if asyncio.run(_count(database_url, f"SELECT {due} + {unpublished}", system.now())) == 0:
-            done = subprocess.run(lag, env=env, capture_output=True, text=True, timeout=60)
-            if done.returncode == 0:
+            if all(
+                subprocess.run(
+                    [*lag, "--group", f"tidemark.{s}.main"], env=env, capture_output=True,
+                    text=True, timeout=60,
+                ).returncode == 0
+                for s in ("intake", "classifier", "sla-timer", "notifier", "escalation")
+            ):  # fmt: skip
                 return
         time.sleep(0.2)
     raise TimeoutError(f"the services did not settle in {SETTLE_SECONDS} s")
