@@ -8,6 +8,7 @@ measures each recovery: the time from the fault until every service replica answ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from tidemark_devstack.services import SERVICES
 
@@ -72,6 +74,22 @@ def plan_faults(seed: int, window: float, replicas: int, kafka_outage: float, br
         )
         for i, (kind, target, seconds) in enumerate(kinds)
     ]
+
+
+async def _until_led_elsewhere(bootstrap: str, node_id: int, bound: float = 30.0) -> None:
+    """Until the controller has moved every partition's leadership off the killed broker
+    (the fault is a leader lost, not a broker restarted before anyone noticed); after
+    `bound` seconds the fault goes on anyway, as a slow controller would make it."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_leadership_moved(bootstrap, node_id), bound)
+
+
+async def _leadership_moved(bootstrap: str, node_id: int) -> None:
+    while True:
+        with contextlib.suppress(KafkaError, OSError):
+            if node_id not in await leader_counts(bootstrap):
+                return
+        await asyncio.sleep(0.25)
 
 
 async def leader_counts(bootstrap: str) -> Counter[int]:
@@ -130,7 +148,7 @@ class FaultRunner:
             node_id, led = counts.most_common(1)[0]
             node = stack.kafka.node(node_id)
             await asyncio.to_thread(node.kill)
-            await asyncio.sleep(3)  # the controller notices and moves leadership
+            await _until_led_elsewhere(stack.kafka.bootstrap, node_id)
             await asyncio.to_thread(stack.kafka.start_node, node_id)
             return f"SIGKILL broker {node_id} (led {led} of {sum(counts.values())}), restarted"
         if fault.kind == "kafka-outage":

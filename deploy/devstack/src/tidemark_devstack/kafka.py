@@ -160,6 +160,14 @@ class KafkaServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self.security:
             self.security.make_material()
+        self._spawn()
+        self.wait_ready(timeout)
+        if self.security:
+            run_sync(self.security.apply_acls(self.bootstrap))
+
+    def _spawn(self) -> None:
+        """Format the storage if new and start the JVM (not waiting for it); the pid file
+        names it."""
         config = self.write_config()
         self.format_storage(config)
         out = (self.log_dir / "kafka.out").open("ab")
@@ -170,9 +178,6 @@ class KafkaServer:
         )  # fmt: skip
         out.close()
         self.pidfile.write_text(f"{self._proc.pid}\n")
-        self.wait_ready(timeout)
-        if self.security:
-            run_sync(self.security.apply_acls(self.bootstrap))
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -73,16 +73,7 @@ class ClusterNode(KafkaServer):
         if read_pidfile(self.pidfile, expect="kafka.Kafka"):
             raise DevstackError(f"Kafka node {self.node_id} already runs from {self.home}")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        config = self.write_config()
-        self.format_storage(config)
-        out = (self.log_dir / "kafka.out").open("ab")
-        self._proc = subprocess.Popen(
-            self._java("kafka.Kafka", str(config)),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.home, start_new_session=True,
-        )  # fmt: skip
-        out.close()
-        self.pidfile.write_text(f"{self._proc.pid}\n")
+        self._spawn()
 
     @property
     def pid(self) -> int | None:
