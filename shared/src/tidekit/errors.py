@@ -18,6 +18,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
+    # A connection the server terminated (a fast shutdown, a failover) that is then used
+    # for COMMIT, ROLLBACK or the pool's reset can fail with "cannot switch to state N;
+    # another operation is in progress" (MagicStack/asyncpg#784) instead of a connection
+    # error; the pool terminates that connection, so a retry gets a fresh one.
+    asyncpg.InternalClientError,
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
     KafkaConnectionError,

@@ -42,7 +42,17 @@ def test_backoff_doubles_from_base_within_half_to_all_of_it_and_is_capped() -> N
 
 
 @pytest.mark.parametrize(
-    "error", [ConcurrencyConflict("TID-1", 3), asyncpg.DeadlockDetectedError(), OSError()]
+    "error",
+    [
+        ConcurrencyConflict("TID-1", 3),
+        asyncpg.DeadlockDetectedError(),
+        OSError(),
+        # What asyncpg raises when a connection the server terminated (pg_ctl stop -m fast)
+        # is used for its COMMIT, ROLLBACK or the pool's reset (MagicStack/asyncpg#784).
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+    ],
 )
 async def test_conflicts_and_transient_errors_are_retried_until_the_work_goes_through(
     error: BaseException,
