@@ -143,6 +143,9 @@ class ChaosStack:
             TIDEMARK_LOG_LEVEL="WARNING",
             TIDEMARK_INTAKE_SMTP_PORT="0",  # no inbound mail listener: replicas would clash
             TIDEMARK_NOTIFIER_QUEUE_EMAILS=f'{{"*": "{STAFF_INBOX}"}}',
+            # A killed notifier's claimed messages wait out its lease: shorter than the
+            # default 60 s (still above twice the 10 s SMTP timeout) so the run drains sooner.
+            TIDEMARK_NOTIFIER_SEND_LEASE_SECONDS="25",
         )
         if name in POLICY_PREFIX:
             env[f"{POLICY_PREFIX[name]}POLICY_FILE"] = str(self.policy_file)

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
@@ -32,6 +32,9 @@ class _MaildirHandler:
         self.rules: list[_Refusal] = []
         self.refused: list[tuple[str, str]] = []  # (recipient, reply), in order
         self._lock = threading.Lock()
+        # Fault tests: awaited at the end of DATA, before the message is stored and accepted
+        # (what happens while the server holds a message the client has not heard back on).
+        self.before_accept: Callable[[], Awaitable[None]] | None = None
 
     def _refusal(self, rcpt_tos: list[str]) -> str | None:
         with self._lock:
@@ -47,6 +50,8 @@ class _MaildirHandler:
         refusal = self._refusal(list(envelope.rcpt_tos))
         if refusal is not None:
             return refusal
+        if self.before_accept is not None:
+            await self.before_accept()
         content = envelope.original_content or envelope.content
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")
@@ -118,6 +123,11 @@ class SmtpSink:
         then accept it again. For retry tests: a real server's temporary or permanent no."""
         with self._handler._lock:
             self._handler.rules.append(_Refusal(recipient.lower(), times, reply))
+
+    def before_accept(self, hook: Callable[[], Awaitable[None]] | None) -> None:
+        """Await `hook` at the end of each DATA, before accepting (None: no more). It runs in
+        the sink's own thread and event loop: it must open its own connections."""
+        self._handler.before_accept = hook
 
     def refused(self, recipient: str | None = None) -> list[str]:
         """The replies given so far by scripted refusals (for `recipient`, or all)."""

@@ -1,17 +1,22 @@
 """Sends owed messages after commit, with retries; records notification.sent / .failed.
 
-Each due row is locked (FOR UPDATE SKIP LOCKED), delivered, and marked in its own
-transaction with its `notification.sent` / `notification.failed` event. A crash between
-the delivery and that commit delivers the message once more, with the same Message-ID
-(e-mail) or X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate; one
-row per transaction keeps that to the one message in flight (replicas send side by side).
+A lane claims a few due rows in a short transaction of its own: it pushes their
+`next_attempt_at` one lease ahead (`send_lease_seconds`) and commits, so no replica takes
+them while it works. It then delivers them one by one, and records each outcome
+(`notification.sent` / `.failed`, or the next retry) in a unit of work of its own, retried
+until the database takes it. A database that goes away between a delivery and its record
+(a restart, a failover) therefore costs a wait, not a second copy: the sender still knows
+what it sent and records it when the database is back. Only a sender that dies in that
+window leaves its claimed rows to expire; the one message it was sending then goes once
+more, with the same Message-ID (e-mail) or X-Tidemark-Notification-Id (webhook), so
+receivers can drop the duplicate, and the rest of its claim is sent after the lease.
 Temporary failures are retried with exponential backoff and jitter until the
 give-up time has passed since the first failed attempt; permanent ones fail at once.
 
 Two times: when a message was sent, failed or given up (the events, the notifications row)
-is the runtime clock's; the retry schedule (first failure, next attempt, give-up) is real
-time (`wall_clock_now`), since it is compared with the database's now() and measures how
-long a receiver has really been away.
+is the runtime clock's; the retry schedule (first failure, next attempt, give-up) and the
+lease are real time (the database's now(), `wall_clock_now`), since they measure how long
+a receiver or a sender has really been away.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from tidekit.clock import wall_clock_now
 from tidekit.events.envelope import CauseRef
 from tidekit.events.notifier import NotificationFailed, NotificationSent
 from tidekit.messaging.uow import UnitOfWork, unit_of_work
-from tidekit.retry import RETRYABLE
+from tidekit.retry import RETRYABLE, UNTIL_DONE
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import span_from_headers
 
@@ -40,7 +45,8 @@ from .webhooks import WebhookPoster
 
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("tidemark_notifier_attempts_total", "Delivery attempts", ["channel", "result"])
-BATCH = 50
+BATCH = 50  # messages one lane sends before it looks at the rest of the service's work
+CLAIM = 10  # rows a lane claims at once: a sender that dies delays at most these (one lease)
 
 
 def gives_up(first_failed_at: datetime | None, now: datetime, give_up_after: float) -> bool:
@@ -87,32 +93,73 @@ class Sender:
             await self.webhooks.close()
 
     async def send_due(self, runtime: ServiceRuntime) -> int:
-        """Due messages, each locked, delivered and recorded in its own transaction, so a
-        crash or a lost database between a delivery and its record repeats that one message
-        (same Message-ID), never a batch. `send_concurrency` lanes (default 1) send side by
-        side, up to BATCH messages each; a crash can then repeat one message per lane."""
+        """Due messages, claimed a few at a time, then each delivered and recorded on its
+        own (see the module's doc). `send_concurrency` lanes (default 1) send side by side,
+        up to BATCH messages each; a sender that dies repeats at most one message per lane."""
         lanes = self.settings.send_concurrency
         return sum(await asyncio.gather(*(self._send_lane(runtime) for _ in range(lanes))))
 
     async def _send_lane(self, runtime: ServiceRuntime) -> int:
-        """One message after another, each in a unit of work of its own."""
-        pool = runtime.require_pool()
         handled = 0
         while handled < BATCH:
-            async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
-                row = await uow.conn.fetchrow(
-                    """SELECT * FROM notifications WHERE state = 'pending'
-                         AND next_attempt_at <= now()
-                       ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"""
-                )
-                if row is None:
+            claimed, lease_ends = await self._claim(runtime)
+            if not claimed:
+                break
+            for row in claimed:
+                # A delivery must end inside the lease, or another replica could take the
+                # row and send it too; what is left waits for the lease to run out.
+                if asyncio.get_running_loop().time() + self._longest_delivery() > lease_ends:
                     break
                 outcome = await self._deliver(row)
+                await self._record_until_done(runtime, row, outcome)
+                handled += 1
+        return handled
+
+    def _longest_delivery(self) -> float:
+        s = self.settings
+        return 2 * max(s.smtp_timeout_seconds, s.webhook_timeout_seconds)
+
+    async def _claim(self, runtime: ServiceRuntime) -> tuple[list[asyncpg.Record], float]:
+        """Up to CLAIM due rows, leased to this lane for `send_lease_seconds` (committed)."""
+        lease = self.settings.send_lease_seconds
+        lease_ends = asyncio.get_running_loop().time() + lease
+        async with runtime.require_pool().acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2)
+                   WHERE notification_id IN (
+                       SELECT notification_id FROM notifications
+                        WHERE state = 'pending' AND next_attempt_at <= now()
+                        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                   RETURNING *""",
+                CLAIM,
+                lease,
+            )
+        return sorted(rows, key=lambda r: r["created_at"]), lease_ends
+
+    async def _record_until_done(
+        self, runtime: ServiceRuntime, row: asyncpg.Record, outcome: Outcome
+    ) -> None:
+        """Record one delivery's outcome, retried while the database is away: what was
+        delivered stays known to this process until the database has it."""
+
+        async def record() -> None:
+            pool = runtime.require_pool()
+            async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
+                current = await uow.conn.fetchrow(
+                    """SELECT state, attempts FROM notifications
+                       WHERE notification_id = $1 FOR UPDATE""",
+                    row["notification_id"],
+                )
+                if current is None or (current["state"], current["attempts"]) != (
+                    "pending",
+                    row["attempts"],
+                ):
+                    return  # recorded already: a commit whose answer the connection lost
                 # notification.sent / .failed continue the trace of the message's cause.
                 with span_from_headers("record notification", _trace(row), row["tid"]):
                     await self.settle(uow, row, outcome)
-            handled += 1
-        return handled
+
+        await UNTIL_DONE.run(record)
 
     async def _deliver(self, row: asyncpg.Record) -> Outcome:
         # Continue the trace of the event that made this message owed.

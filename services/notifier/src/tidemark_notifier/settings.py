@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.settings import ServiceSettings
@@ -53,6 +53,13 @@ class NotifierSettings(ServiceSettings):
         description="messages one replica sends at once, each in its own transaction; a "
         "crash between a delivery and its record repeats at most this many (same Message-ID)",
     )
+    send_lease_seconds: float = Field(
+        default=60.0,
+        ge=10.0,
+        description="how long a claimed message is reserved for the replica sending it; if "
+        "that replica dies, its claimed messages wait this long before another sends them. "
+        "Keep it well above twice the SMTP and webhook timeouts",
+    )
     mail_from: str = "Tidemark Support <support@tidemark.invalid>"
     message_id_domain: str = "tidemark.invalid"
 
@@ -64,6 +71,17 @@ class NotifierSettings(ServiceSettings):
         default={}, description="queue name (or '*' for every queue) -> generic JSON webhook"
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> NotifierSettings:
+        # The sender starts a delivery only with twice the longest timeout left on its lease.
+        longest = 2 * max(self.smtp_timeout_seconds, self.webhook_timeout_seconds)
+        if self.send_lease_seconds <= longest:
+            raise ValueError(
+                f"send_lease_seconds ({self.send_lease_seconds:g}) must be above twice the "
+                f"longer of the SMTP and webhook timeouts ({longest:g})"
+            )
+        return self
 
     def missing_secrets(self) -> list[str]:
         """Besides the service key: every webhook signs its posts, so receivers can trust
