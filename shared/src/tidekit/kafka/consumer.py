@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -119,11 +120,22 @@ class EventConsumer:
             self.healthy = True
             if not batches:
                 continue
-            # Partitions in parallel (order is per partition, i.e. per TID); each batch of a
-            # partition in one transaction, so a commit's cost is shared by its records.
-            await asyncio.gather(*(self._batch_until_done(recs) for recs in batches.values()))
+            # Each batch of a partition in one transaction, so a commit's cost is shared by
+            # its records; order is per partition, i.e. per TID. A TID has the same
+            # partition number in every topic (same key, same partition count), so batches
+            # of one partition number go one after the other, and only different numbers
+            # run side by side: run together, two topics' batches of the same tickets waited
+            # on each other's row locks for a whole batch (or deadlocked and were retried).
+            lanes: dict[int, list[list[ConsumerRecord[bytes, bytes]]]] = defaultdict(list)
+            for tp, recs in batches.items():
+                lanes[tp.partition].append(recs)
+            await asyncio.gather(*(self._lane_until_done(lane) for lane in lanes.values()))
             await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
             self._after_commit()
+
+    async def _lane_until_done(self, lane: list[list[ConsumerRecord[bytes, bytes]]]) -> None:
+        for records in lane:
+            await self._batch_until_done(records)
 
     async def _batch_until_done(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         # The one retry policy, without a limit: a record is never skipped.
