@@ -31,9 +31,10 @@ from tidemark_devstack.common import free_port
 from tidemark_devstack.services import SERVICES
 from tidemark_devstack.stack import Stack
 
-from . import report
+from . import pgstat, report
 from .ack_latency import TimingSink, ack_latencies, describe, start_sink
 from .anchor import anchor_figures, find_anchor
+from .cpu import CpuMeter, postmaster_pid
 from .load import WrkRun, wait_ok, wrk_post
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,9 +109,27 @@ def _wrk_figures(prefix: str, run: WrkRun) -> None:
     report.figure("intake", f"{prefix}_socket_errors", run.socket_errors)
 
 
-def _pipeline(intake: str, sink: TimingSink, key: dict[str, str], tickets: int) -> None:
+def _meter(stack: Stack) -> CpuMeter:
+    pids = {name: proc.pid for name, proc in stack.services.items()}
+    pids["kafka"] = int(stack.kafka.pidfile.read_text().split()[0])
+    postmaster = postmaster_pid(stack.postgres.data_dir)
+    return CpuMeter(pids, {"postgres": postmaster} if postmaster else {})
+
+
+def _pipeline(
+    intake: str,
+    sink: TimingSink,
+    key: dict[str, str],
+    tickets: int,
+    meter: CpuMeter,
+    database_url: str,
+) -> None:
     print(f"\n== pipeline: {tickets} tickets POSTed at once, to the last acknowledgement ==")
+    asyncio.run(pgstat.reset(database_url))
+    cpu_before = meter.snapshot()
     burst = ack_latencies(intake, sink, key, count=tickets, rate=None, wait=300.0)
+    cpu_ms = CpuMeter.per_item(cpu_before, meter.snapshot(), max(burst["acknowledged"], 1))
+    statements = asyncio.run(pgstat.top(database_url, burst["acknowledged"]))
     per_s = burst["acknowledged"] / burst["wall_s"] if burst["wall_s"] else 0.0
     print(f"{burst['acknowledged']} acknowledged in {burst['wall_s']:.1f} s: {per_s:.0f} tickets/s")
     print(describe(burst))
@@ -118,6 +137,12 @@ def _pipeline(intake: str, sink: TimingSink, key: dict[str, str], tickets: int) 
     report.figure("pipeline", "tickets_per_s", round(per_s, 1))
     for name in ("wall_s", "failed", "failures", "missing_acks", "p50_ms", "p99_ms", "max_ms"):
         report.figure("pipeline", name, burst[name])
+    print("CPU ms per acknowledged ticket, by process (2 cores bound tickets/s to 2000 / total):")
+    print("   " + "  ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
+    report.figure("pipeline", "cpu_ms_per_ticket", cpu_ms)
+    print("PostgreSQL, top statements by execution time (pg_stat_statements):")
+    print(pgstat.describe(statements))
+    report.figure("pipeline", "top_statements", statements)
 
 
 def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> None:
@@ -177,6 +202,7 @@ def run(quick: bool, anchor: bool = True) -> None:
     controller, sink = start_sink(sink_port)
     try:
         stack.install()
+        stack.postgres.extra_options = pgstat.PRELOAD
         stack.start_postgres()
         stack.start_kafka(fresh=True)
         env = {"TIDEMARK_NOTIFIER_SMTP_PORT": str(sink_port), "TIDEMARK_LOG_LEVEL": "WARNING"}
@@ -184,7 +210,7 @@ def run(quick: bool, anchor: bool = True) -> None:
         intake = f"http://127.0.0.1:{stack.ports.services['intake']}"
         key = {"X-Api-Key": asyncio.run(make_keys(stack.database_url)).web}
 
-        _pipeline(intake, sink, key, tickets)
+        _pipeline(intake, sink, key, tickets, _meter(stack), stack.database_url)
         for section, rate, count in paced:
             print(f"\n== POST -> acknowledgement e-mail, {count} tickets at {rate:.0f}/s ==")
             lat = ack_latencies(intake, sink, key, count=count, rate=rate, wait=300.0)

@@ -56,6 +56,7 @@ class PostgresServer:
         self.data_dir = self.home / "data"
         self.log_file = self.home / "postgres.log"
         self.socket_dir = self._pick_socket_dir(self.home / "run")
+        self.extra_options = ""  # more server options (-c name=value), e.g. for benchmarks
 
     @staticmethod
     def _pick_home(wanted: Path) -> Path:
@@ -140,6 +141,8 @@ class PostgresServer:
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
             "-c max_connections=300 -c shared_buffers=64MB"
         )
+        if self.extra_options:
+            options += f" {self.extra_options}"
         if self.tls:
             options += self._make_tls_material()
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options,
