@@ -1,56 +1,14 @@
-"""A local HTTP receiver for webhooks, and publishing events as the other services do."""
+"""A local HTTP receiver for the notifier's webhooks: real HTTP, scripted answers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
-
-import httpx
-from aiokafka import AIOKafkaProducer
-
-from tidekit.events import TOPICS
-from tidekit.events.base import DomainEvent
-from tidekit.events.envelope import Envelope
-
-SOURCE_OF = {
-    "ticket.": "intake",
-    "vip_coupon.": "classifier",
-    "sla.": "sla-timer",
-}
-CLASSIFIER_TYPES = {"ticket.classified", "ticket.reclassified"}
-ESCALATION_TYPES = {"ticket.escalated", "ticket.queued"}
-
-
-def service_of(event: DomainEvent) -> str:
-    if event.event_type in CLASSIFIER_TYPES:
-        return "classifier"
-    if event.event_type in ESCALATION_TYPES:
-        return "escalation"
-    return next(s for prefix, s in SOURCE_OF.items() if event.event_type.startswith(prefix))
-
-
-@dataclass
-class Publisher:
-    producer: AIOKafkaProducer
-    namespace: str = ""  # the topic namespace of the notifier under test
-
-    async def publish(self, event: DomainEvent) -> Envelope:
-        service = service_of(event)
-        envelope = Envelope.wrap(event, source=f"tidemark/{service}")
-        await self.send(envelope, service)
-        return envelope
-
-    async def send(self, envelope: Envelope, service: str) -> None:
-        """Put an envelope (new, or one sent before: a redelivery) on its service's topic."""
-        key, value, headers = envelope.to_kafka()
-        topic = self.namespace + TOPICS[service]
-        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+from typing import Any
 
 
 @dataclass
@@ -124,28 +82,3 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
     receiver.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
-
-
-class StaffClientOf(Protocol):
-    url: str
-    staff_key: str
-
-
-async def poll_notifications(
-    notifier: StaffClientOf,
-    tid: str,
-    until: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 120.0,
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    headers = {"X-Api-Key": notifier.staff_key}
-    async with httpx.AsyncClient(base_url=notifier.url, timeout=5, headers=headers) as client:
-        while True:
-            rows: list[dict[str, Any]] = (
-                await client.get("/v1/notifications", params={"tid": tid})
-            ).json()
-            if until(rows):
-                return rows
-            if time.monotonic() > deadline:
-                raise AssertionError(f"notifications of {tid} never matched; last: {rows}")
-            await asyncio.sleep(0.1)
