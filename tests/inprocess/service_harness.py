@@ -118,6 +118,8 @@ class ConsumerPath:
         key, value, headers = envelope.to_kafka()
         publisher = envelope.source.removeprefix("tidemark/")  # as `deliver` wraps it
         topic = self.runtime.settings.topic_namespace + TOPICS[publisher]
+        # Only what the service's real consumer subscribes to could ever reach it.
+        assert topic in self.runtime.topics_of(self.spec), f"{topic} is not read by this group"
         return ConsumerRecord(
             topic=topic, partition=0, offset=next(self._offsets), timestamp=0,
             timestamp_type=0, key=key, value=value, checksum=None,

@@ -45,16 +45,6 @@ class Receiver:
             codes = self.script.get(hit.path)
             return codes.pop(0) if codes else 200
 
-    def wait_for(self, predicate: Callable[[Hit], bool], timeout: float = 120.0) -> list[Hit]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                found = [h for h in self.hits if predicate(h)]
-            if found:
-                return found
-            time.sleep(0.05)
-        raise TimeoutError("no matching webhook call")
-
     def matching(self, predicate: Callable[[Hit], bool]) -> list[Hit]:
         with self.lock:
             return [h for h in self.hits if predicate(h)]
