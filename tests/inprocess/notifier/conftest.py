@@ -7,6 +7,7 @@ own. What the notifier published is read from its outbox."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -133,23 +134,36 @@ class Notifier:
 
 @pytest.fixture
 async def notifier(
-    notifier_db: str, keys_db: str, keys: ApiKeys, sink: SmtpSink, receiver: Receiver
+    notifier_db: str,
+    keys_db: str,
+    keys: ApiKeys,
+    sink: SmtpSink,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Notifier]:
-    settings = NotifierSettings(
-        database_url=notifier_db,
-        clock="manual:2026-11-27T15:00:00Z",
-        smtp_port=sink.port,
-        channel_webhooks={
-            "chat": {"url": receiver.url("/chat"), "secret": CHAT_SECRET, "also_email": True}
-        },
-        alert_webhooks={"tier2": {"url": receiver.url("/alerts/tier2"), "secret": ALERT_SECRET}},
-        queue_emails={"tier1": "tier1@desk.example", "tier2": "tier2@desk.example"},
-        customer_time_zones={"example.de": "Europe/Berlin"},
-        retry_initial_seconds=0.2,
-        retry_max_seconds=0.8,
-        give_up_after_seconds=GIVE_UP_SECONDS,
-        webhook_timeout_seconds=1,
-    )  # type: ignore[arg-type]  # pydantic parses the webhooks' dicts
+    # From the environment, as the process reads it: the structured settings are JSON there.
+    env = {
+        "TIDEMARK_DATABASE_URL": notifier_db,
+        "TIDEMARK_NOTIFIER_CLOCK": "manual:2026-11-27T15:00:00Z",
+        "TIDEMARK_NOTIFIER_SMTP_PORT": str(sink.port),
+        "TIDEMARK_NOTIFIER_CHANNEL_WEBHOOKS": json.dumps(
+            {"chat": {"url": receiver.url("/chat"), "secret": CHAT_SECRET, "also_email": True}}
+        ),
+        "TIDEMARK_NOTIFIER_ALERT_WEBHOOKS": json.dumps(
+            {"tier2": {"url": receiver.url("/alerts/tier2"), "secret": ALERT_SECRET}}
+        ),
+        "TIDEMARK_NOTIFIER_QUEUE_EMAILS": json.dumps(
+            {"tier1": "tier1@desk.example", "tier2": "tier2@desk.example"}
+        ),
+        "TIDEMARK_NOTIFIER_CUSTOMER_TIME_ZONES": json.dumps({"example.de": "Europe/Berlin"}),
+        "TIDEMARK_NOTIFIER_RETRY_INITIAL_SECONDS": "0.2",
+        "TIDEMARK_NOTIFIER_RETRY_MAX_SECONDS": "0.8",
+        "TIDEMARK_NOTIFIER_GIVE_UP_AFTER_SECONDS": str(GIVE_UP_SECONDS),
+        "TIDEMARK_NOTIFIER_WEBHOOK_TIMEOUT_SECONDS": "1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = NotifierSettings()
     app = create_app(settings)
     sender = Sender(settings)  # the sender create_app runs as a worker, driven by the test
     async with intake_introspection(keys_db) as introspection:
