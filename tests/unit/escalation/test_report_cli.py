@@ -1,5 +1,5 @@
 """tidemark-report's refusals before it asks anything (the calls are in
-tests/integration/escalation/test_reports_live.py)."""
+tests/inprocess/escalation/test_reports.py)."""
 
 from __future__ import annotations
 
