@@ -67,13 +67,16 @@ class StaffKeys:
         service_key: str | None,
         cache_seconds: float = REVOCATION_BOUND_SECONDS,
         retry_after: int = 5,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.intake_url = intake_url.rstrip("/")
         self._service_key = service_key
         self.cache_seconds = min(cache_seconds, REVOCATION_BOUND_SECONDS)
         self.retry_after = retry_after
         self._cache: dict[str, tuple[float, KeyHolder | None]] = {}
-        self._client: httpx.AsyncClient | None = None
+        # The HTTP client to intake; made on first use unless one is given (in-process
+        # tests hand one bound to intake's app through httpx.ASGITransport).
+        self._client: httpx.AsyncClient | None = client
 
     async def lookup(self, key: str) -> KeyHolder | None:
         """The active key's holder, or None for an unknown, malformed or revoked key."""
