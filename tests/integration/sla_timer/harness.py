@@ -17,24 +17,13 @@ from aiokafka import AIOKafkaProducer
 from tests.fixtures.system import poll
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
-from tidekit.events.classifier import TicketClassified, TicketReclassified
+from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope
-from tidekit.events.escalation import TicketEscalated
-from tidekit.events.intake import (
-    MessageAdded,
-    StaffReplied,
-    StatusChanged,
-    TicketReopened,
-    TicketResolved,
-)
+from tidekit.events.intake import StaffReplied, StatusChanged
 from tidekit.kafka.clients import ensure_topics
 
 T = TypeVar("T")
-OWNER = {
-    "ticket.classified": "classifier",
-    "ticket.reclassified": "classifier",
-    "ticket.escalated": "escalation",
-}
+OWNER = {"ticket.classified": "classifier"}  # the others sent here are intake's
 
 
 def utc(text: str) -> datetime:
@@ -121,18 +110,6 @@ class Upstream:
             )
         )
 
-    def customer_message(self, tid: str, at: datetime) -> list[Envelope]:
-        return self.send(
-            MessageAdded(
-                tid=tid,
-                message_id=uuid.uuid4().hex,
-                author_email="c@example.com",
-                body="More",
-                via="web",
-                added_at=at,
-            )
-        )
-
     def status(self, tid: str, at: datetime, to: str, frm: str = "open") -> list[Envelope]:
         return self.send(
             StatusChanged(
@@ -141,51 +118,6 @@ class Upstream:
                 to_status=to,  # type: ignore[arg-type]
                 changed_by="agent-1",
                 changed_at=at,
-            )
-        )
-
-    def waited_on_customer(self, tid: str, t: datetime) -> None:
-        """A ticket classified at t, then 10 min later waiting on the customer, who answers at
-        40 min (the ticket opens again), and staff reply at 50 min."""
-        self.classified(tid, t)
-        self.status(tid, t + timedelta(minutes=10), "waiting_on_customer")
-        self.customer_message(tid, t + timedelta(minutes=40))
-        self.status(tid, t + timedelta(minutes=40), "open", frm="waiting_on_customer")
-        self.staff_reply(tid, t + timedelta(minutes=50))
-
-    def resolved(self, tid: str, at: datetime) -> list[Envelope]:
-        return self.send(TicketResolved(tid=tid, resolved_by="agent-1", resolved_at=at))
-
-    def reopened(self, tid: str, at: datetime) -> list[Envelope]:
-        return self.send(TicketReopened(tid=tid, reopened_by="c@example.com", reopened_at=at))
-
-    def reclassified(
-        self, tid: str, at: datetime, level: str, severity: str | None, before: tuple[str, str]
-    ) -> list[Envelope]:
-        return self.send(
-            TicketReclassified(
-                tid=tid,
-                level=level,  # type: ignore[arg-type]
-                severity=severity,  # type: ignore[arg-type]
-                previous_level=before[0],  # type: ignore[arg-type]
-                previous_severity=before[1],  # type: ignore[arg-type]
-                reason="staff",
-                reclassified_by="agent-1",
-                policy_version="2026.1",
-                reclassified_at=at,
-            )
-        )
-
-    def escalated(self, tid: str, at: datetime, to: str = "development") -> list[Envelope]:
-        return self.send(
-            TicketEscalated(
-                tid=tid,
-                from_queue="tier2",
-                to_queue=to,  # type: ignore[arg-type]
-                reason="bug",
-                rule="staff",
-                escalated_by="agent-1",
-                escalated_at=at,
             )
         )
 

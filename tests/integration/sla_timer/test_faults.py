@@ -1,10 +1,10 @@
-"""Exactly once across a SIGKILL between emit and commit, two replicas on one database,
-and late warnings/breaches after downtime (none for clocks met or paused meanwhile)."""
+"""Exactly once across a SIGKILL between emit and commit, late warnings/breaches after
+downtime (none for clocks met or paused meanwhile), and a real-clock scheduler woken by a
+sooner timer: what is about the process, its restart and its consumer. (Two replicas on
+one database: tests/inprocess/sla_timer/test_replicas.py.)"""
 
 from __future__ import annotations
 
-import re
-import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -13,16 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.sla_timer.harness import Emitted, Timer, Upstream, new_tid, utc, wait_for
+from tests.integration.sla_timer.harness import Emitted, Upstream, new_tid, utc, wait_for
 
 pytestmark = pytest.mark.integration
 M = timedelta(minutes=1)
-
-
-def fired(timer: Timer) -> float:
-    text = timer.http.get("/metrics").text
-    found = re.findall(r'^tidemark_sla_timers_fired_total\{kind="\w+"\} ([0-9.e+]+)$', text, re.M)
-    return sum(float(v) for v in found)
 
 
 def started_all(emitted: Emitted, tids: list[str]) -> None:
@@ -63,50 +57,6 @@ def test_sigkill_between_emit_and_commit_emits_once_after_restart(
     assert breach["lateness_seconds"] == 60  # emitted at restart, marked how late
     rows = emitted.query("SELECT count(*) AS n FROM sla_timer.breaches WHERE tid = $1", tid)
     assert rows[0]["n"] == 1
-
-
-def test_two_replicas_on_one_database_never_emit_the_same_breach(
-    launch: Any, upstream: Upstream, emitted: Emitted
-) -> None:
-    group = f"r{uuid.uuid4().hex[:8]}"
-    _, a = launch(group=group, claim_batch="1")
-    _, b = launch(group=group, claim_batch="1")
-    before = {"a": fired(a), "b": fired(b)}
-    # Rounds of tickets falling due on both replicas at once, until each replica has
-    # claimed some (a loaded machine may let one replica take a whole round before the
-    # other wakes); in every round each warning and breach is emitted exactly once.
-    for _round in range(5):
-        breach_round(a, b, upstream, emitted)
-        by_a, by_b = fired(a) - before["a"], fired(b) - before["b"]
-        if by_a > 0 and by_b > 0:
-            break
-    # Both replicas claimed from the same due timers: SKIP LOCKED kept them apart.
-    assert by_a > 0 and by_b > 0, (by_a, by_b)
-
-
-def breach_round(a: Timer, b: Timer, upstream: Upstream, emitted: Emitted) -> None:
-    """40 tickets whose warnings and breaches fall due on both replicas at once; each is
-    emitted exactly once."""
-    t = a.now()
-    tids = [new_tid() for _ in range(40)]
-    for tid in tids:
-        upstream.classified(tid, t)
-    started_all(emitted, tids)
-    moves = [threading.Thread(target=x.set_clock, args=(t + 60 * M,)) for x in (a, b)]
-    for move in moves:
-        move.start()
-    for move in moves:
-        move.join()
-    count = "SELECT count(*) AS n FROM sla_timer.breaches WHERE tid = ANY($1::text[])"
-    wait_for(lambda: emitted.query(count, tids)[0]["n"], lambda n: n == len(tids))
-    rows = emitted.query(
-        "SELECT stream_id, event_type, count(*) AS n FROM sla_timer.events"
-        " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id, event_type",
-        tids,
-    )
-    per = {(r["stream_id"], r["event_type"]): r["n"] for r in rows}
-    for tid in tids:
-        assert per[(tid, "sla.warning")] == 1 and per[(tid, "sla.breached")] == 1, tid
 
 
 def test_late_after_downtime_but_none_for_clocks_met_or_paused_meanwhile(

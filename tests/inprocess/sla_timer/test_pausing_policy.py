@@ -8,42 +8,36 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml
 
-from tests.integration.sla_timer.harness import Emitted, Timer, Upstream, new_tid, utc
 from tidekit.sla import load_policy
 
-pytestmark = pytest.mark.integration
+from . import upstream as up
+from .conftest import StartTimer, utc
+
 M = timedelta(minutes=1)
 
 
-@pytest.fixture(scope="module")
-def timer(launch_kept: Any, tmp_path_factory: pytest.TempPathFactory) -> Timer:
+async def test_waiting_on_customer_pauses_when_the_policy_lists_it(
+    start_timer: StartTimer, tmp_path: Path
+) -> None:
     data = load_policy().model_dump()
     data["version"] = "test-waiting-pauses"
     data["pausing_statuses"] = ["on_hold", "waiting_on_customer"]
-    path: Path = tmp_path_factory.mktemp("policy") / "policy.yaml"
-    path.write_text(yaml.safe_dump(data))
-    _, timer = launch_kept(policy_file=str(path))
-    return timer
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(data))
+    timer = await start_timer(policy_file=policy_file)
 
-
-def test_waiting_on_customer_pauses_when_the_policy_lists_it(
-    timer: Timer, upstream: Upstream, emitted: Emitted
-) -> None:
-    tid, t = new_tid(), timer.now()
-    upstream.waited_on_customer(tid, t)
-    types = emitted.wait_types(tid, lambda ts: "sla.clock_met" in ts)
-    assert types == [
+    tid, t = up.new_tid(), timer.now()
+    await timer.deliver(*up.waited_on_customer(tid, t))
+    assert await timer.types(tid) == [
         "sla.clock_started",
         "sla.clock_paused",
         "sla.clock_resumed",
         "sla.clock_met",
     ]
-    events = dict(emitted.events(tid))
+    events = dict(await timer.events(tid))
     assert utc(events["sla.clock_paused"]["paused_at"]) == t + 10 * M
     resumed, met = events["sla.clock_resumed"], events["sla.clock_met"]
     assert utc(resumed["resumed_at"]) == t + 40 * M

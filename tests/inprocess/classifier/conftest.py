@@ -1,0 +1,196 @@
+"""Classifier in-process over real PostgreSQL (no Kafka, no processes): the real app and
+routes through httpx, staff keys checked by intake's real app, a manual clock the test
+moves, `ticket.submitted` handed to the classifier's real consumer path (inbox, handler,
+events and outbox rows in one transaction), and what it decided read from its tables,
+event store and outbox.
+
+One database per test module (tickets and licenses get random ids); a fresh app and
+clock per test."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.fixtures.access import ApiKeys, make_keys
+from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.inprocess.service_harness import ConsumerPath, intake_introspection, open_service
+from tidekit.clock import ManualClock
+from tidekit.events.envelope import Envelope
+from tidekit.events.intake import Product, Requester, TicketSubmitted
+from tidekit.runtime import ServiceRuntime
+from tidemark_classifier.app import create_app
+from tidemark_classifier.settings import ClassifierSettings
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # every test's clock starts here
+
+
+@pytest.fixture(scope="package")
+def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
+    """Intake's database, where the staff keys the classifier asks about live."""
+    admin_url, _ = _postgres
+    url = create_fresh_database(admin_url, prefix="tidemark_cls_inproc_keys")
+    yield url
+    drop_database(admin_url, url)
+
+
+@pytest.fixture(scope="package")
+async def keys(keys_db: str) -> ApiKeys:
+    return await make_keys(keys_db)
+
+
+@pytest.fixture(scope="package")
+async def introspection(keys_db: str, keys: ApiKeys) -> AsyncIterator[httpx.AsyncClient]:
+    async with intake_introspection(keys_db) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def classifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
+    admin_url, _ = _postgres
+    url = create_fresh_database(admin_url, prefix="tidemark_cls_inproc")
+    yield url
+    drop_database(admin_url, url)
+
+
+def new_tid() -> str:
+    return f"TID-{random.randrange(10**12, 10**13)}"
+
+
+def new_key(prefix: str = "LIC") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def ticket(
+    email: str,
+    license_key: str | None,
+    *,
+    subject: str = "Question about the product",
+    body: str = "How do I change the logo in the header?",
+    hint: str | None = None,
+    vip: bool = False,
+) -> TicketSubmitted:
+    return TicketSubmitted(
+        tid=new_tid(),
+        channel="web",
+        requester=Requester(email=email, name="Test"),
+        license_key=license_key,
+        subject=subject,
+        body=body,
+        product=Product(),
+        severity_hint=hint,  # type: ignore[arg-type]
+        vip_coupon=vip,
+        submitted_at=NOW,
+    )
+
+
+def license_body(**fields: Any) -> dict[str, Any]:
+    return {"owner": "Hopper Ltd", "purchase_date": NOW.date().isoformat(), **fields}
+
+
+@dataclass
+class Classifier:
+    http: httpx.AsyncClient  # the app; requests carry an agent's staff key unless told
+    bare: httpx.AsyncClient  # the same app, no key sent unless the request has one
+    consumer: ConsumerPath
+    clock: ManualClock
+    pool: asyncpg.Pool
+    runtime: ServiceRuntime
+    agent: str  # the agent's name, as events record who acted
+
+    async def deliver(self, *events: TicketSubmitted) -> list[Envelope]:
+        """Intake's submissions, as the classifier's consumer handles them (one by one)."""
+        return await self.consumer.deliver(*events)
+
+    async def put_license(self, key: str, **fields: Any) -> httpx.Response:
+        return await self.http.put(f"/v1/licenses/{key}", json=license_body(**fields))
+
+    async def classification(self, tid: str) -> asyncpg.Record:
+        row = await self.pool.fetchrow("SELECT * FROM classifications WHERE tid = $1", tid)
+        assert row is not None, f"{tid} not classified"
+        return row
+
+    async def events(self, *streams: str) -> list[dict[str, Any]]:
+        """The classifier's events on these streams, in order: {stream, type, **data}."""
+        rows = await self.pool.fetch(
+            "SELECT stream_id, event_type, data FROM events WHERE stream_id = ANY($1) "
+            "ORDER BY position",
+            list(streams),
+        )
+        return [
+            {"stream": r["stream_id"], "type": r["event_type"], **json.loads(r["data"])}
+            for r in rows
+        ]
+
+    async def outbox_of(self, *streams: str) -> list[tuple[str, str, str]]:
+        """(topic, type, stream) of each outbox row for these streams, in order: what the
+        relay would publish."""
+        rows = await self.pool.fetch(
+            "SELECT o.topic, e.event_type, e.stream_id FROM outbox o"
+            " JOIN events e USING (event_id) WHERE e.stream_id = ANY($1) ORDER BY o.id",
+            list(streams),
+        )
+        return [(r["topic"], r["event_type"], r["stream_id"]) for r in rows]
+
+
+StartClassifier = Callable[..., Awaitable[Classifier]]
+
+
+@pytest.fixture
+async def start_classifier(
+    classifier_db: str, keys: ApiKeys, introspection: httpx.AsyncClient
+) -> AsyncIterator[StartClassifier]:
+    """start(policy_file=None, database_url=None) -> a classifier app on the module's
+    database (or `database_url`), its manual clock at NOW; each call is a fresh app (a
+    restart: nothing kept in memory)."""
+    async with AsyncExitStack() as stack:
+
+        async def start(
+            policy_file: Path | None = None, database_url: str | None = None
+        ) -> Classifier:
+            settings = ClassifierSettings(
+                database_url=database_url or classifier_db,
+                clock=f"manual:{NOW.isoformat()}",
+                policy_file=policy_file,
+            )
+            app = create_app(settings)
+            pool = await open_service(app, settings, keys, introspection)
+            stack.push_async_callback(pool.close)
+            runtime: ServiceRuntime = app.state.runtime
+            [spec] = runtime.consumers
+            transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka, relay, workers
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=transport,
+                    base_url="http://classifier",
+                    headers=ApiKeys.header(keys.agent),
+                )
+            )
+            bare = await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url="http://classifier")
+            )
+            assert isinstance(runtime.clock, ManualClock)
+            consumer = ConsumerPath(runtime, spec)
+            return Classifier(http, bare, consumer, runtime.clock, pool, runtime, "test-agent")
+
+        yield start
+
+
+@pytest.fixture
+async def classifier(start_classifier: StartClassifier) -> Classifier:
+    return await start_classifier()
+
+
+def days_before(n: int) -> str:
+    return date.fromordinal(NOW.date().toordinal() - n).isoformat()
