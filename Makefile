@@ -20,8 +20,8 @@ clean: stop       ## remove the local state folder (.tidemark/)
 test: setup       ## run the whole suite against real Kafka, PostgreSQL and SMTP
 	@$(UV) run --frozen pytest
 
-unit: setup       ## the pure and in-process tests (no Kafka, PostgreSQL or SMTP): under a minute
-	@$(UV) run --frozen pytest tests/unit tests/sla -q
+unit: setup       ## the pure tests and the in-process ones (each app over real PostgreSQL, no Kafka): about a minute
+	@$(UV) run --frozen pytest tests/unit tests/sla tests/inprocess -q
 
 lint: setup       ## ruff (incl. the wall-clock ban), mypy strict, import-linter, hadolint, the Helm chart and compose file
 	$(UV) run --frozen ruff check .
