@@ -4,7 +4,7 @@ A notifier killed between the SMTP server's acceptance and the notifier's own re
 delivers that message once more with the same Message-ID. With a whole batch delivered in
 one transaction, one kill re-sent up to 50 messages (the chaos run saw 98 copies for one
 kill); one at a time, at most the one in flight. The claim that comes first is committed on
-its own (a lost database then costs no copy: tests/inprocess/notifier/test_database_lost_mid_send.py)."""
+its own, so a lost database costs no copy (tests/inprocess/notifier, lost mid-send)."""
 
 from __future__ import annotations
 
