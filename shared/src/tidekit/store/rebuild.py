@@ -18,7 +18,7 @@ import asyncio
 import gc
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,16 +78,17 @@ async def replace_rows(
     key: str,
     keys: Sequence[str],
     columns: Sequence[str],
-    records: Sequence[tuple[object, ...]],
+    records: Iterable[tuple[object, ...]],
 ) -> None:
     """In `table`'s scratch copy (first on the search path, as in `apply` and `flush`): the
-    rows whose `key` is in `keys` are replaced by `records` (a key without one goes)."""
+    rows whose `key` is in `keys` are replaced by `records` (a key without one goes).
+    `records` may be made as they are read (an iterator): the COPY sends them in chunks, so
+    Postgres takes in the first while the rest are made."""
     schema = str(await conn.fetchval("SELECT (current_schemas(false))[1]"))
     await conn.execute(f"DELETE FROM {schema}.{table} WHERE {key} = ANY($1::text[])", list(keys))
-    if records:
-        await conn.copy_records_to_table(
-            table, records=records, columns=columns, schema_name=schema
-        )
+    if isinstance(records, Sequence) and not records:
+        return  # nothing to copy (an iterator cannot tell before it is read)
+    await conn.copy_records_to_table(table, records=records, columns=columns, schema_name=schema)
 
 
 @contextmanager

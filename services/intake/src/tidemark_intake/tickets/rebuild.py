@@ -65,8 +65,8 @@ def read_model() -> ReadModel:
             list(fold.dirty),
         )
         fold.keep_tokens((r["tid"], r["token_salt"], r["token_hash"]) for r in tokens)
-        rows = fold.take_dirty()  # a ticket folded again is replaced whole
-        await replace_rows(conn, "tickets", "tid", [r[0] for r in rows], COLUMNS, rows)
+        tids, rows = fold.take_dirty()  # a ticket folded again is replaced whole
+        await replace_rows(conn, "tickets", "tid", tids, COLUMNS, rows)
 
     async def fix_up(conn: asyncpg.Connection, live: str, scratch: str) -> None:
         await conn.execute(
