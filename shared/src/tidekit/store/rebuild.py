@@ -1,8 +1,9 @@
 """Rebuild a service's read models from its events into a scratch schema, then swap.
 
 1. From one snapshot (writers go on): the scratch schema gets an empty copy of each read
-   model table (`LIKE … INCLUDING ALL`), the ids of every event in the snapshot, and the
-   fold of those events.
+   model table (`LIKE … INCLUDING ALL`), the ids of the snapshot's events a catch-up could
+   meet again (recorded since the oldest open transaction began), and the fold of every
+   event in the snapshot.
 2. Catch-up, still without a lock: the events written meanwhile, until few are left.
 3. The swap, in one short transaction: the live tables are locked against writers
    (EXCLUSIVE: readers go on), the last events are folded, what events do not carry is
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,11 +28,11 @@ from asyncpg.cursor import Cursor
 
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent
+from tidekit.store.swap_tables import move_tables, validate_foreign_keys
 
 Batch = Sequence[asyncpg.Record]
 BATCH = 5000
 LOCK_TIMEOUT = "500ms"
-_INDEX_NAME = re.compile(r"INDEX \S+ ON \S+\.")
 
 
 @dataclass
@@ -184,7 +184,7 @@ async def rebuild(
     folded += locked[0]
     await conn.execute(f"DROP SCHEMA {retired} CASCADE")
     await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
-    await _validate_foreign_keys(conn, live, model.tables)
+    await validate_foreign_keys(conn, live, model.tables)
     return RebuildReport(folded, time.perf_counter() - started, locked[1])
 
 
@@ -258,84 +258,10 @@ async def _swap(
                 caught = await _catch_up(conn, live, scratch, model, since)
                 if model.fix_up:
                     await model.fix_up(conn, live, scratch)
-                await _move_tables(conn, live, scratch, retired, model.tables)
+                await move_tables(conn, live, scratch, retired, model.tables)
                 held = time.perf_counter() - locked_at
             return caught, held
         except asyncpg.LockNotAvailableError:
             progress(f"  writers busy: the swap waits (attempt {attempt} of {attempts})")
             await asyncio.sleep(0.5)
     raise TimeoutError(f"could not lock {tables} within {LOCK_TIMEOUT} in {attempts} attempts")
-
-
-async def _move_tables(
-    conn: asyncpg.Connection, live: str, scratch: str, retired: str, tables: list[str]
-) -> None:
-    await conn.execute(f"SET LOCAL search_path TO {live}")  # constraint defs print unqualified
-    await conn.execute(f"CREATE SCHEMA {retired}")
-    foreign_keys = await conn.fetch(
-        """SELECT c.conname, n.nspname, t.relname, pg_get_constraintdef(c.oid) AS def
-           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-           JOIN pg_namespace n ON n.oid = t.relnamespace
-           WHERE c.contype = 'f' AND (c.conrelid = ANY($1::regclass[])
-                                      OR c.confrelid = ANY($1::regclass[]))""",
-        [f"{live}.{t}" for t in tables],
-    )
-    for fk in foreign_keys:
-        await conn.execute(
-            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} DROP CONSTRAINT "{fk["conname"]}"'
-        )
-    for table in tables:
-        names = {d: n for n, d in await _indexes(conn, live, table)}
-        owned = await conn.fetch(
-            """SELECT s.oid::regclass::text AS seq, a.attname
-               FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-               WHERE d.refobjid = $1::regclass AND d.deptype = 'a'""",
-            f"{live}.{table}",
-        )
-        for seq in owned:  # else it would move out (and be dropped) with the old table
-            await conn.execute(f"ALTER SEQUENCE {seq['seq']} OWNED BY NONE")
-        await conn.execute(f"ALTER TABLE {live}.{table} SET SCHEMA {retired}")
-        await conn.execute(f"ALTER TABLE {scratch}.{table} SET SCHEMA {live}")
-        for seq in owned:
-            await conn.execute(
-                f"ALTER SEQUENCE {seq['seq']} OWNED BY {live}.{table}.{seq['attname']}"
-            )
-        for name, definition in await _indexes(conn, live, table):
-            wanted = names.get(definition)
-            if wanted and wanted != name:
-                await conn.execute(f'ALTER INDEX {live}."{name}" RENAME TO "{wanted}"')
-    for fk in foreign_keys:  # re-pointed at the new tables; validated after the commit
-        await conn.execute(
-            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} ADD CONSTRAINT "{fk["conname"]}" '
-            f"{fk['def']} NOT VALID"
-        )
-
-
-async def _indexes(conn: asyncpg.Connection, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, definition without its name and schema) of each index of the table."""
-    rows = await conn.fetch(
-        """SELECT i.relname, pg_get_indexdef(x.indexrelid) AS def
-           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-           WHERE x.indrelid = $1::regclass""",
-        f"{schema}.{table}",
-    )
-    return [(r["relname"], _INDEX_NAME.sub("INDEX ON ", r["def"])) for r in rows]
-
-
-async def _validate_foreign_keys(conn: asyncpg.Connection, live: str, tables: list[str]) -> None:
-    """VALIDATE takes a lock writers pass (SHARE UPDATE EXCLUSIVE)."""
-    rows = await conn.fetch(
-        """SELECT c.conname, c.conrelid::regclass::text AS rel FROM pg_constraint c
-           WHERE c.contype = 'f' AND NOT c.convalidated AND (c.conrelid = ANY($1::regclass[])
-                                                          OR c.confrelid = ANY($1::regclass[]))""",
-        [f"{live}.{t}" for t in tables],
-    )
-    for r in rows:
-        try:
-            await conn.execute(f'ALTER TABLE {r["rel"]} VALIDATE CONSTRAINT "{r["conname"]}"')
-        except asyncpg.ForeignKeyViolationError as exc:
-            raise ValueError(
-                f"swapped in, but {r['rel']}.{r['conname']} no longer holds (left NOT VALID): "
-                f"the rebuilt tables lack rows it references ({exc.detail})"
-            ) from exc
