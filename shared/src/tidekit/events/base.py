@@ -18,6 +18,7 @@ JsonDict = dict[str, Any]
 # Validation context of data read back from the service's own stores (`decode_trusted`):
 # it was validated when written, so the costly checks (e-mail syntax) are skipped.
 TRUSTED = "trusted_store"
+_TRUSTED_CONTEXT = {TRUSTED: True}
 
 
 def _email(value: str, info: ValidationInfo) -> str:
@@ -107,9 +108,14 @@ class EventRegistry:
         (see TRUSTED). Several times faster for a rebuild's hundreds of thousands of rows."""
         cls = self.model_for(event_type)
         if version == cls.schema_version:
-            return cls.model_validate_json(raw, context={TRUSTED: True})
+            # the model's validator itself (what model_validate_json calls, without its
+            # Python wrapper: a tenth of a rebuild's decode)
+            decoded: DomainEvent = cls.__pydantic_validator__.validate_json(
+                raw, context=_TRUSTED_CONTEXT
+            )
+            return decoded
         data = self._upcast(event_type, version, json.loads(raw))
-        return cls.model_validate(data, context={TRUSTED: True})
+        return cls.model_validate(data, context=_TRUSTED_CONTEXT)
 
     def __iter__(self) -> Iterator[type[DomainEvent]]:
         return iter(sorted(self._types.values(), key=lambda c: c.event_type))

@@ -1,8 +1,9 @@
 """Rebuild a service's read models from its events into a scratch schema, then swap.
 
 1. From one snapshot (writers go on): the scratch schema gets an empty copy of each read
-   model table (`LIKE … INCLUDING ALL`), the ids of every event in the snapshot, and the
-   fold of those events.
+   model table (`LIKE … INCLUDING ALL`), the ids of the snapshot's events a catch-up could
+   meet again (recorded since the oldest open transaction began), and the fold of every
+   event in the snapshot.
 2. Catch-up, still without a lock: the events written meanwhile, until few are left.
 3. The swap, in one short transaction: the live tables are locked against writers
    (EXCLUSIVE: readers go on), the last events are folded, what events do not carry is
@@ -15,21 +16,23 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import gc
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from asyncpg.cursor import Cursor
 
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent
+from tidekit.store.swap_tables import move_tables, validate_foreign_keys
 
 Batch = Sequence[asyncpg.Record]
 BATCH = 5000
 LOCK_TIMEOUT = "500ms"
-_INDEX_NAME = re.compile(r"INDEX \S+ ON \S+\.")
 
 
 @dataclass
@@ -42,7 +45,9 @@ class ReadModel:
     a batch of those rows into the tables (the scratch copies come first on the search
     path); `flush` writes what `apply` kept in memory; `fix_up(conn, live, scratch)` copies
     what the events do not carry from the live rows. `refusal(conn)` says why the events
-    cannot give the whole read model (None: they can); the rebuild then touches nothing."""
+    cannot give the whole read model (None: they can); the rebuild then touches nothing.
+    `apply_in_memory`: `apply` never uses the connection, so the rebuild asks Postgres for
+    the next batch before folding this one (Postgres reads it on another core meanwhile)."""
 
     tables: list[str]
     source_sql: str
@@ -50,6 +55,7 @@ class ReadModel:
     flush: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
     fix_up: Callable[[asyncpg.Connection, str, str], Awaitable[None]] | None = None
     refusal: Callable[[asyncpg.Connection], Awaitable[str | None]] | None = None
+    apply_in_memory: bool = False
 
 
 class RebuildRefused(ValueError):
@@ -61,22 +67,42 @@ def stored_event(row: asyncpg.Record) -> DomainEvent:
     return registry.decode_trusted(row["event_type"], row["schema_version"], row["data"])
 
 
+async def live_schema(conn: asyncpg.Connection) -> str:
+    """In `apply` and `flush`: the live schema (after the scratch one on the search path)."""
+    return str(await conn.fetchval("SELECT (current_schemas(false))[2]"))
+
+
 async def replace_rows(
     conn: asyncpg.Connection,
     table: str,
     key: str,
     keys: Sequence[str],
     columns: Sequence[str],
-    records: Sequence[tuple[object, ...]],
+    records: Iterable[tuple[object, ...]],
 ) -> None:
     """In `table`'s scratch copy (first on the search path, as in `apply` and `flush`): the
-    rows whose `key` is in `keys` are replaced by `records` (a key without one goes)."""
+    rows whose `key` is in `keys` are replaced by `records` (a key without one goes).
+    `records` may be made as they are read (an iterator): the COPY sends them in chunks, so
+    Postgres takes in the first while the rest are made."""
     schema = str(await conn.fetchval("SELECT (current_schemas(false))[1]"))
     await conn.execute(f"DELETE FROM {schema}.{table} WHERE {key} = ANY($1::text[])", list(keys))
-    if records:
-        await conn.copy_records_to_table(
-            table, records=records, columns=columns, schema_name=schema
-        )
+    if isinstance(records, Sequence) and not records:
+        return  # nothing to copy (an iterator cannot tell before it is read)
+    await conn.copy_records_to_table(table, records=records, columns=columns, schema_name=schema)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the fold grows: it keeps hundreds of thousands of
+    long-lived objects (events' values, rows), without cycles, which every full collection
+    would walk again (a third of a rebuild's CPU time); reference counting still frees."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -108,7 +134,6 @@ async def rebuild(
     started = time.perf_counter()
     await conn.execute(f"DROP SCHEMA IF EXISTS {scratch} CASCADE")
     await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
-    folded = 0
 
     def report(n: int) -> None:
         took = time.perf_counter() - started
@@ -123,7 +148,8 @@ async def rebuild(
         await conn.execute(f"CREATE TABLE {scratch}._replayed (event_id uuid PRIMARY KEY)")
         # An event this snapshot misses was inserted by a transaction still open now or begun
         # later, so it was recorded (clock_timestamp()) after the oldest open one began: the
-        # catch-ups only look from there, which keeps the one under the lock short.
+        # catch-ups only look from there, which keeps the one under the lock short, and only
+        # the ids of the snapshot's events from there are kept to tell them apart.
         # (Only a role that sees every session's xact_start can bound it; others look at all.)
         since = await conn.fetchval(
             """SELECT CASE WHEN pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')
@@ -132,17 +158,16 @@ async def rebuild(
         )
         await conn.execute(f"SET LOCAL search_path TO {live}")
         await conn.execute(
-            f"INSERT INTO {scratch}._replayed SELECT event_id FROM ({model.source_sql}) s"
+            f"""INSERT INTO {scratch}._replayed
+                SELECT event_id FROM ({model.source_sql}) s WHERE recorded_at >= $1""",
+            since,
         )
         await conn.execute(f"SET LOCAL search_path TO {scratch}, {live}")
         cursor = await conn.cursor(f"{model.source_sql} ORDER BY recorded_at, n")
-        while batch := await cursor.fetch(BATCH):  # a batch per round trip, not row by row
-            await model.apply(conn, batch)
-            folded += len(batch)
-            if folded % 50_000 == 0:
-                report(folded)
-        if model.flush:
-            await model.flush(conn)
+        with _collector_paused():
+            folded = await _fold_snapshot(conn, cursor, model, report)
+            if model.flush:
+                await model.flush(conn)
     report(folded)
 
     for _ in range(5):  # the events written meanwhile, without a lock
@@ -159,8 +184,34 @@ async def rebuild(
     folded += locked[0]
     await conn.execute(f"DROP SCHEMA {retired} CASCADE")
     await conn.execute(f"DROP SCHEMA {scratch} CASCADE")
-    await _validate_foreign_keys(conn, live, model.tables)
+    await validate_foreign_keys(conn, live, model.tables)
     return RebuildReport(folded, time.perf_counter() - started, locked[1])
+
+
+async def _fold_snapshot(
+    conn: asyncpg.Connection, cursor: Cursor, model: ReadModel, report: Callable[[int], None]
+) -> int:
+    """Folds the cursor's rows, a batch per round trip (not row by row). With
+    `apply_in_memory` the next batch is asked for before this one is folded, so Postgres
+    reads it (on another core) while Python folds."""
+    folded = 0
+    batch = await cursor.fetch(BATCH)
+    while batch:
+        following = None
+        if model.apply_in_memory:
+            following = asyncio.ensure_future(cursor.fetch(BATCH))
+            await asyncio.sleep(0)  # the task sends its request before the fold holds the loop
+        try:
+            await model.apply(conn, batch)
+        except BaseException:
+            if following:  # one operation at a time: the rollback must wait for the read
+                await asyncio.wait([following])
+            raise
+        folded += len(batch)
+        if folded % 50_000 == 0:
+            report(folded)
+        batch = await following if following else await cursor.fetch(BATCH)
+    return folded
 
 
 async def _catch_up(
@@ -207,84 +258,10 @@ async def _swap(
                 caught = await _catch_up(conn, live, scratch, model, since)
                 if model.fix_up:
                     await model.fix_up(conn, live, scratch)
-                await _move_tables(conn, live, scratch, retired, model.tables)
+                await move_tables(conn, live, scratch, retired, model.tables)
                 held = time.perf_counter() - locked_at
             return caught, held
         except asyncpg.LockNotAvailableError:
             progress(f"  writers busy: the swap waits (attempt {attempt} of {attempts})")
             await asyncio.sleep(0.5)
     raise TimeoutError(f"could not lock {tables} within {LOCK_TIMEOUT} in {attempts} attempts")
-
-
-async def _move_tables(
-    conn: asyncpg.Connection, live: str, scratch: str, retired: str, tables: list[str]
-) -> None:
-    await conn.execute(f"SET LOCAL search_path TO {live}")  # constraint defs print unqualified
-    await conn.execute(f"CREATE SCHEMA {retired}")
-    foreign_keys = await conn.fetch(
-        """SELECT c.conname, n.nspname, t.relname, pg_get_constraintdef(c.oid) AS def
-           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
-           JOIN pg_namespace n ON n.oid = t.relnamespace
-           WHERE c.contype = 'f' AND (c.conrelid = ANY($1::regclass[])
-                                      OR c.confrelid = ANY($1::regclass[]))""",
-        [f"{live}.{t}" for t in tables],
-    )
-    for fk in foreign_keys:
-        await conn.execute(
-            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} DROP CONSTRAINT "{fk["conname"]}"'
-        )
-    for table in tables:
-        names = {d: n for n, d in await _indexes(conn, live, table)}
-        owned = await conn.fetch(
-            """SELECT s.oid::regclass::text AS seq, a.attname
-               FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-               WHERE d.refobjid = $1::regclass AND d.deptype = 'a'""",
-            f"{live}.{table}",
-        )
-        for seq in owned:  # else it would move out (and be dropped) with the old table
-            await conn.execute(f"ALTER SEQUENCE {seq['seq']} OWNED BY NONE")
-        await conn.execute(f"ALTER TABLE {live}.{table} SET SCHEMA {retired}")
-        await conn.execute(f"ALTER TABLE {scratch}.{table} SET SCHEMA {live}")
-        for seq in owned:
-            await conn.execute(
-                f"ALTER SEQUENCE {seq['seq']} OWNED BY {live}.{table}.{seq['attname']}"
-            )
-        for name, definition in await _indexes(conn, live, table):
-            wanted = names.get(definition)
-            if wanted and wanted != name:
-                await conn.execute(f'ALTER INDEX {live}."{name}" RENAME TO "{wanted}"')
-    for fk in foreign_keys:  # re-pointed at the new tables; validated after the commit
-        await conn.execute(
-            f'ALTER TABLE {fk["nspname"]}.{fk["relname"]} ADD CONSTRAINT "{fk["conname"]}" '
-            f"{fk['def']} NOT VALID"
-        )
-
-
-async def _indexes(conn: asyncpg.Connection, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, definition without its name and schema) of each index of the table."""
-    rows = await conn.fetch(
-        """SELECT i.relname, pg_get_indexdef(x.indexrelid) AS def
-           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-           WHERE x.indrelid = $1::regclass""",
-        f"{schema}.{table}",
-    )
-    return [(r["relname"], _INDEX_NAME.sub("INDEX ON ", r["def"])) for r in rows]
-
-
-async def _validate_foreign_keys(conn: asyncpg.Connection, live: str, tables: list[str]) -> None:
-    """VALIDATE takes a lock writers pass (SHARE UPDATE EXCLUSIVE)."""
-    rows = await conn.fetch(
-        """SELECT c.conname, c.conrelid::regclass::text AS rel FROM pg_constraint c
-           WHERE c.contype = 'f' AND NOT c.convalidated AND (c.conrelid = ANY($1::regclass[])
-                                                          OR c.confrelid = ANY($1::regclass[]))""",
-        [f"{live}.{t}" for t in tables],
-    )
-    for r in rows:
-        try:
-            await conn.execute(f'ALTER TABLE {r["rel"]} VALIDATE CONSTRAINT "{r["conname"]}"')
-        except asyncpg.ForeignKeyViolationError as exc:
-            raise ValueError(
-                f"swapped in, but {r['rel']}.{r['conname']} no longer holds (left NOT VALID): "
-                f"the rebuilt tables lack rows it references ({exc.detail})"
-            ) from exc

@@ -18,7 +18,7 @@ Pure: no I/O; the projection stores the views as JSON.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias, get_args
 
@@ -115,33 +115,32 @@ def evolve(view: ObligationView | None, event: ObligationEvent) -> ObligationVie
     before = view or _unstarted(event.obligation_id)
     seen = at if before.seen_at is None else max(at, before.seen_at)
     stale = before.since is not None and at < before.since  # a late pause/resume: keep order
+    kind, started_at, deadline = before.kind, before.started_at, before.deadline
+    running, met_at, since = before.running, before.met_at, before.since
+    # Each case says what changes; the view is built once below (a rebuild folds hundreds
+    # of thousands of these: `dataclasses.replace` twice per event was a tenth of its time).
     match event:
         case sla.ClockStarted():
-            after = replace(
-                before,
-                kind=event.kind,
-                started_at=event.started_at,
-                deadline=before.deadline if stale else event.deadline,
-                running=before.running if stale else True,
-                since=before.since if stale else at,
-            )
+            kind, started_at = event.kind, event.started_at
+            if not stale:
+                deadline, running, since = event.deadline, True, at
         case sla.ClockPaused() if not stale:
             # the deadline stays known only when the target was used up before the pause
-            used_up = before.deadline is not None and before.deadline <= at
-            after = replace(
-                before, running=False, deadline=before.deadline if used_up else None, since=at
-            )
+            used_up = deadline is not None and deadline <= at
+            running, deadline, since = False, deadline if used_up else None, at
         case sla.ClockResumed() if not stale:
-            after = replace(before, running=True, deadline=event.deadline, since=at)
+            running, deadline, since = True, event.deadline, at
         case sla.ClockMet():
-            after = replace(before, running=False, met_at=event.met_at, deadline=event.deadline)
+            running, met_at, deadline = False, event.met_at, event.deadline
         case sla.TargetChanged():
-            after = replace(before, deadline=event.new_deadline)
+            deadline = event.new_deadline
         case sla.SlaWarning() | sla.SlaBreached() if view is None:
-            after = replace(before, deadline=event.deadline, running=True)  # missed its start
+            deadline, running = event.deadline, True  # missed its start
         case _:  # a warning or a breach changes no fact; a stale pause or resume neither
-            after = before
-    return replace(after, seen_at=seen)
+            pass
+    return ObligationView(
+        before.obligation_id, kind, started_at, deadline, running, met_at, since, seen
+    )
 
 
 def _z(value: datetime | None) -> str | None:

@@ -24,6 +24,7 @@ from tidekit.store.rebuild import (
     Batch,
     ReadModel,
     RebuildReport,
+    live_schema,
     rebuild,
     replace_rows,
     stored_event,
@@ -55,8 +56,17 @@ def read_model() -> ReadModel:
                 fold.apply_foreign(event, row["recorded_at"])
 
     async def flush(conn: asyncpg.Connection) -> None:
-        rows = fold.take_dirty()  # a ticket folded again is replaced whole
-        await replace_rows(conn, "tickets", "tid", [r[0] for r in rows], COLUMNS, rows)
+        # The access tokens, which no event carries, from the live rows now: copying them in
+        # `fix_up` instead would write every row twice (fix_up is left the tickets created
+        # after this read).
+        tokens = await conn.fetch(
+            f"""SELECT tid, token_salt, token_hash FROM {await live_schema(conn)}.tickets
+                WHERE tid = ANY($1::text[])""",
+            list(fold.dirty),
+        )
+        fold.keep_tokens((r["tid"], r["token_salt"], r["token_hash"]) for r in tokens)
+        tids, rows = fold.take_dirty()  # a ticket folded again is replaced whole
+        await replace_rows(conn, "tickets", "tid", tids, COLUMNS, rows)
 
     async def fix_up(conn: asyncpg.Connection, live: str, scratch: str) -> None:
         await conn.execute(
@@ -64,7 +74,7 @@ def read_model() -> ReadModel:
                 FROM {live}.tickets l WHERE s.tid = l.tid AND s.token_salt = '{LOST}'"""
         )
 
-    return ReadModel(["tickets"], SOURCE, apply, flush, fix_up)
+    return ReadModel(["tickets"], SOURCE, apply, flush, fix_up, apply_in_memory=True)
 
 
 async def run(database_url: str, schema: str) -> RebuildReport:
