@@ -238,26 +238,25 @@ class ServiceRuntime:
         await ensure_topics(
             self.kafka, own + consumed + dlqs + redrives, partitions=s.topic_partitions
         )
-        producer = idempotent_producer(self.kafka, f"tidemark-{s.service_name}")
-        try:
-            await producer.start()
-        except BaseException:
-            await producer.stop()
-            raise
-        self.producer = producer
-        return producer
+        self.producer = await self._started_producer()
+        return self.producer
 
     async def _renew_producer(self, refused: AIOKafkaProducer) -> AIOKafkaProducer:
         """A new producer for the relay in place of one the brokers refuse for good. The
         old one stays open for the consumers' dead letters; it is closed at shutdown."""
+        producer = await self._started_producer()
+        self._refused_producers.append(refused)
+        self.producer = producer
+        return producer
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        """The service's idempotent producer, started; stopped again when it cannot start."""
         producer = idempotent_producer(self.kafka, f"tidemark-{self.settings.service_name}")
         try:
             await producer.start()
         except BaseException:
             await producer.stop()
             raise
-        self._refused_producers.append(refused)
-        self.producer = producer
         return producer
 
     async def _retry(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:
