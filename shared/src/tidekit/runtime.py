@@ -92,6 +92,26 @@ class ServiceRuntime:
             self.handlers, pool=self.require_pool, store=self.store, wake_relay=self.wake_relay
         )
 
+    # --- wiring (create_app) -------------------------------------------------------------
+    def consume_and_record(
+        self,
+        topics: list[str],
+        *,
+        suffix: str = "main",
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Read `topics` (SPEC names) into the service's handlers in one consumer group,
+        keeping every handled envelope: what `tidemark-ops rebuild` folds (rebuild.py)."""
+        self.consumers.append(
+            ConsumerSpec(
+                topics=topics,
+                handlers=self.handlers,
+                suffix=suffix,
+                after_commit=after_commit,
+                record_consumed=True,
+            )
+        )
+
     # --- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._bring_up(), name="bring-up"))
