@@ -16,7 +16,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,12 +44,7 @@ class Tally:
         return round(self.met / decided, 4) if decided else None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "met": self.met,
-            "breached": self.breached,
-            "running": self.running,
-            "attainment": self.attainment,
-        }
+        return {**asdict(self), "attainment": self.attainment}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 
 def load_yaml(
@@ -33,3 +34,11 @@ def load_yaml(
         return yaml.safe_load(text), origin
     except yaml.YAMLError as exc:
         raise error(f"{origin}: not valid YAML: {exc}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem of a data file's validation error as `field.path: message`, the
+    part of the message after the file's origin."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])

@@ -92,6 +92,26 @@ class ServiceRuntime:
             self.handlers, pool=self.require_pool, store=self.store, wake_relay=self.wake_relay
         )
 
+    # --- wiring (create_app) -------------------------------------------------------------
+    def consume_and_record(
+        self,
+        topics: list[str],
+        *,
+        suffix: str = "main",
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Read `topics` (SPEC names) into the service's handlers in one consumer group,
+        keeping every handled envelope: what `tidemark-ops rebuild` folds (rebuild.py)."""
+        self.consumers.append(
+            ConsumerSpec(
+                topics=topics,
+                handlers=self.handlers,
+                suffix=suffix,
+                after_commit=after_commit,
+                record_consumed=True,
+            )
+        )
+
     # --- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._bring_up(), name="bring-up"))
@@ -238,26 +258,25 @@ class ServiceRuntime:
         await ensure_topics(
             self.kafka, own + consumed + dlqs + redrives, partitions=s.topic_partitions
         )
-        producer = idempotent_producer(self.kafka, f"tidemark-{s.service_name}")
-        try:
-            await producer.start()
-        except BaseException:
-            await producer.stop()
-            raise
-        self.producer = producer
-        return producer
+        self.producer = await self._started_producer()
+        return self.producer
 
     async def _renew_producer(self, refused: AIOKafkaProducer) -> AIOKafkaProducer:
         """A new producer for the relay in place of one the brokers refuse for good. The
         old one stays open for the consumers' dead letters; it is closed at shutdown."""
+        producer = await self._started_producer()
+        self._refused_producers.append(refused)
+        self.producer = producer
+        return producer
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        """The service's idempotent producer, started; stopped again when it cannot start."""
         producer = idempotent_producer(self.kafka, f"tidemark-{self.settings.service_name}")
         try:
             await producer.start()
         except BaseException:
             await producer.stop()
             raise
-        self._refused_producers.append(refused)
-        self.producer = producer
         return producer
 
     async def _retry(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
@@ -62,6 +62,14 @@ SHARED_FIELDS = (
     "db_statement_cache_size",
     "topic_partitions",
 )
+
+
+# The support policy, for every service that reads one (TIDEMARK_<SERVICE>_POLICY_FILE):
+# all of them must be given the same file (docs/deployment.md, `policy.content`).
+PolicyFile = Annotated[
+    Path | None,
+    Field(description="An operator's SLA policy YAML; the shipped default when unset"),
+]
 
 
 class _SharedEnvSource(EnvSettingsSource):

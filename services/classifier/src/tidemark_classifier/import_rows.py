@@ -23,12 +23,18 @@ _FALSE = {"false", "no", "n", "0", ""}
 
 @dataclass(frozen=True)
 class Accepted:
+    """A data row of the import file (`line` is its line number, from 1) that
+    validates, to be written to the directory."""
+
     line: int
     row: ImportRow
 
 
 @dataclass(frozen=True)
 class Rejected:
+    """A data row that is not imported; `error` says what is wrong with it, for the
+    import's report."""
+
     line: int
     error: str
 

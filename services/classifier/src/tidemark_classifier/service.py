@@ -35,6 +35,9 @@ from .models import LicenseIn
 
 @dataclass(frozen=True)
 class PutLicense:
+    """Staff register or change the license `key` in the directory (PUT
+    /v1/licenses/{key}); the change is recorded as a `license.recorded`."""
+
     key: str
     body: LicenseIn
     staff_id: str
@@ -42,6 +45,9 @@ class PutLicense:
 
 @dataclass(frozen=True)
 class Reclassify:
+    """Staff override a ticket's level and/or severity, with a reason; level and
+    severity are the body's raw values, checked by the domain's reclassify."""
+
     tid: str
     level: Any
     severity: Any

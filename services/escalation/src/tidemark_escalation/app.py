@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.runtime import ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
@@ -46,13 +46,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
     service = EscalationService(runtime, settings, rules, policy, report=record_obligation)
     service.register(t for types in CONSUMED.values() for t in types)
-    runtime.consumers.append(
-        ConsumerSpec(
-            topics=list(CONSUMED),
-            handlers=runtime.handlers,
-            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
-        )
-    )
+    runtime.consume_and_record(list(CONSUMED))
     app = service_app(
         runtime,
         title="Tidemark escalation",

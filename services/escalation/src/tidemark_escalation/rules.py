@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tidekit.datafile import load_yaml
+from tidekit.datafile import describe, load_yaml
 from tidekit.events.vocabulary import Level, Queue, Severity
 
 Trigger = Literal["on_classified", "on_warning", "on_breach", "on_review_requested"]
@@ -82,17 +82,11 @@ class Rules(BaseModel):
         return rules
 
 
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {first['msg']}" if where else str(first["msg"])
-
-
 def parse_rules(data: object, origin: str = "rules") -> Rules:
     try:
         rules = Rules.model_validate(data)
     except ValidationError as exc:
-        raise RulesError(f"{origin}: {_describe(exc)}") from None
+        raise RulesError(f"{origin}: {describe(exc)}") from None
     for trigger in ("on_classified", "on_warning", "on_breach", "on_review_requested"):
         names = [r.rule for r in rules.for_trigger(trigger)]
         dupes = sorted({n for n in names if names.count(n) > 1})

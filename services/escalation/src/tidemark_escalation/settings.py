@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from tidekit.settings import ServiceSettings
+from tidekit.settings import PolicyFile, ServiceSettings
 from tidekit.store.retention import RetentionRule
 
 
@@ -20,9 +20,7 @@ class EscalationSettings(ServiceSettings):
     rules_file: Path | None = Field(
         default=None, description="An operator's routing rules YAML; the shipped default when unset"
     )
-    policy_file: Path | None = Field(
-        default=None, description="The SLA policy (for the tier-2 calendar and development rights)"
-    )
+    policy_file: PolicyFile = None  # for the tier-2 calendar and development rights
     page_size_max: int = Field(default=500, ge=1, le=5000)
     board_changes_retention: timedelta = Field(
         default=timedelta(days=1),

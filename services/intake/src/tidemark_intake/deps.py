@@ -154,6 +154,12 @@ TICKET_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such ticket, or not yours"},
     409: ILLEGAL,
 }
+# What the routes that open a ticket (the API's and the mail gateway's) answer alike for a
+# key that opens nothing, and while the database is down.
+KEY_AND_DATABASE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No API key, or an unknown or revoked one"},
+    503: {"description": "Database unreachable; retry after Retry-After seconds"},
+}
 
 IdempotencyKey = Annotated[
     str | None,

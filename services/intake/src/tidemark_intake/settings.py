@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.events.vocabulary import Role
-from tidekit.settings import ServiceSettings
+from tidekit.settings import PolicyFile, ServiceSettings
 from tidekit.store.retention import RetentionRule
 
 from .vault.crypto import Vault, decode_key
@@ -56,11 +55,7 @@ class IntakeSettings(ServiceSettings):
         default="tidemark.invalid",
         description="The notifier's message_id_domain: mail with such a Message-ID is ours",
     )
-    policy_file: Path | None = Field(
-        default=None,
-        description="An operator's policy YAML (the sla-timer's); the shipped default when unset. "
-        "Its calendars count a resolution's business time",
-    )
+    policy_file: PolicyFile = None  # its calendars count a resolution's business time
     max_subject_chars: int = Field(default=500, ge=1)
     max_body_chars: int = Field(default=100_000, ge=1)
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.runtime import ServiceRuntime
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
 
@@ -27,13 +27,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     runtime.handlers.register_events(TICKET_EVENTS, service.on_event)
     runtime.handlers.register(Bounce, record_bounce)
     # A consumer commit that owed a message wakes the sender at once.
-    runtime.consumers.append(
-        ConsumerSpec(
-            topics=[TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
-            handlers=runtime.handlers,
-            after_commit=sender.wake.set,
-            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
-        )
+    runtime.consume_and_record(
+        [TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
+        after_commit=sender.wake.set,
     )
     runtime.workers.append(sender.run)
     app = service_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tidekit.events import TOPICS
-from tidekit.runtime import ConsumerSpec, ServiceRuntime
+from tidekit.runtime import ServiceRuntime
 from tidekit.sla import load_policy
 from tidekit.store.migrate import MigrationSet
 from tidekit.web.app import service_app
@@ -35,14 +35,10 @@ def create_app(settings: SlaTimerSettings | None = None) -> FastAPI:
     scheduler = Scheduler(settings)
     service = SlaTimerService(runtime, policy, on_timer=scheduler.offer)
     runtime.handlers.register_events(CONSUMED, service.on_event)
-    runtime.consumers.append(
-        ConsumerSpec(
-            topics=[TOPICS["intake"], TOPICS["classifier"], TOPICS["escalation"]],
-            handlers=runtime.handlers,
-            suffix=settings.consumer_group,
-            after_commit=scheduler.committed,
-            record_consumed=True,  # what `tidemark-ops rebuild` folds (rebuild.py)
-        )
+    runtime.consume_and_record(
+        [TOPICS["intake"], TOPICS["classifier"], TOPICS["escalation"]],
+        suffix=settings.consumer_group,
+        after_commit=scheduler.committed,
     )
     runtime.workers.append(scheduler.run)
     app = service_app(

@@ -8,16 +8,14 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from tidekit.settings import ServiceSettings
+from tidekit.settings import PolicyFile, ServiceSettings
 
 
 class SlaTimerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TIDEMARK_SLA_TIMER_", extra="ignore")
     service_name: ClassVar[str] = "sla-timer"
 
-    policy_file: Path | None = Field(
-        default=None, description="An operator's policy YAML; the shipped default when unset"
-    )
+    policy_file: PolicyFile = None
     consumer_group: str = Field(
         default="main",
         pattern=r"^[A-Za-z0-9_.-]+$",

@@ -10,29 +10,30 @@ from .vocabulary import UtcDatetime
 NotificationChannel = Literal["email", "webhook"]
 
 
-@event
-class NotificationSent(DomainEvent):
-    event_type = "notification.sent"
+class _NotificationOutcome(DomainEvent):
+    """The fields a sent and a failed notification share, in their order: which
+    notification of which ticket, for which event, of what kind, to whom and how. Not an
+    event itself (it is not registered); its subclasses' schemas list these first."""
+
     tid: str
     notification_id: str
     cause_event_id: str
     kind: str
     channel: NotificationChannel
     recipient: str
+
+
+@event
+class NotificationSent(_NotificationOutcome):
+    event_type = "notification.sent"
     message_id: str | None = None
     attempts: int
     sent_at: UtcDatetime
 
 
 @event
-class NotificationFailed(DomainEvent):
+class NotificationFailed(_NotificationOutcome):
     event_type = "notification.failed"
-    tid: str
-    notification_id: str
-    cause_event_id: str
-    kind: str
-    channel: NotificationChannel
-    recipient: str
     reason: str
     attempts: int
     failed_at: UtcDatetime

@@ -29,30 +29,35 @@ READS: Final[dict[str, tuple[str, ...]]] = {
     "notifier": ("intake", "classifier", "sla-timer", "escalation"),
     "escalation": ("intake", "classifier", "sla-timer"),
 }
+# every event type the sla-timer publishes: intake (the ticket's clocks) and escalation (the
+# board, the reports) follow all of them
+_EVERY_SLA_EVENT: Final = frozenset(
+    {
+        "sla.breached",
+        "sla.clock_met",
+        "sla.clock_paused",
+        "sla.clock_resumed",
+        "sla.clock_started",
+        "sla.target_changed",
+        "sla.warning",
+    }
+)
 # service -> the event types its consumers handle (the handlers of its ConsumerSpecs in
 # app.py; the same unit test keeps them in step): the receivers in docs/asyncapi.yaml
 HANDLES: Final[dict[str, frozenset[str]]] = {
-    "intake": frozenset(
-        {
-            "license.recorded",
-            "notification.bounced",
-            "notification.failed",
-            "notification.sent",
-            "sla.breached",
-            "sla.clock_met",
-            "sla.clock_paused",
-            "sla.clock_resumed",
-            "sla.clock_started",
-            "sla.target_changed",
-            "sla.warning",
-            "ticket.classified",
-            "ticket.escalated",
-            "ticket.queued",
-            "ticket.reclassified",
-            "vip_coupon.refused",
-            "vip_coupon.spent",
-        }
-    ),
+    "intake": _EVERY_SLA_EVENT
+    | {
+        "license.recorded",
+        "notification.bounced",
+        "notification.failed",
+        "notification.sent",
+        "ticket.classified",
+        "ticket.escalated",
+        "ticket.queued",
+        "ticket.reclassified",
+        "vip_coupon.refused",
+        "vip_coupon.spent",
+    },
     "classifier": frozenset(
         {
             "ticket.submitted",
@@ -89,24 +94,16 @@ HANDLES: Final[dict[str, frozenset[str]]] = {
             "vip_coupon.refused",
         }
     ),
-    "escalation": frozenset(
-        {
-            "sla.breached",
-            "sla.clock_met",
-            "sla.clock_paused",
-            "sla.clock_resumed",
-            "sla.clock_started",
-            "sla.target_changed",
-            "sla.warning",
-            "ticket.classified",
-            "ticket.closed",
-            "ticket.reclassified",
-            "ticket.reopened",
-            "ticket.resolved",
-            "ticket.submitted",  # the board's subject column
-            "ticket.supervisor_review_requested",
-        }
-    ),
+    "escalation": _EVERY_SLA_EVENT
+    | {
+        "ticket.classified",
+        "ticket.closed",
+        "ticket.reclassified",
+        "ticket.reopened",
+        "ticket.resolved",
+        "ticket.submitted",  # the board's subject column
+        "ticket.supervisor_review_requested",
+    },
 }
 CLUSTER: Final = "kafka-cluster"
 

@@ -7,7 +7,7 @@ Producers, consumers and admin clients all take their connection keyword argumen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,17 +37,8 @@ class KafkaConnection:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> KafkaConnection:
-        s = settings
-        return cls(
-            bootstrap=s.kafka_bootstrap,
-            security_protocol=s.kafka_security_protocol,
-            sasl_mechanism=s.kafka_sasl_mechanism,
-            sasl_username=s.kafka_sasl_username,
-            sasl_password=s.kafka_sasl_password,
-            ssl_cafile=s.kafka_ssl_cafile,
-            ssl_certfile=s.kafka_ssl_certfile,
-            ssl_keyfile=s.kafka_ssl_keyfile,
-        )
+        """Each field from the setting of the same name after `kafka_` (TIDEMARK_KAFKA_…)."""
+        return cls(**{f.name: getattr(settings, f"kafka_{f.name}") for f in fields(cls)})
 
     @classmethod
     def of(cls, target: KafkaConnection | str) -> KafkaConnection:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -62,15 +62,29 @@ async def database(settings: OpsSettings) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
-async def _start(client: AIOKafkaConsumer | AIOKafkaProducer | AIOKafkaAdminClient,
-                 kafka: KafkaConnection) -> None:  # fmt: skip
+# the three kinds of Kafka client the tool opens
+_Client = TypeVar("_Client", AIOKafkaConsumer, AIOKafkaProducer, AIOKafkaAdminClient)
+
+
+async def _stop(client: AIOKafkaConsumer | AIOKafkaProducer | AIOKafkaAdminClient) -> None:
+    await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
+
+
+@contextlib.asynccontextmanager
+async def _running(client: _Client, kafka: KafkaConnection) -> AsyncIterator[_Client]:
+    """The client started, and stopped on the way out; a Kafka that does not answer in
+    CONNECT_TIMEOUT is Unreachable, naming where."""
     try:
         await asyncio.wait_for(client.start(), CONNECT_TIMEOUT)
     except Exception as exc:
         with contextlib.suppress(Exception):
-            await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
+            await _stop(client)
         reason = str(exc) or type(exc).__name__
         raise Unreachable(f"cannot reach Kafka at {kafka.bootstrap}: {reason}") from exc
+    try:
+        yield client
+    finally:
+        await _stop(client)
 
 
 @contextlib.asynccontextmanager
@@ -85,30 +99,20 @@ async def kafka_reader(settings: OpsSettings) -> AsyncIterator[AIOKafkaConsumer]
         isolation_level="read_committed",
         request_timeout_ms=int(CONNECT_TIMEOUT * 1000),
     )
-    await _start(consumer, kafka)
-    try:
-        yield consumer
-    finally:
-        await consumer.stop()
+    async with _running(consumer, kafka) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager
 async def kafka_writer(settings: OpsSettings) -> AsyncIterator[AIOKafkaProducer]:
     kafka = KafkaConnection.from_settings(settings)
-    producer = idempotent_producer(kafka, "tidemark-ops")
-    await _start(producer, kafka)
-    try:
+    async with _running(idempotent_producer(kafka, "tidemark-ops"), kafka) as producer:
         yield producer
-    finally:
-        await producer.stop()
 
 
 @contextlib.asynccontextmanager
 async def kafka_admin(settings: OpsSettings) -> AsyncIterator[AIOKafkaAdminClient]:
     kafka = KafkaConnection.from_settings(settings)
     admin = admin_client(kafka, request_timeout_ms=int(CONNECT_TIMEOUT * 1000))
-    await _start(admin, kafka)
-    try:
-        yield admin
-    finally:
-        await admin.close()
+    async with _running(admin, kafka) as running:
+        yield running

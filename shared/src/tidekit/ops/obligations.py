@@ -10,7 +10,7 @@ the clock: a timeline is a history.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -23,13 +23,7 @@ class ObligationStep:
     warned: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "obligation_id": self.obligation_id,
-            "kind": self.kind,
-            "state": self.state,
-            "deadline": self.deadline,
-            "warned": self.warned,
-        }
+        return asdict(self)  # the fields are JSON values already
 
     def short(self) -> str:
         number = self.obligation_id.rsplit("/", 1)[-1]

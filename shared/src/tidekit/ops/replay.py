@@ -34,6 +34,9 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class ReplayRequest:
+    """What `replay` is asked: the service whose event store to read, the topic to
+    send to, and where to start (a position, a time, or the checkpoint file)."""
+
     service: str
     to_topic: str
     from_position: int | None = None

@@ -17,12 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tidekit.datafile import describe
 from tidekit.literals import one_of
 
 from . import clocks, events, queries
 from .calendar import CalendarError
 from .names import ENTITLEMENTS, LEVELS, SEVERITIES, Level, Severity
-from .policy import CalendarModel, Policy, PolicyError, describe, load_policy
+from .policy import CalendarModel, Policy, PolicyError, load_policy
 
 EVENT_TYPES: dict[str, type[Any]] = {
     "submitted": events.Submitted,

@@ -23,36 +23,57 @@ is a value: the ticket has no severity (an explicit `"severity": null` clears it
 
 @dataclass(frozen=True)
 class Submitted:
+    """The ticket came in: its first-response obligation starts at `at` (a second
+    `Submitted` changes nothing)."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class CustomerMessage:
+    """The customer wrote: a next-response obligation starts unless a staff reply is
+    already owed or the ticket is resolved."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class StaffReplied:
+    """A public staff reply: it meets the obligation that is running; with none
+    running it changes nothing."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class OnHold:
+    """The ticket entered a pausing status (`Policy.pausing_statuses`): the running
+    clock stops until `Resumed` or `Reopened`."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class Resumed:
+    """The ticket left its pausing status: a paused clock runs on from where it
+    stopped (the time on hold does not count)."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class Resolved:
+    """The desk resolved the ticket: the running obligation is met, and customer
+    messages start nothing until it is `Reopened`."""
+
     at: datetime
 
 
 @dataclass(frozen=True)
 class Reopened:
+    """The ticket was opened again: a next-response obligation starts at `at` unless
+    one is still open; a hold, if any, ends."""
+
     at: datetime
 
 

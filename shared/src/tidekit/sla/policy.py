@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tidekit.datafile import load_yaml
+from tidekit.datafile import describe, load_yaml
 
 from .calendar import WEEKDAYS, Calendar, CalendarError, Holidays, parse_hhmm
 from .names import LEVELS, Level, Severity, Status
@@ -219,13 +219,6 @@ def _target(policy: Policy, level: Level, severity: Severity | None) -> Target:
             )
         )
     return Target(tuple(legs), policy.version)
-
-
-def describe(exc: ValidationError) -> str:
-    """The first problem of a validation error as `field.path: message`."""
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
 def build_policy(data: Any, origin: str = "policy") -> Policy:

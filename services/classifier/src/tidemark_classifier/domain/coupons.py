@@ -22,12 +22,18 @@ class CouponAttempt:
 
 @dataclass(frozen=True)
 class CouponRefused:
+    """No coupon is spent: `reason` is the code the ticket's `vip_coupon.refused`
+    carries, `explanation` the sentence that says why."""
+
     reason: CouponRefusal
     explanation: str
 
 
 @dataclass(frozen=True)
 class CouponSpent:
+    """A coupon of the license year starting `year_start` is spent; `remaining` of
+    its `allowance` are left."""
+
     license_key: str
     year_start: date
     allowance: int

@@ -67,6 +67,9 @@ def severity_for(
 
 @dataclass(frozen=True)
 class Scope:
+    """What the rules read in a ticket's text: its category, whether support covers
+    it, whether it is urgent (site recovery), and the reasons for each."""
+
     category: Category
     in_scope: bool
     urgent: bool

@@ -31,7 +31,7 @@ from ..deps import Service
 from ..ordering import BadCursor, decode_cursor
 from ..reports.domain.attainment import GroupBy
 from ..reports.page import report_page_html
-from ..reports.routes import From, GroupByQuery, To, Tz, sla_report_for
+from ..reports.routes import ReportQueryParams, sla_report_for
 from .changes import ChangeHub, changes_after, last_change
 from .hours import tier2_hours
 from .session import (
@@ -85,14 +85,28 @@ def _to_sign_in() -> RedirectResponse:
     return RedirectResponse("/board/sign-in", status_code=303)
 
 
-async def _session(service: Service, request: Request) -> BoardSession | Response:
+class _NoStaffSession(Exception):
+    """Raised by a page for a caller without a staff session; the handler install_board
+    adds answers with `response`: the sign-in redirect, or 403 for a customer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _answer_no_session(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, _NoStaffSession)
+    return exc.response
+
+
+async def _session(service: Service, request: Request) -> BoardSession:
     try:
         keys = staff_keys_of(request)
         return await current_session(service.runtime.require_pool(), keys, request)
     except CustomerRefused:
-        return _render("refused.html", 403)
+        raise _NoStaffSession(_render("refused.html", 403)) from None
     except NotSignedIn:
-        return _to_sign_in()
+        raise _NoStaffSession(_to_sign_in()) from None
 
 
 def _same_origin(request: Request) -> bool:
@@ -129,8 +143,6 @@ async def sign_in(service: Service, request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(service: Service, request: Request) -> Response:
     session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
     if not csrf_ok(session, (await _form(request)).get("csrf")):
         return _render("refused.html", 403)
     response = _to_sign_in()
@@ -139,14 +151,10 @@ async def sign_out(service: Service, request: Request) -> Response:
 
 
 # --- pages ----------------------------------------------------------------------------
-async def _open_page(
-    service: Service, request: Request
-) -> tuple[asyncpg.Pool, dict[str, Any]] | Response:
+async def _open_page(service: Service, request: Request) -> tuple[asyncpg.Pool, dict[str, Any]]:
     """The pool and what every page shows (who, the service's time, tier-2 hours, the last
-    change number its stream starts after); or the answer for a caller without a session."""
+    change number its stream starts after); _NoStaffSession for a caller without one."""
     session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
     pool = service.runtime.require_pool()
     now = service.runtime.clock.now()
     return pool, {
@@ -167,10 +175,7 @@ def _page(request: Request, template: str, live: str, context: dict[str, Any]) -
 
 @router.get("")
 async def board(service: Service, request: Request) -> Response:
-    opened = await _open_page(service, request)
-    if isinstance(opened, Response):
-        return opened
-    pool, context = opened
+    pool, context = await _open_page(service, request)
     counts = await waiting_counts(pool)
     queues = [
         await queue_page(pool, q, None, FIRST_PAGE, context["now"], counts[q]) for q in QUEUES
@@ -185,10 +190,7 @@ async def one_queue(
     request: Request,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
-    opened = await _open_page(service, request)
-    if isinstance(opened, Response):
-        return opened
-    pool, context = opened
+    pool, context = await _open_page(service, request)
     try:
         after = decode_cursor(cursor) if cursor else None
     except BadCursor:
@@ -201,10 +203,7 @@ async def one_queue(
 
 @router.get("/at-risk")
 async def at_risk_view(service: Service, request: Request) -> Response:
-    opened = await _open_page(service, request)
-    if isinstance(opened, Response):
-        return opened
-    pool, context = opened
+    pool, context = await _open_page(service, request)
     risks = [await queue_risk(pool, q, context["now"]) for q in QUEUES]
     return _page(request, "at_risk.html", "at_risk_live.html", {**context, "risks": risks})
 
@@ -218,28 +217,17 @@ REPORT_HEADERS = {
 
 
 @router.get("/reports")
-async def reports_view(
-    service: Service,
-    request: Request,
-    start: From = None,
-    to: To = None,
-    group_by: GroupByQuery = "level",
-    tz: Tz = None,
-) -> Response:
+async def reports_view(service: Service, request: Request, query: ReportQueryParams) -> Response:
     """The SLA report (docs/sla.md, "SLA attainment") with its charts, for the board's
     signed-in staff: the same computation as GET /v1/reports/sla."""
-    opened = await _open_page(service, request)
-    if isinstance(opened, Response):
-        return opened
-    _, context = opened
+    _, context = await _open_page(service, request)
     error, report_html = None, ""
     try:
-        report = await sla_report_for(request, service, start, to, group_by, tz)
+        report = await sla_report_for(request, service, query)
         report_html = report_page_html(report)
     except Problem as exc:
         error = exc.detail
-    query = {"start": start, "to": to, "group_by": group_by, "tz": tz}
-    named = {"from": start, "to": to, "group_by": group_by, "tz": tz}
+    named = {"from": query.start, "to": query.to, "group_by": query.group_by, "tz": query.tz}
     response = _render(
         "reports.html",
         422 if error else 200,
@@ -263,9 +251,7 @@ async def events(
 ) -> Response:
     """Server-Sent Events: `change` (id = the change number) and `clock` (the service's
     time, so countdowns follow the service clock, a test clock's jumps included)."""
-    session = await _session(service, request)
-    if isinstance(session, Response):
-        return session
+    await _session(service, request)  # signed-in staff only
     pool = service.runtime.require_pool()
     resumed = request.headers.get("last-event-id", "")
     start = int(resumed) if resumed.isdigit() else after
@@ -310,4 +296,5 @@ async def static(name: str) -> Response:
 
 def install_board(app: FastAPI, database_url: str, schema: str) -> None:
     app.state.board_hub = ChangeHub(database_url, schema)
+    app.add_exception_handler(_NoStaffSession, _answer_no_session)
     app.include_router(router)

@@ -23,6 +23,9 @@ class BadParameter(ValueError):
 
 @dataclass(frozen=True)
 class Period:
+    """The report's period [start, end), both instants in `zone`, the time zone its
+    weeks and hours of the day are counted in."""
+
     start: datetime
     end: datetime
     zone: ZoneInfo

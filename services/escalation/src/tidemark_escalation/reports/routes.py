@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -41,33 +42,43 @@ Tz = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """The report's query parameters as the caller wrote them (`start` is `from`);
+    sla_report_for reads and checks them."""
+
+    start: str | None
+    to: str | None
+    group_by: GroupBy
+    tz: str | None
+
+
+def _report_query(
+    start: From = None, to: To = None, group_by: GroupByQuery = "level", tz: Tz = None
+) -> ReportQuery:
+    return ReportQuery(start, to, group_by, tz)
+
+
+ReportQueryParams = Annotated[ReportQuery, Depends(_report_query)]
+
+
 async def _report(
-    request: Request,
-    service: Service,
-    _staff: Staff,
-    start: From = None,
-    to: To = None,
-    group_by: GroupByQuery = "level",
-    tz: Tz = None,
+    request: Request, service: Service, query: ReportQueryParams, _staff: Staff
 ) -> SlaReport:
     """The report the query asks for (a dependency both routes share; staff only)."""
-    return await sla_report_for(request, service, start, to, group_by, tz)
+    return await sla_report_for(request, service, query)
 
 
 async def sla_report_for(
-    request: Request,
-    service: EscalationService,
-    start: str | None,
-    to: str | None,
-    group_by: GroupBy,
-    tz: str | None,
+    request: Request, service: EscalationService, query: ReportQuery
 ) -> SlaReport:
     """The report for these query values, with no access check of its own: for a page
     that checks access its own way (the board's session) before it calls this. Bad
     values raise a 422 Problem."""
     now = service.runtime.clock.now()
+    zone_name = query.tz or request.app.state.report_zone
     try:
-        period = read_period(start, to, tz or request.app.state.report_zone, now)
+        period = read_period(query.start, query.to, zone_name, now)
     except BadParameter as exc:
         raise Problem(422, "Invalid report parameters", str(exc)) from exc
     records = await obligations_due(service.runtime.require_pool(), period.start, period.end)
@@ -77,7 +88,7 @@ async def sla_report_for(
         end=period.end,
         as_of=now,
         zone=period.zone,
-        group_by=group_by,
+        group_by=query.group_by,
     )
 
 

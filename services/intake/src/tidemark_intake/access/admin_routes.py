@@ -29,13 +29,13 @@ async def create_key(body: KeyIn, service: Service, admin: AdminCaller) -> KeyOu
             )
     except ValueError as exc:
         raise Problem(422, "Invalid key scope", str(exc)) from None
-    return KeyOut(**vars(info), key=plaintext)
+    return KeyOut(**info.model_dump(), key=plaintext)
 
 
 @router.get("", responses=ERRORS)
 async def list_keys(service: Service, admin: AdminCaller) -> list[KeyOut]:
     async with service.runtime.require_pool().acquire() as conn:
-        return [KeyOut(**vars(k)) for k in await keys.list_keys(conn)]
+        return [KeyOut(**k.model_dump()) for k in await keys.list_keys(conn)]
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**ERRORS, 404: {}})

@@ -25,6 +25,9 @@ CHANNEL = "tidemark_api_keys"  # NOTIFY payload: the id of a key created or revo
 
 @dataclass(frozen=True)
 class KnownKey:
+    """An API key as the database holds it: whom it stands for, the hash its secret
+    is checked against, and whether it is revoked (a revoked key is cached too)."""
+
     principal: Principal
     secret_hash: str
     revoked: bool
@@ -32,6 +35,9 @@ class KnownKey:
 
 @dataclass(frozen=True)
 class _Entry:
+    """A cached key and the monotonic time it was read, which `lookup` ages it
+    by."""
+
     key: KnownKey
     stored_at: float
 

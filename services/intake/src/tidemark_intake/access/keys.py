@@ -6,17 +6,21 @@ when the transaction commits), so every replica's key cache forgets it at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
 from . import principals
 from .key_cache import CHANNEL, KnownKey
 
 
-@dataclass(frozen=True)
-class KeyInfo:
+class KeyInfo(BaseModel):
+    """A stored API key as admins see it: never its secret (the admin API answers with
+    this, and with the plain key once, on creation: models.KeyOut)."""
+
+    model_config = ConfigDict(frozen=True)
+
     key_id: str
     name: str
     kind: str

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .keys import KeyInfo
 
 
 class KeyIn(BaseModel):
@@ -31,14 +32,7 @@ class KeyIn(BaseModel):
         return "service" if self.service else "staff" if self.role else "frontend"
 
 
-class KeyOut(BaseModel):
-    key_id: str
-    name: str
-    kind: str
-    channels: list[str]
-    role: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+class KeyOut(KeyInfo):
     key: str | None = Field(default=None, description="Only in the answer to its creation")
 
 

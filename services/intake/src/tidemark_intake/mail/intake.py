@@ -48,6 +48,9 @@ class AcceptMail:
 
 @dataclass(frozen=True)
 class MailResult:
+    """What became of an inbound mail, for both doors (the SMTP reply and the HTTP
+    gateway's answer): the ticket it made or joined, or why it made none."""
+
     outcome: MailOutcome
     reason: str | None = None
     tid: str | None = None

@@ -68,6 +68,9 @@ class MalformedMail(ValueError):
 
 @dataclass(frozen=True)
 class InboundFile:
+    """An attachment of an inbound mail, decoded (a forwarded message is kept whole
+    as message.eml)."""
+
     filename: str
     content: bytes
 

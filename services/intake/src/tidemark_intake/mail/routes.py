@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
 from tidekit.web.problems import Problem
-from tidemark_intake.deps import ApiCaller
+from tidemark_intake.deps import KEY_AND_DATABASE_ERRORS, ApiCaller
 
 from .intake import MailIntake
 
@@ -51,13 +51,12 @@ def get_mail_intake(request: Request) -> MailIntake:
     response_model_exclude_none=True,
     responses={
         200: {"description": "Appended to the ticket in the subject, or a duplicate delivery"},
-        401: {"description": "No API key, or an unknown or revoked one"},
         403: {"description": "The key may not post on the email channel (mail gateway keys may)"},
         202: {"description": "A mail loop (auto-reply, bulk, our own mail): recorded, no ticket"},
         413: {"description": "Message, subject or text over the configured limit"},
         415: {"description": "The body is not message/rfc822"},
         422: {"description": "Malformed MIME or a refused attachment; the detail says which"},
-        503: {"description": "Database unreachable; retry after Retry-After seconds"},
+        **KEY_AND_DATABASE_ERRORS,
     },
     openapi_extra={
         "requestBody": {

@@ -49,6 +49,9 @@ class ChangeTicket:
 
 @dataclass(frozen=True)
 class ActionOutcome:
+    """A ticket after an action: its status and version once the action's events are
+    written, and those events (none when the action changed nothing)."""
+
     tid: str
     status: str
     version: int

@@ -54,6 +54,9 @@ class IllegalTransition(Exception):
 
 @dataclass(frozen=True)
 class TicketState:
+    """What the lifecycle needs to know of a ticket to decide a command, folded from
+    the ticket's own events."""
+
     tid: str
     status: Status
     version: int
@@ -66,6 +69,9 @@ class TicketState:
 
 @dataclass(frozen=True)
 class CustomerMessage:
+    """The customer writes to the ticket (web, chat or e-mail); refused once the ticket is
+    finished, and an answer while it waits on the customer opens it again."""
+
     author_email: str
     body: str
     via: Channel
@@ -75,6 +81,9 @@ class CustomerMessage:
 
 @dataclass(frozen=True)
 class StaffMessage:
+    """Staff write to the ticket: a public reply the customer gets, or an internal
+    note; refused only on a closed ticket."""
+
     staff_id: str
     body: str
     visibility: Literal["public", "internal"]
@@ -83,6 +92,9 @@ class StaffMessage:
 
 @dataclass(frozen=True)
 class ChangeStatus:
+    """Staff move the ticket to another status (STAFF_MOVES); a move to closed takes
+    `close_reason`, and `reason` is then its note."""
+
     to: Status
     by: str
     reason: str | None = None
@@ -91,17 +103,26 @@ class ChangeStatus:
 
 @dataclass(frozen=True)
 class Reopen:
+    """A resolved or closed ticket opened again, by the customer or by staff
+    (`by`)."""
+
     by: str
 
 
 @dataclass(frozen=True)
 class Rate:
+    """The customer's one rating of a finished ticket, with a comment (possibly
+    empty)."""
+
     rating: int
     comment: str
 
 
 @dataclass(frozen=True)
 class AskSupervisor:
+    """The customer asks for a supervisor's review of a finished ticket, saying
+    why."""
+
     reason: str
 
 

@@ -8,7 +8,13 @@ import asyncpg
 from fastapi import APIRouter, Response, status
 
 from tidekit.web.problems import Problem
-from tidemark_intake.deps import ApiCaller, IdempotencyKey, Service, TicketCaller
+from tidemark_intake.deps import (
+    KEY_AND_DATABASE_ERRORS,
+    ApiCaller,
+    IdempotencyKey,
+    Service,
+    TicketCaller,
+)
 
 from . import obligations
 from .api_models import EventView, Obligation, TicketCreate, TicketCreated, TicketView
@@ -23,12 +29,11 @@ router = APIRouter(prefix="/v1", tags=["tickets"])
     response_model=TicketCreated,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        401: {"description": "No API key, or an unknown or revoked one"},
         403: {"description": "The key may not post on this channel"},
         409: {"description": "Idempotency-Key reused with a different body"},
         413: {"description": "Subject or body over the configured limit"},
         422: {"description": "Invalid field (e.g. unknown channel)"},
-        503: {"description": "Database unreachable; retry after Retry-After seconds"},
+        **KEY_AND_DATABASE_ERRORS,
     },
 )
 async def create_ticket(

@@ -27,12 +27,18 @@ from .api_models import TicketCreate, TicketCreated
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """The answer to a submission; `replayed` when an earlier request with the same
+    idempotency key made the ticket, and this is its answer again."""
+
     created: TicketCreated
     replayed: bool
 
 
 @dataclass(frozen=True)
 class SubmitTicket:
+    """A new ticket from the API, with its attachments already checked and the
+    request's Idempotency-Key, if it sent one."""
+
     ticket: TicketCreate
     files: list[att.CheckedAttachment]  # checked against the limits by `check_limits`
     idempotency_key: str | None

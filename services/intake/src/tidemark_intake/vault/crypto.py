@@ -23,6 +23,9 @@ class VaultError(Exception):
 
 @dataclass(frozen=True)
 class Sealed:
+    """A payload encrypted with AES-GCM under the vault key `key_id`; the ticket and
+    reference it was sealed for are bound in as associated data, not stored here."""
+
     key_id: str
     nonce: bytes
     ciphertext: bytes

@@ -85,6 +85,9 @@ class Tally:
 
 @dataclass(frozen=True)
 class Row:
+    """One line of the report's table: the tally of one obligation kind for one group
+    (a level, severity, queue or week, as the report is grouped by)."""
+
     kind: Kind
     group: str
     tally: Tally
@@ -92,6 +95,9 @@ class Row:
 
 @dataclass(frozen=True)
 class LevelWeek:
+    """One cell of the level-by-week chart: the tally of one obligation kind at one
+    level in one week (named by its Monday in the report's zone)."""
+
     kind: Kind
     level: str
     week: str
