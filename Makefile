@@ -20,7 +20,7 @@ clean: stop       ## remove the local state folder (.tidemark/)
 test: setup       ## run the whole suite against real Kafka, PostgreSQL and SMTP
 	@$(UV) run --frozen pytest
 
-unit: setup       ## the pure tests and the in-process ones (each app over real PostgreSQL, no Kafka): about a minute
+unit: setup       ## the pure tests and the in-process ones (each app over real PostgreSQL, no Kafka): under a minute
 	@$(UV) run --frozen pytest tests/unit tests/sla tests/inprocess -q
 
 lint: setup       ## ruff (incl. the wall-clock ban), mypy strict, import-linter, hadolint, the Helm chart and compose file

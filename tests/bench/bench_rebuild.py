@@ -24,7 +24,7 @@ from unittest import mock
 
 import asyncpg
 
-from tests.inprocess.intake.test_rebuild_swap import fill
+from tests.integration.ops.test_rebuild_intake_swap import fill
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent
 from tidekit.ops.cli import run
