@@ -73,17 +73,19 @@ async def test_the_conditional_update_holds_against_20_concurrent_connections(
         classifier_db, min_size=20, max_size=20, server_settings={"search_path": schema}
     )
     attempt = CouponAttempt("LIC-C", date(2026, 3, 1), allowance=3)
-    start = asyncio.Event()
+    start, holding = asyncio.Event(), asyncio.Semaphore(0)
 
     async def one(n: int) -> object:
         async with pool.acquire() as conn:
+            holding.release()  # this one has its connection
             await start.wait()
             async with conn.transaction():
                 return await coupon_store.spend(conn, attempt, f"TID-{n}", SPENT_AT)
 
     try:
         tasks = [asyncio.create_task(one(n)) for n in range(20)]
-        await asyncio.sleep(0.2)  # let each take its connection; the event starts them
+        for _ in tasks:  # every one holds its connection: then they all start at once
+            await asyncio.wait_for(holding.acquire(), 10)
         start.set()
         outcomes = await asyncio.gather(*tasks)
         assert sum(isinstance(o, CouponSpent) for o in outcomes) == 3
