@@ -23,9 +23,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.fixtures.access import ApiKeys, make_keys
+from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.inprocess.service_harness import ConsumerPath, intake_introspection, open_service
+from tests.inprocess.service_harness import ConsumerPath, open_service
 from tidekit.clock import ManualClock
 from tidekit.events.envelope import Envelope
 from tidekit.events.intake import Product, Requester, TicketSubmitted
@@ -34,26 +34,6 @@ from tidemark_classifier.app import create_app
 from tidemark_classifier.settings import ClassifierSettings
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # every test's clock starts here
-
-
-@pytest.fixture(scope="package")
-def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    """Intake's database, where the staff keys the classifier asks about live."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_cls_inproc_keys")
-    yield url
-    drop_database(admin_url, url)
-
-
-@pytest.fixture(scope="package")
-async def keys(keys_db: str) -> ApiKeys:
-    return await make_keys(keys_db)
-
-
-@pytest.fixture(scope="package")
-async def introspection(keys_db: str, keys: ApiKeys) -> AsyncIterator[httpx.AsyncClient]:
-    async with intake_introspection(keys_db) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

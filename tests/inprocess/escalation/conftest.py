@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +19,10 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.fixtures.access import ApiKeys, make_keys
+from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
 from tests.inprocess.service_harness import (
     ConsumerPath,
-    intake_introspection,
     open_service,
     outbox,
 )
@@ -40,26 +39,6 @@ def new_tid() -> str:
 
 def iso(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture(scope="package")
-def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    """Intake's database, where the keys escalation asks about live."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_esc_inproc_keys")
-    yield url
-    drop_database(admin_url, url)
-
-
-@pytest.fixture(scope="package")
-async def keys(keys_db: str) -> ApiKeys:
-    return await make_keys(keys_db)
-
-
-@pytest.fixture(scope="package")
-async def introspection(keys_db: str, keys: ApiKeys) -> AsyncIterator[httpx.AsyncClient]:
-    async with intake_introspection(keys_db) as client:
-        yield client
 
 
 @dataclass

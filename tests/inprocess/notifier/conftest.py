@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.fixtures.access import ApiKeys, make_keys
+from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
 from tests.inprocess.service_harness import (
     ConsumerPath,
@@ -51,20 +51,6 @@ def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
     url = create_fresh_database(admin_url, prefix="tidemark_notifier_inproc")
     yield url
     drop_database(admin_url, url)
-
-
-@pytest.fixture(scope="module")
-def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    """Intake's database, where the keys the notifier asks about live."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_notifier_inproc_keys")
-    yield url
-    drop_database(admin_url, url)
-
-
-@pytest.fixture(scope="module")
-async def keys(keys_db: str) -> ApiKeys:
-    return await make_keys(keys_db)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +22,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.fixtures.access import ApiKeys, make_keys
+from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.inprocess.service_harness import ConsumerPath, intake_introspection, open_service
+from tests.inprocess.service_harness import ConsumerPath, open_service
 from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -38,26 +38,6 @@ START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-@pytest.fixture(scope="package")
-def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    """Intake's database, where the staff keys the sla-timer asks about live."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_sla_inproc_keys")
-    yield url
-    drop_database(admin_url, url)
-
-
-@pytest.fixture(scope="package")
-async def keys(keys_db: str) -> ApiKeys:
-    return await make_keys(keys_db)
-
-
-@pytest.fixture(scope="package")
-async def introspection(keys_db: str, keys: ApiKeys) -> AsyncIterator[httpx.AsyncClient]:
-    async with intake_introspection(keys_db) as client:
-        yield client
 
 
 @dataclass
