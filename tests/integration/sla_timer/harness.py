@@ -15,11 +15,10 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from tests.fixtures.system import poll
+from tests.inprocess.sla_timer import upstream as events
 from tidekit.events import TOPICS
 from tidekit.events.base import DomainEvent
-from tidekit.events.classifier import TicketClassified
 from tidekit.events.envelope import Envelope
-from tidekit.events.intake import StaffReplied, StatusChanged
 from tidekit.kafka.clients import ensure_topics
 
 T = TypeVar("T")
@@ -74,7 +73,7 @@ class Upstream:
         finally:
             await producer.stop()
 
-    # --- the events, with defaults --------------------------------------------------------
+    # --- the events, with defaults (built as the in-process tests build them) ------------
     def classified(
         self,
         tid: str,
@@ -83,43 +82,13 @@ class Upstream:
         severity: str | None = "high",
         entitlement: str = "active",
     ) -> list[Envelope]:
-        return self.send(
-            TicketClassified(
-                tid=tid,
-                level=level,  # type: ignore[arg-type]
-                severity=severity,  # type: ignore[arg-type]
-                category="product_error",
-                in_scope=True,
-                entitlement=entitlement,  # type: ignore[arg-type]
-                policy_version="2026.1",
-                reasons=("test",),
-                submitted_at=at,
-                classified_at=at,
-            )
-        )
+        return self.send(events.classified(tid, at, level, severity, entitlement))
 
     def staff_reply(self, tid: str, at: datetime, visibility: str = "public") -> list[Envelope]:
-        return self.send(
-            StaffReplied(
-                tid=tid,
-                message_id=uuid.uuid4().hex,
-                staff_id="agent-1",
-                body="Hello",
-                visibility=visibility,  # type: ignore[arg-type]
-                replied_at=at,
-            )
-        )
+        return self.send(events.staff_reply(tid, at, visibility))
 
     def status(self, tid: str, at: datetime, to: str, frm: str = "open") -> list[Envelope]:
-        return self.send(
-            StatusChanged(
-                tid=tid,
-                from_status=frm,  # type: ignore[arg-type]
-                to_status=to,  # type: ignore[arg-type]
-                changed_by="agent-1",
-                changed_at=at,
-            )
-        )
+        return self.send(events.status(tid, at, to, frm))
 
 
 @dataclass
