@@ -107,7 +107,9 @@ async def dlq_records(bootstrap: str) -> dict[str, int]:
     return {t: sum(n for tp, n in ends.items() if tp.topic == t) for t in dlqs}
 
 
-async def group_targets(bootstrap: str, limit: float) -> dict[str, dict[TopicPartition, int]]:
+async def group_targets(
+    bootstrap: str, limit: float
+) -> dict[str, dict[TopicPartition, int] | None]:
     """Each tidemark consumer group -> the end offsets, now, of the partitions it reads.
     Right after Kafka restarts its coordinators are still loading and list few or no
     groups: asked again until every service's group is listed (or `limit` s passed)."""
@@ -129,9 +131,15 @@ async def group_targets(bootstrap: str, limit: float) -> dict[str, dict[TopicPar
             await asyncio.sleep(1)
     finally:
         await admin.close()
-    out: dict[str, dict[TopicPartition, int]] = {}
+    out: dict[str, dict[TopicPartition, int] | None] = {}
     for group, read in topics.items():
-        out[group] = await end_offsets(bootstrap, sorted(read))
+        out[group] = None  # end offsets not to be had within `limit`: reported, not a crash
+        while time.monotonic() <= deadline:
+            try:
+                out[group] = await end_offsets(bootstrap, sorted(read))
+                break
+            except KafkaError:  # e.g. a partition whose leader is still being elected
+                await asyncio.sleep(1)
     return out
 
 
@@ -143,8 +151,11 @@ async def lag_recovery(bootstrap: str, limit: float = 60.0) -> dict[str, float |
 
     async def one(group: str) -> float | None:
         left = limit - (time.monotonic() - started)
+        target = targets[group]
+        if target is None:
+            return None  # Kafka gave no end offsets within the limit
         try:
-            await until_committed(bootstrap, group, targets[group], max(left, 0.1))
+            await until_committed(bootstrap, group, target, max(left, 0.1))
         except AssertionError:
             return None
         return round(time.monotonic() - started, 1)
