@@ -15,7 +15,7 @@ import base64
 import itertools
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from tests.fixtures.access import ApiKeys
+from tidekit.clock import ManualClock
 from tidekit.events import TOPICS, registry
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -163,3 +164,41 @@ async def open_service(app: FastAPI, settings: ServiceSettings, keys: ApiKeys,
         INTAKE_URL, keys.service, settings.staff_key_cache_seconds, client=introspection
     )
     return pool
+
+
+@dataclass
+class Opened:
+    """A service's app ready in process: what `serve_in_process` gives each conftest."""
+
+    runtime: ServiceRuntime
+    pool: asyncpg.Pool
+    consumer: ConsumerPath
+    clock: ManualClock
+    transport: httpx.ASGITransport
+    http: httpx.AsyncClient  # the app; every request carries the key it was opened with
+
+
+async def serve_in_process(
+    stack: AsyncExitStack,
+    app: FastAPI,
+    settings: ServiceSettings,
+    keys: ApiKeys,
+    introspection: httpx.AsyncClient,
+    *,
+    host: str,
+    key: str,
+) -> Opened:
+    """`open_service`, then an HTTP client on the app without its lifespan (no Kafka, relay
+    or workers) and the consumer's record path; all closed with `stack`."""
+    pool = await open_service(app, settings, keys, introspection)
+    stack.push_async_callback(pool.close)
+    runtime: ServiceRuntime = app.state.runtime
+    [spec] = runtime.consumers
+    transport = httpx.ASGITransport(app=app)
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(
+            transport=transport, base_url=f"http://{host}", headers=ApiKeys.header(key)
+        )
+    )
+    assert isinstance(runtime.clock, ManualClock)
+    return Opened(runtime, pool, ConsumerPath(runtime, spec), runtime.clock, transport, http)

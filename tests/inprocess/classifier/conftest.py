@@ -25,7 +25,7 @@ import pytest
 
 from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.inprocess.service_harness import ConsumerPath, open_service
+from tests.inprocess.service_harness import ConsumerPath, serve_in_process
 from tidekit.clock import ManualClock
 from tidekit.events.envelope import Envelope
 from tidekit.events.intake import Product, Requester, TicketSubmitted
@@ -145,24 +145,21 @@ async def start_classifier(
                 policy_file=policy_file,
             )
             app = create_app(settings)
-            pool = await open_service(app, settings, keys, introspection)
-            stack.push_async_callback(pool.close)
-            runtime: ServiceRuntime = app.state.runtime
-            [spec] = runtime.consumers
-            transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka, relay, workers
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=transport,
-                    base_url="http://classifier",
-                    headers=ApiKeys.header(keys.agent),
-                )
+            opened = await serve_in_process(
+                stack, app, settings, keys, introspection, host="classifier", key=keys.agent
             )
             bare = await stack.enter_async_context(
-                httpx.AsyncClient(transport=transport, base_url="http://classifier")
+                httpx.AsyncClient(transport=opened.transport, base_url="http://classifier")
             )
-            assert isinstance(runtime.clock, ManualClock)
-            consumer = ConsumerPath(runtime, spec)
-            return Classifier(http, bare, consumer, runtime.clock, pool, runtime, "test-agent")
+            return Classifier(
+                opened.http,
+                bare,
+                opened.consumer,
+                opened.clock,
+                opened.pool,
+                opened.runtime,
+                "test-agent",
+            )
 
         yield start
 

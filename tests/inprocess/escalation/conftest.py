@@ -23,8 +23,8 @@ from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
 from tests.inprocess.service_harness import (
     ConsumerPath,
-    open_service,
     outbox,
+    serve_in_process,
 )
 from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
@@ -124,20 +124,12 @@ async def start_escalation(
                 consumer_group_suffix=group or f"t{uuid.uuid4().hex[:12]}",
             )
             app = create_app(settings)
-            pool = await open_service(app, settings, keys, introspection)
-            stack.push_async_callback(pool.close)
-            runtime = app.state.runtime
-            [spec] = runtime.consumers
-            transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka, relay or loops
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=transport,
-                    base_url="http://escalation",
-                    headers={"X-Api-Key": keys.admin},
-                )
+            opened = await serve_in_process(
+                stack, app, settings, keys, introspection, host="escalation", key=keys.admin
             )
-            assert isinstance(runtime.clock, ManualClock)
-            return Escalation(app, http, ConsumerPath(runtime, spec), runtime.clock, pool, settings)
+            return Escalation(
+                app, opened.http, opened.consumer, opened.clock, opened.pool, settings
+            )
 
         yield start
     for url in databases:

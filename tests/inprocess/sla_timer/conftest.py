@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 from tests.fixtures.access import ApiKeys
 from tests.fixtures.backends import create_fresh_database, drop_database
-from tests.inprocess.service_harness import ConsumerPath, open_service
+from tests.inprocess.service_harness import ConsumerPath, serve_in_process
 from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -135,20 +135,10 @@ async def start_timer(
                 **extra,
             )
             app = create_app(settings)
-            pool = await open_service(app, settings, keys, introspection)
-            stack.push_async_callback(pool.close)
-            runtime: ServiceRuntime = app.state.runtime
-            [spec] = runtime.consumers
-            transport = httpx.ASGITransport(app=app)  # no lifespan: no Kafka, relay, loops
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=transport,
-                    base_url="http://sla-timer",
-                    headers=ApiKeys.header(keys.admin),
-                )
+            opened = await serve_in_process(
+                stack, app, settings, keys, introspection, host="sla-timer", key=keys.admin
             )
-            assert isinstance(runtime.clock, ManualClock)
-            return Timer(app, http, ConsumerPath(runtime, spec), runtime.clock, pool, settings)
+            return Timer(app, opened.http, opened.consumer, opened.clock, opened.pool, settings)
 
         yield start
     for url in databases:
