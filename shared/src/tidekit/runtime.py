@@ -31,6 +31,7 @@ from tidekit.settings import ServiceSettings
 from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
+from tidekit.store.pool import create_pool
 from tidekit.store.retention import retention_worker
 
 log = logging.getLogger(__name__)
@@ -218,17 +219,15 @@ class ServiceRuntime:
 
     async def _connect_db(self) -> asyncpg.Pool:
         s = self.settings
-        pool = await asyncpg.create_pool(
+        pool = await create_pool(
             s.database_url,
+            schema=s.db_schema,
+            application_name=f"tidemark-{s.service_name}",
             min_size=s.db_pool_min,
             max_size=s.db_pool_max,
             timeout=5,
             command_timeout=30,
             statement_cache_size=s.db_statement_cache_size,
-            server_settings={
-                "search_path": s.db_schema,
-                "application_name": f"tidemark-{s.service_name}",
-            },
         )
         async with pool.acquire() as conn:
             applied = await apply_migrations(conn, s.db_schema, self.migration_sets())

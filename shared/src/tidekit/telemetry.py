@@ -26,7 +26,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, TraceIdRatioBased
 
 current_tid: contextvars.ContextVar[str | None] = contextvars.ContextVar("tid", default=None)
 Exporter = Literal["none", "console", "otlp"]
@@ -84,7 +84,7 @@ def configure_tracing(service: str, exporter: Exporter = "none", sample_ratio: f
         return
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"tidemark-{service}"}),
-        sampler=sampler_for(sample_ratio),
+        sampler=sampler_for(sample_ratio, exporter),
     )
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
@@ -102,7 +102,13 @@ def configure_tracing(service: str, exporter: Exporter = "none", sample_ratio: f
     _tracing_configured = True
 
 
-def sampler_for(ratio: float) -> Sampler:
+def sampler_for(ratio: float, exporter: Exporter) -> Sampler:
+    """Parent-based ratio sampling; with no exporter, nothing is recorded at all: a recorded
+    span costs its attributes and a processor call on every request and record, for spans
+    that would go nowhere. Trace ids still travel (traceparent, Kafka headers, log lines):
+    an unrecorded span keeps its parent's trace id, or gets a new one."""
+    if exporter == "none":
+        return ALWAYS_OFF
     return ParentBased(root=TraceIdRatioBased(ratio))
 
 
