@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,8 +21,9 @@ from tidekit.messaging.bus import MessageBus
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.messaging.uow import UnitOfWork, unit_of_work
 from tidekit.retry import RetryPolicy
-from tidekit.store.eventstore import ConcurrencyConflict, EventStore
+from tidekit.store.eventstore import ConcurrencyConflict, EventStore, TableWrite
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
+from tidekit.store.pool import create_pool
 
 pytestmark = pytest.mark.integration
 
@@ -55,8 +56,8 @@ async def desk(database_url: str) -> AsyncIterator[Desk]:
     schema = f"u_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(database_url)
     await apply_migrations(admin, schema, [CORE_MIGRATIONS])
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=12, server_settings={"search_path": schema}
+    pool = await create_pool(
+        database_url, schema=schema, application_name="uow-test", min_size=1, max_size=12
     )
     store = EventStore(
         source="tidemark/test", topic="test.topic", registry=registry, clock=SystemClock()
@@ -165,3 +166,52 @@ async def test_the_relay_is_woken_after_a_commit_that_wrote_events_only(desk: De
         uow.record([rated("TID-3", 4)])
         assert desk.wakes == []
     assert desk.wakes == [False]  # once, and with no transaction open any more
+
+
+async def test_one_statement_unit_writes_events_and_staged_rows_in_one_round_trip(
+    desk: Desk,
+) -> None:
+    await desk.pool.execute("CREATE TABLE seen (tid text PRIMARY KEY, stars int)")
+
+    async def statements_of(write: Callable[[UnitOfWork], None]) -> list[str]:
+        sent: list[str] = []
+        async with desk.pool.acquire() as conn:  # the pool's one idle connection: the unit's
+            conn.add_query_logger(log := lambda q: sent.append(q.query))
+        async with unit_of_work(desk.pool, desk.store, desk.wake, one_statement=True) as uow:
+            write(uow)
+        async with desk.pool.acquire() as conn:
+            conn.remove_query_logger(log)
+        return sent
+
+    def with_a_recorded_stream(uow: UnitOfWork) -> None:
+        uow.append("TID-1", 0, [rated("TID-1", 4)])
+        uow.record([rated("TID-2", 5)])  # a recorded stream needs its lock: a transaction
+        uow.stage(TableWrite("INSERT INTO seen VALUES ($1, $2)", ("TID-1", 4)))
+
+    def appends_and_table_writes(uow: UnitOfWork) -> None:
+        uow.append("TID-3", 0, [rated("TID-3", 3)])
+        uow.stage(TableWrite("INSERT INTO seen VALUES ($1, $2)", ("TID-3", 3)))
+        uow.stage(TableWrite("UPDATE seen SET stars = $2 WHERE tid = $1", ("TID-1", 1)))
+
+    sent = await statements_of(with_a_recorded_stream)
+    assert sent[0] == "BEGIN;" and sent[-1] == "COMMIT;", sent
+    (statement,) = await statements_of(appends_and_table_writes)  # no BEGIN, no COMMIT
+    assert "INSERT INTO seen" in statement and "UPDATE seen" in statement
+    rows = await desk.pool.fetch("SELECT tid, stars FROM seen ORDER BY tid")
+    assert [tuple(r) for r in rows] == [("TID-1", 1), ("TID-3", 3)]
+    assert await desk.versions("TID-3") == [1]
+    assert len(desk.wakes) == 2  # the relay is woken after each
+
+
+async def test_a_failing_staged_write_takes_the_events_with_it(desk: Desk) -> None:
+    await desk.pool.execute("CREATE TABLE claims (key text PRIMARY KEY)")
+    await desk.pool.execute("INSERT INTO claims VALUES ('k1')")
+    for one_statement in (True, False):
+        with pytest.raises(asyncpg.UniqueViolationError):
+            async with unit_of_work(
+                desk.pool, desk.store, desk.wake, one_statement=one_statement
+            ) as uow:
+                uow.append("TID-9", 0, [rated("TID-9", 2)])
+                uow.stage(TableWrite("INSERT INTO claims VALUES ($1)", ("k1",)))
+        assert (await count(desk, "events"), await count(desk, "outbox")) == (0, 0)
+    assert desk.wakes == []

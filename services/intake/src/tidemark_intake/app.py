@@ -35,7 +35,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.consumers.append(ConsumerSpec(topics=FOREIGN_TOPICS, handlers=runtime.handlers))
     api_keys = KeyVerifier(runtime.require_pool, settings.staff_key_cache_seconds)
     runtime.workers.append(api_keys.listen)  # told of keys created or revoked elsewhere
-    mail = MailIntake(runtime, settings)
+    mail = MailIntake(runtime, settings, service.tids)
     if settings.smtp_port:  # inbound mail over SMTP (docs/intake-mail.md)
         s = settings
         runtime.workers.append(

@@ -7,6 +7,7 @@ holds upcasters, so records written under an old schema version stay readable.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -24,6 +25,15 @@ _TRUSTED_CONTEXT = {TRUSTED: True}
 def _email(value: str, info: ValidationInfo) -> str:
     if info.context and info.context.get(TRUSTED):
         return value
+    return checked_email(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def checked_email(value: str) -> str:
+    """pydantic's EmailStr check, remembered: one address is checked again and again (a
+    request and the event made from it; every event of a ticket, in every service that
+    consumes it), and the check is one of the dearest steps of a request. Invalid
+    addresses raise and are not remembered."""
     return validate_email(value)[1]  # what pydantic's EmailStr keeps
 
 

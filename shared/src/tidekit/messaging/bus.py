@@ -38,11 +38,13 @@ class MessageBus:
 
     async def handle(self, command: object, *, cause: Cause | None = None) -> Any:
         handler = self.handlers.handler_for(command)
+        one_statement = self.handlers.writes_in_one_statement(command)
 
         async def attempt() -> Any:
             async with unit_of_work(
-                self._pool(), self._store, self._wake_relay, cause=cause
-            ) as uow:
+                self._pool(), self._store, self._wake_relay, cause=cause,
+                one_statement=one_statement,
+            ) as uow:  # fmt: skip
                 return await handler(command, uow)
 
         return await self.policy.run(attempt)

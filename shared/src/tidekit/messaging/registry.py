@@ -25,13 +25,25 @@ class UnhandledMessage(LookupError):
 class HandlerRegistry:
     def __init__(self, handlers: Mapping[type, Handler] | None = None) -> None:
         self._handlers: dict[type, Handler] = dict(handlers or {})
+        self._one_statement: set[type] = set()
 
     def register(
-        self, message_type: type[M], handler: Callable[[M, UnitOfWork], Awaitable[Any]]
+        self,
+        message_type: type[M],
+        handler: Callable[[M, UnitOfWork], Awaitable[Any]],
+        *,
+        one_statement: bool = False,
     ) -> None:
+        """`one_statement`: the handler writes only through its unit of work, which then
+        sends its writes in one statement without a transaction (uow.py)."""
         if message_type in self._handlers:
             raise ValueError(f"{message_type.__name__} already has a handler")
         self._handlers[message_type] = handler
+        if one_statement:
+            self._one_statement.add(message_type)
+
+    def writes_in_one_statement(self, message: object) -> bool:
+        return type(message) in self._one_statement
 
     def register_events(
         self,

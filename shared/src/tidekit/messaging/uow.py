@@ -6,8 +6,17 @@ its events over with `append` (a stream it replays: the version it loaded is che
 holds; the lock on the state row is what orders the decisions, and the store's per-stream
 lock keeps versions dense, so no conflict is ever pretended). The events and their outbox
 rows are written in one statement when the work is done, carrying the cause (the consumed
-envelope) for causation and correlation. After a commit that wrote events the relay is
-woken; `on_commit` callbacks run then too, and never after a rollback.
+envelope) for causation and correlation. Writes to the service's own tables can go into
+that same statement (`stage`: a TableWrite becomes one of its CTEs). After a commit that
+wrote events the relay is woken; `on_commit` callbacks run then too, and never after a
+rollback.
+
+A handler that writes only through the unit of work (`stage`, `append`, `record`) can be
+registered `one_statement=True`: its unit of work then opens no transaction, its reads see
+committed rows, and its writes are the one statement of the flush, atomic by itself: one
+round trip instead of BEGIN, the writes and COMMIT (intake's new ticket: docs/performance.md).
+There the flush commits: such a handler may call `flush` itself to learn the outcome (a
+unique violation, say) and answer from it.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import asyncpg
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Cause, Envelope
-from tidekit.store.eventstore import EventStore, StreamWrite
+from tidekit.store.eventstore import EventStore, StreamWrite, TableWrite
 from tidekit.telemetry import current_trace_headers
 
 
@@ -31,11 +40,14 @@ class UnitOfWork:
         store: EventStore,
         *,
         cause: Cause | None = None,
+        one_statement: bool = False,
     ) -> None:
         self.conn = conn
         self.store = store
         self.cause = cause
+        self.one_statement = one_statement  # no transaction: the flush is the one statement
         self._writes: list[StreamWrite] = []
+        self._table_writes: list[TableWrite] = []
         self._streams: dict[str, str] = {}  # stream -> "append" or "record"
         self._callbacks: list[Callable[[], None]] = []
         self.written: list[Envelope] = []  # what `flush` wrote, in order
@@ -67,6 +79,11 @@ class UnitOfWork:
             cause = caused_by if caused_by is not None else self.cause
             self._writes.append(StreamWrite(stream, None, stream_events, cause, _trace()))
 
+    def stage(self, write: TableWrite) -> None:
+        """A write to one of the service's tables, sent with the events at flush in their
+        statement (see TableWrite for what it may be)."""
+        self._table_writes.append(write)
+
     @property
     def pending(self) -> list[DomainEvent]:
         """The events buffered, not yet flushed (what a handler decided)."""
@@ -77,10 +94,14 @@ class UnitOfWork:
         self._callbacks.append(callback)
 
     async def flush(self) -> list[Envelope]:
-        """Write the buffered events and their outbox rows in one statement."""
+        """Write the buffered events, their outbox rows and the staged table writes in one
+        statement."""
         writes, self._writes = self._writes, []
+        table_writes, self._table_writes = self._table_writes, []
         self._streams.clear()
-        envelopes = await self.store.write(self.conn, writes)
+        envelopes = await self.store.write(
+            self.conn, writes, table_writes=table_writes, atomic_alone=self.one_statement
+        )
         self.written += envelopes
         return envelopes
 
@@ -105,12 +126,19 @@ async def unit_of_work(
     wake_relay: Callable[[], None],
     *,
     cause: Cause | None = None,
+    one_statement: bool = False,
 ) -> AsyncIterator[UnitOfWork]:
     """A unit of work on a connection of its own: flushed and committed when the block
-    ends, rolled back (nothing written, no callback) when it raises."""
+    ends, rolled back (nothing written, no callback) when it raises. With `one_statement`
+    no transaction is opened: the flush is one statement (see the module's docstring)."""
     async with pool.acquire() as conn:
-        async with conn.transaction():
-            uow = UnitOfWork(conn, store, cause=cause)
+        if one_statement:
+            uow = UnitOfWork(conn, store, cause=cause, one_statement=True)
             yield uow
             await uow.flush()
+        else:
+            async with conn.transaction():
+                uow = UnitOfWork(conn, store, cause=cause)
+                yield uow
+                await uow.flush()
         uow.committed(wake_relay)

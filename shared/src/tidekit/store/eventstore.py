@@ -9,10 +9,13 @@ times in the events' data, never the machine's when a test set the clock elsewhe
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -25,7 +28,7 @@ from tidekit.telemetry import current_trace_headers
 # record (base NULL) the stream's last version, read in this statement's snapshot, i.e.
 # after _LOCK_RECORDED has made this transaction the stream's only writer.
 _APPEND_MANY = """
-WITH appended AS (
+WITH {table_writes}appended AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
                         causation_id, correlation_id, occurred_at)
     SELECT s, coalesce(b, (SELECT coalesce(max(x.version), 0) FROM events x
@@ -48,6 +51,48 @@ _LOCK_RECORDED = """
 SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
 FROM (SELECT DISTINCT unnest($1::text[]) AS s ORDER BY 1) AS streams
 """
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """A write to a service's own table that goes with the events, in their statement: one
+    INSERT, UPDATE or DELETE with parameters $1…$n and no trailing semicolon. It becomes a
+    data-modifying CTE of the events' statement, so it lands with them or not at all, in
+    the same round trip. Several of them see the same snapshot and not each other's rows:
+    never two writes to one row."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
+
+
+def with_table_writes(
+    sql: str, args: Sequence[Any], writes: Sequence[TableWrite]
+) -> tuple[str, list[Any]]:
+    """`sql` (whose text has a `{table_writes}` slot right after its WITH) with `writes` as
+    CTEs before its own, their parameters numbered after `args`."""
+    all_args = list(args)
+    for w in writes:
+        all_args.extend(w.args)
+    shape = (sql, len(args), tuple((w.sql, len(w.args)) for w in writes))
+    return _composed(shape), all_args
+
+
+def _shifted(placeholder: re.Match[str], by: int) -> str:
+    return f"${int(placeholder.group(1)) + by}"
+
+
+@functools.lru_cache(maxsize=256)  # a handler writes the same shapes again and again
+def _composed(shape: tuple[str, int, tuple[tuple[str, int], ...]]) -> str:
+    sql, offset, writes = shape
+    ctes: list[str] = []
+    for i, (write_sql, arg_count) in enumerate(writes):
+        renumbered = _PARAMETER.sub(functools.partial(_shifted, by=offset), write_sql)
+        ctes.append(f"table_write_{i} AS ({renumbered}),\n")
+        offset += arg_count
+    return sql.replace("{table_writes}", "".join(ctes), 1)
 
 
 class ConcurrencyConflict(Exception):
@@ -142,11 +187,24 @@ class EventStore:
         *,
         occurred_at: datetime | None = None,
         origins: Mapping[str, Origin] | None = None,
+        table_writes: Sequence[TableWrite] = (),
+        atomic_alone: bool = False,
     ) -> list[Envelope]:
-        """The events of all `writes` and their outbox rows in one statement (preceded by
-        one that locks the recorded streams, if any); see `append_many`."""
+        """The events of all `writes`, their outbox rows and `table_writes` in one statement
+        (preceded by one that locks the recorded streams, if any); see `append_many`.
+
+        Outside a transaction only when `atomic_alone` (the caller wrote nothing else on
+        this connection: its unit of work writes in one statement, see uow.py); the lock
+        and the statement then get a transaction of their own if there is a lock to take."""
         if not conn.is_in_transaction():
-            raise RuntimeError("EventStore.append must run inside a transaction")
+            if not atomic_alone:
+                raise RuntimeError("EventStore.append must run inside a transaction")
+            if any(w.expected is None and w.events for w in writes):
+                async with conn.transaction():
+                    return await self.write(
+                        conn, writes, occurred_at=occurred_at, origins=origins,
+                        table_writes=table_writes,
+                    )  # fmt: skip
         time = occurred_at if occurred_at is not None else self.clock.now()
         current = Origin(trace=current_trace_headers())
         rows: list[tuple[StreamWrite, int, Envelope]] = []
@@ -169,14 +227,16 @@ class EventStore:
                     raise ValueError(f"event for {env.subject} appended to stream {w.stream_id}")
                 rows.append((w, n, env))
         if not rows:
+            if table_writes:
+                await _table_writes_alone(conn, table_writes)
             return []
         recorded = sorted({w.stream_id for w in writes if w.expected is None and w.events})
         if recorded:
             await conn.execute(_LOCK_RECORDED, recorded)
         records = [env.to_kafka() for _, _, env in rows]
-        try:
-            await conn.execute(
-                _APPEND_MANY,
+        sql, args = with_table_writes(
+            _APPEND_MANY,
+            [
                 [w.stream_id for w, _, _ in rows],
                 [w.expected for w, _, _ in rows],
                 [env.id for _, _, env in rows],
@@ -194,7 +254,11 @@ class EventStore:
                     for _, _, headers in records
                 ],
                 [n for _, n, _ in rows],
-            )
+            ],
+            table_writes,
+        )
+        try:
+            await conn.execute(sql, *args)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version":
                 named = next(w for w in writes if w.events)
@@ -243,3 +307,8 @@ class EventStore:
             correlation_id=str(row["correlation_id"]) if row["correlation_id"] else None,
         )
         return StoredEvent(row["position"], row["version"], envelope, row["recorded_at"])
+
+
+async def _table_writes_alone(conn: asyncpg.Connection, writes: Sequence[TableWrite]) -> None:
+    sql, args = with_table_writes("WITH {table_writes}done AS (SELECT 1) SELECT 1", [], writes)
+    await conn.execute(sql, *args)

@@ -77,9 +77,12 @@ def _one_line(text: str | None) -> str:
 
 
 class MailIntake:
-    def __init__(self, runtime: ServiceRuntime, settings: IntakeSettings) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime, settings: IntakeSettings, tids: writes.TidBlocks
+    ) -> None:
         self.runtime = runtime
         self.settings = settings
+        self.tids = tids  # the replica's TIDs, shared with the API's submissions
         runtime.handlers.register(AcceptMail, self.accept)
 
     async def receive(self, raw: bytes, via: Via, envelope_from: str | None = None) -> MailResult:
@@ -198,7 +201,7 @@ class MailIntake:
             events = rules.decide_append(target.state, mail, files, message_id, now)
             await writes.change(uow, target.state, events, files)
             return result
-        new = await writes.new_tid(uow, self.settings)
+        new = await writes.new_tid(uow, self.tids, self.settings)
         result = MailResult(
             "created", route.not_appended_reason, tid=new.tid, access_token=new.access_token
         )
@@ -209,7 +212,7 @@ class MailIntake:
             new.tid, mail, files, license_key, route.not_appended_reason, now
         )
         assert isinstance(submitted, TicketSubmitted)
-        await writes.open_ticket(uow, new, submitted, files)
+        writes.open_ticket(uow, new, submitted, files)
         return result
 
     async def _duplicate(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from tidekit.events.base import Email
 from tidekit.events.vocabulary import Channel, Severity
 
 
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email  # pydantic's EmailStr check, remembered per address
     name: str = Field(default="", max_length=200)
 
 

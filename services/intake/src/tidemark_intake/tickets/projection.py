@@ -11,23 +11,31 @@ import asyncpg
 from tidekit.events import classifier, escalation, intake
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
+from tidekit.store.eventstore import TableWrite
 
 from . import obligations
 from .attachments import CheckedAttachment
 
 
-async def store_attachments(conn: asyncpg.Connection, files: Sequence[CheckedAttachment]) -> None:
-    if files:
-        await conn.executemany(
-            """INSERT INTO attachments (ref, media_type, size, content) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (ref) DO NOTHING""",
-            [(f.ref, f.media_type, len(f.content), f.content) for f in files],
-        )
+def attachment_rows(files: Sequence[CheckedAttachment]) -> TableWrite | None:
+    """The attachments' rows, as a write that goes with the events (None: no file)."""
+    if not files:
+        return None
+    return TableWrite(
+        """INSERT INTO attachments (ref, media_type, size, content)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bytea[])
+           ON CONFLICT (ref) DO NOTHING""",
+        (
+            [f.ref for f in files],
+            [f.media_type for f in files],
+            [len(f.content) for f in files],
+            [f.content for f in files],
+        ),
+    )
 
 
-async def insert_ticket(
-    conn: asyncpg.Connection, e: intake.TicketSubmitted, salt: str, token_hash: str
-) -> None:
+def ticket_row(e: intake.TicketSubmitted, salt: str, token_hash: str) -> TableWrite:
+    """The new ticket's read-model row, as a write that goes with its first event."""
     first_message = {
         "author": "customer",
         "email": e.requester.email,
@@ -36,23 +44,25 @@ async def insert_ticket(
         "attachments": [a.model_dump() for a in e.attachments],
         "visibility": "public",
     }
-    await conn.execute(
+    return TableWrite(
         """INSERT INTO tickets (tid, status, channel, requester_email, requester_name,
                license_key, subject, product, site_url, messages, token_salt, token_hash,
                created_at)
            VALUES ($1, 'new', $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $12)""",
-        e.tid,
-        e.channel,
-        e.requester.email,
-        e.requester.name,
-        e.license_key,
-        e.subject,
-        json.dumps(e.product.model_dump()),
-        e.site_url,
-        json.dumps([first_message]),
-        salt,
-        token_hash,
-        e.submitted_at,
+        (
+            e.tid,
+            e.channel,
+            e.requester.email,
+            e.requester.name,
+            e.license_key,
+            e.subject,
+            json.dumps(e.product.model_dump()),
+            e.site_url,
+            json.dumps([first_message]),
+            salt,
+            token_hash,
+            e.submitted_at,
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
 from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
+from tidekit.store.eventstore import TableWrite
 from tidekit.web.problems import Problem
 from tidekit.web.ratelimit import TokenBuckets
 from tidemark_intake.settings import IntakeSettings
@@ -48,13 +49,14 @@ class IntakeService:
     def __init__(self, runtime: ServiceRuntime, settings: IntakeSettings) -> None:
         self.runtime = runtime
         self.settings = settings
+        self.tids = writes.TidBlocks()
         self.introspection_limits = TokenBuckets(
             settings.introspection_per_second, settings.introspection_burst
         )
 
     def register(self) -> None:
         handlers = self.runtime.handlers
-        handlers.register(SubmitTicket, self.submit)
+        handlers.register(SubmitTicket, self.submit, one_statement=True)
         # Every ticket event the other services publish lands in the ticket's history.
         foreign = [c.event_type for c in registry if c.__module__ != intake_events.__name__]
         handlers.register_events(foreign, self.on_foreign_event)
@@ -75,40 +77,41 @@ class IntakeService:
             raise Problem(422, "Attachment refused", str(exc)) from None
 
     async def submit(self, command: SubmitTicket, uow: UnitOfWork) -> SubmitResult:
+        """One round trip for a new ticket (beside a TID block now and then): its
+        Idempotency-Key claim, first event, outbox row, read-model row and attachments are
+        the one statement of the unit of work's flush (registered `one_statement`). A key
+        already claimed fails that statement as a whole; the earlier answer is then read."""
+        assert uow.one_statement, "submit is registered one_statement: its flush commits"
         cmd, key = command.ticket, command.idempotency_key
-        if key is not None:
-            request_hash = hashlib.sha256(
-                json.dumps(cmd.model_dump(mode="json"), sort_keys=True).encode()
-            ).hexdigest()
-            replay = await self._claim_key(uow.conn, key, request_hash)
-            if replay is not None:
-                return SubmitResult(replay, replayed=True)
-        new = await writes.new_tid(uow, self.settings)
+        new = await writes.new_tid(uow, self.tids, self.settings)
         submitted = domain.decide_submit(new.tid, cmd, command.files, uow.now())
-        await writes.open_ticket(uow, new, submitted, command.files)
-        if key is not None:
-            await uow.conn.execute(
-                "UPDATE idempotency_keys SET tid = $2 WHERE key = $1", key, new.tid
-            )
+        writes.open_ticket(uow, new, submitted, command.files)
         created = TicketCreated(tid=new.tid, access_token=new.access_token, status="new")
+        if key is None:
+            return SubmitResult(created, replayed=False)
+        request_hash = hashlib.sha256(
+            json.dumps(cmd.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+        uow.stage(
+            TableWrite(
+                "INSERT INTO idempotency_keys (key, request_hash, tid) VALUES ($1, $2, $3)",
+                (key, request_hash, new.tid),
+            )
+        )
+        try:
+            await uow.flush()
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != "idempotency_keys_pkey":
+                raise
+            # Claimed before (a request in flight with this key blocked the insert until it
+            # committed): nothing of this attempt was written.
+            return SubmitResult(await self._earlier_answer(uow.conn, key, request_hash), True)
         return SubmitResult(created, replayed=False)
 
-    async def _claim_key(
+    async def _earlier_answer(
         self, conn: asyncpg.Connection, key: str, request_hash: str
-    ) -> TicketCreated | None:
-        """None when the key is new (now claimed by this transaction), else the earlier answer.
-
-        A concurrent request with the same key blocks on the insert until this one commits,
-        then sees the row: one ticket, never two.
-        """
-        claimed = await conn.fetchval(
-            """INSERT INTO idempotency_keys (key, request_hash) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING RETURNING true""",
-            key,
-            request_hash,
-        )
-        if claimed:
-            return None
+    ) -> TicketCreated:
+        """The answer given to the request that claimed `key`; 409 for another body."""
         row = await conn.fetchrow(
             """SELECT k.request_hash, k.tid, t.token_salt, t.token_hash, t.status
                FROM idempotency_keys k JOIN tickets t USING (tid) WHERE k.key = $1""",

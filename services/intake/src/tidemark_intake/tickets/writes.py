@@ -1,19 +1,24 @@
 """The one write path of a ticket, whatever brought the change: an HTTP submission, a
 lifecycle action (HTTP), or an e-mail (SMTP or HTTP). All of it runs in a unit of work.
 
-A new ticket: its TID from the sequence, its access token (salt + derived token, stored
-only as a hash), its first event appended as the stream's version 1, its read-model row
-and attachments. An existing ticket: its read-model row locked (writers to one ticket
-queue there instead of colliding), its stream folded, and the events appended after the
-version that fold found, so a writer that skipped the lock is still caught by the
-store's version check (a ConcurrencyConflict: the retry policy runs the whole again).
+A new ticket: its TID from the replica's block of the sequence, its access token (salt +
+derived token, stored only as a hash), its first event appended as the stream's version
+1, its read-model row and attachments, the last three staged on the unit of work and
+written by its flush in one statement. An existing ticket: its read-model row locked
+(writers to one ticket queue there instead of colliding), its stream folded, and the
+events appended after the version that fold found, so a writer that skipped the lock is
+still caught by the store's version check (a ConcurrencyConflict: the retry policy runs
+the whole again).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+import asyncpg
 
 from tidekit.events import registry
 from tidekit.events.base import DomainEvent
@@ -26,6 +31,8 @@ from tidemark_intake.settings import IntakeSettings
 from . import attachments as att
 from . import lifecycle, projection, tokens
 from .lifecycle import TicketState
+
+TID_BLOCK = 32  # TIDs a replica takes from the sequence at a time
 
 
 @dataclass(frozen=True)
@@ -73,24 +80,45 @@ async def load(uow: UnitOfWork, tid: str) -> Loaded | None:
     return Loaded(state, level, severity, row["requester_email"], row["license_key"])
 
 
-async def new_tid(uow: UnitOfWork, settings: IntakeSettings) -> NewTid:
-    tid = f"TID-{await uow.conn.fetchval('SELECT nextval($1)', 'tid_seq')}"
+class TidBlocks:
+    """TIDs from the sequence, a block at a time: one round trip per TID_BLOCK new tickets
+    instead of one per ticket. A replica that stops leaves the rest of its block unused
+    (gaps, as a rolled-back nextval leaves), and two replicas hand out interleaved
+    numbers: a TID is unique, not a count nor an order (docs/intake.md)."""
+
+    def __init__(self, block: int = TID_BLOCK) -> None:
+        self._block = block
+        self._free: deque[int] = deque()
+
+    async def take(self, conn: asyncpg.Connection) -> str:
+        if not self._free:
+            numbers = await conn.fetch(
+                "SELECT nextval('tid_seq') FROM generate_series(1, $1)", self._block
+            )
+            self._free.extend(n for (n,) in numbers)
+        return f"TID-{self._free.popleft()}"
+
+
+async def new_tid(uow: UnitOfWork, tids: TidBlocks, settings: IntakeSettings) -> NewTid:
+    tid = await tids.take(uow.conn)
     salt = tokens.new_salt()
     token = tokens.derive_token(settings.token_secret.get_secret_value(), tid, salt)
     return NewTid(tid, salt, token)
 
 
-async def open_ticket(
+def open_ticket(
     uow: UnitOfWork,
     new: NewTid,
     submitted: TicketSubmitted,
     files: Sequence[att.CheckedAttachment],
 ) -> None:
+    """The new ticket's first event, read-model row and attachments, all written with the
+    unit of work's flush, in its one statement."""
     uow.append(new.tid, 0, [submitted])
-    await projection.store_attachments(uow.conn, files)
-    await projection.insert_ticket(
-        uow.conn, submitted, new.salt, tokens.token_hash(new.access_token)
-    )
+    files_write = projection.attachment_rows(files)
+    if files_write is not None:
+        uow.stage(files_write)
+    uow.stage(projection.ticket_row(submitted, new.salt, tokens.token_hash(new.access_token)))
 
 
 async def change(
@@ -101,7 +129,9 @@ async def change(
 ) -> TicketState:
     """Append `events` after the version `state` was folded to, project them; the new state."""
     uow.append(state.tid, state.version, events)
-    await projection.store_attachments(uow.conn, files)
+    files_write = projection.attachment_rows(files)
+    if files_write is not None:
+        uow.stage(files_write)
     for event in events:
         await projection.apply_own(uow.conn, event)
         state = lifecycle.evolve(state, event)
