@@ -4,12 +4,13 @@ For each record: parse the CloudEvents envelope and decode the event; records th
 be parsed, name an unknown type, or make the handler raise a non-transient error go to
 `<topic>.dlq` with the reason in a header, and the consumer goes on. The runtime also
 subscribes each group to its redrive topics (`<topic>.redrive.<group>`), where an operator
-hands dead letters back once the cause is fixed (`tidemark-ops dlq redrive`). Otherwise, in the
-Postgres transaction of its batch (one per partition and poll, each record in a
-savepoint), insert (consumer, event id) into the inbox; if it was already there the
-record is a redelivery and nothing happens, else the service's handler for the event runs
-with a unit of work on the same connection, the envelope as its cause, and the events it
-buffered are written before the savepoint is released. Transient failures (Postgres or
+hands dead letters back once the cause is fixed (`tidemark-ops dlq redrive`). Otherwise,
+in the Postgres transaction of its batch (one per partition and poll), insert (consumer,
+event id) into the inbox; if it was already there the record is a redelivery and nothing
+happens, else the service's handler for the event runs with a unit of work on the same
+connection, the envelope as its cause, and the events it buffered are written at its end.
+How a batch keeps its statements few (one inbox claim for all its records, savepoints
+only once a handler has failed): tidekit.kafka.batch. Transient failures (Postgres or
 Kafka away, a concurrency conflict) roll the batch back, back off (tidekit.retry) and
 retry the whole batch, never skipping a record.
 
@@ -34,13 +35,11 @@ from tidekit.errors import TRANSIENT_ERRORS
 from tidekit.events import dlq_topic, origin_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
+from tidekit.kafka.batch import BatchHandler
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.messaging.registry import HandlerRegistry
-from tidekit.messaging.uow import UnitOfWork
-from tidekit.retry import RETRYABLE, UNTIL_DONE
-from tidekit.store import consumed
+from tidekit.retry import UNTIL_DONE
 from tidekit.store.eventstore import EventStore
-from tidekit.telemetry import span_from_headers
 
 log = logging.getLogger(__name__)
 HANDLED = Counter("tidemark_consumer_handled_total", "Records handled", ["consumer", "type"])
@@ -84,7 +83,7 @@ class EventConsumer:
         self._after_commit = after_commit
         self._batch_size = batch_size
         # Keep each handled envelope (tidekit.store.consumed): what a rebuild folds.
-        self._record_consumed = record_consumed
+        self._batch = BatchHandler(name, handlers, store, record_consumed)
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 
@@ -142,38 +141,23 @@ class EventConsumer:
         await UNTIL_DONE.run(lambda: self.process_batch(records))
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """Handle records of one partition in one transaction, each in its own savepoint.
+        """Handle records of one partition in one transaction (tidekit.kafka.batch).
 
         A transient error rolls the whole batch back and it is retried; a handler's other
-        errors roll back that record's savepoint only, and the record goes to the DLQ once
-        the batch has committed (an attempt that is rolled back sends nothing)."""
+        errors fail that record alone, and it goes to the DLQ once the batch has committed
+        (an attempt that is rolled back sends nothing)."""
         dead_letters: list[DeadLetter] = []
         decoded = [(r, self._decode(r, dead_letters)) for r in records]
         wanted = [(r, d) for r, d in decoded if d is not None]
-        handled: list[str] = []
-        done: list[UnitOfWork] = []
         if wanted:
-            async with self._pool.acquire() as conn, conn.transaction():
-                for record, (domain_event, envelope) in wanted:
-                    with span_from_headers(
-                        f"consume {envelope.type}", envelope.trace, envelope.subject
-                    ):
-                        try:
-                            async with conn.transaction():
-                                uow = await self._handle(conn, domain_event, envelope, record)
-                            if uow is not None:
-                                handled.append(envelope.type)
-                                done.append(uow)
-                        except RETRYABLE:
-                            raise
-                        except Exception as exc:
-                            log.exception("handler failed; record to be dead-lettered")
-                            reason = f"handler error: {type(exc).__name__}: {exc}"
-                            dead_letters.append(DeadLetter(record, reason))
-        for uow in done:  # committed: their callbacks (the relay is woken after the batch)
-            uow.committed(lambda: None)
-        for event_type in handled:
-            HANDLED.labels(self.name, event_type).inc()
+            outcome = await self._batch.run(self._pool, wanted)
+            dead_letters += [DeadLetter(f.record, f.reason) for f in outcome.failed]
+            if outcome.duplicates:
+                DUPLICATES.labels(self.name).inc(outcome.duplicates)
+            for uow in outcome.done:  # committed: their callbacks (relay woken after the batch)
+                uow.committed(lambda: None)
+                assert isinstance(uow.cause, Envelope)
+                HANDLED.labels(self.name, uow.cause.type).inc()
         await self._send_dead_letters(dead_letters)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
@@ -207,33 +191,6 @@ class EventConsumer:
                 event_type = value.decode("utf-8", "replace")
                 return event_type not in self._handled_types and event_type in self._registry
         return False
-
-    async def _handle(
-        self,
-        conn: asyncpg.Connection,
-        domain_event: DomainEvent,
-        envelope: Envelope,
-        record: ConsumerRecord[bytes, bytes],
-    ) -> UnitOfWork | None:
-        """The unit of work of a record handled now; None for a redelivery."""
-        first_time = await conn.fetchval(
-            """INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
-            self.name,
-            envelope.id,
-            record.topic,
-            record.partition,
-            record.offset,
-        )
-        if not first_time:
-            DUPLICATES.labels(self.name).inc()
-            return None
-        if self._record_consumed:
-            await consumed.record(conn, self.name, envelope)
-        uow = UnitOfWork(conn, self._store, cause=envelope)
-        await self._handlers.handle(domain_event, uow)
-        await uow.flush()
-        return uow
 
     async def _send_dead_letters(self, dead_letters: list[DeadLetter]) -> None:
         """Send each to its DLQ, retrying (only what is not sent yet) while Kafka is away:

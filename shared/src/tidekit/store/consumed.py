@@ -15,24 +15,28 @@ from collections.abc import Sequence
 import asyncpg
 
 from tidekit.events.envelope import Envelope
+from tidekit.store.eventstore import TableWrite
 from tidekit.store.migrate import MigrationSet
 
 CONSUMED_MIGRATIONS = MigrationSet("tidekit.consumed", "tidekit.store", "migrations_consumed")
 
 
-async def record(conn: asyncpg.Connection, consumer: str, env: Envelope) -> None:
-    await conn.execute(
+def row(consumer: str, env: Envelope) -> TableWrite:
+    """The envelope's `consumed_events` row, written with the handler's events (uow.stage)."""
+    return TableWrite(
         """INSERT INTO consumed_events (consumer, event_id, event_type, schema_version, source,
                subject, data, occurred_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT DO NOTHING""",
-        consumer,
-        env.id,
-        env.type,
-        env.schema_version,
-        env.source,
-        env.subject,
-        json.dumps(env.data),
-        env.time,
+        (
+            consumer,
+            env.id,
+            env.type,
+            env.schema_version,
+            env.source,
+            env.subject,
+            json.dumps(env.data),
+            env.time,
+        ),
     )
 
 

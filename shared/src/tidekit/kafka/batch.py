@@ -1,0 +1,145 @@
+"""One consumer batch in one transaction, with as few statements as the records allow.
+
+The inbox claim of the whole batch is one statement (`claim`): the ids it returns are the
+records handled now, the others are redeliveries. Each handled record then costs its
+handler's own statements and one write at the end (its events, outbox rows and, when the
+consumer keeps them, its `consumed_events` row, all staged on its unit of work).
+
+A handler that raises a non-transient error must not take the other records down with it,
+which would take a savepoint per record (two more round trips each). Instead the batch
+runs without them first (`Isolation.NONE`); if a handler fails, that attempt is rolled
+back as a whole (`HandlerFailed`) and the batch runs again with a savepoint per record
+(`Isolation.PER_RECORD`), where the failing one is rolled back alone, its inbox row
+released (so a redrive of its dead letter is handled, not taken for a redelivery) and
+reported for the DLQ. Poison records are rare; the common batch pays for no savepoint.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import ConsumerRecord
+
+from tidekit.events.base import DomainEvent
+from tidekit.events.envelope import Envelope
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
+from tidekit.retry import RETRYABLE
+from tidekit.store import consumed
+from tidekit.store.eventstore import EventStore
+from tidekit.telemetry import span_from_headers
+
+log = logging.getLogger(__name__)
+
+Wanted = tuple[ConsumerRecord[bytes, bytes], tuple[DomainEvent, Envelope]]
+
+_CLAIM = """
+INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+ON CONFLICT DO NOTHING RETURNING event_id
+"""
+_RELEASE = "DELETE FROM inbox WHERE consumer = $1 AND event_id = $2"
+
+
+class Isolation(enum.Enum):
+    NONE = "none"  # one transaction for the batch; a handler error fails it whole
+    PER_RECORD = "per_record"  # each record in a savepoint; a handler error fails it alone
+
+
+class HandlerFailed(Exception):
+    """A handler raised a non-transient error while the batch ran without savepoints."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
+
+
+@dataclass
+class BatchOutcome:
+    done: list[UnitOfWork]  # units of work of the records handled now, in order
+    failed: list[Failed]  # records whose handler failed (to be dead-lettered)
+    duplicates: int  # redeliveries: already in the inbox
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """How one consumer group handles a batch of records of one partition."""
+
+    consumer: str
+    handlers: HandlerRegistry
+    store: EventStore
+    record_consumed: bool
+
+    async def run(self, pool: asyncpg.Pool, wanted: Sequence[Wanted]) -> BatchOutcome:
+        try:
+            return await self._attempt(pool, wanted, Isolation.NONE)
+        except HandlerFailed:
+            return await self._attempt(pool, wanted, Isolation.PER_RECORD)
+
+    async def _attempt(
+        self, pool: asyncpg.Pool, wanted: Sequence[Wanted], isolation: Isolation
+    ) -> BatchOutcome:
+        outcome = BatchOutcome([], [], 0)
+        async with pool.acquire() as conn, conn.transaction():
+            first_time = await self._claim(conn, wanted)
+            for record, (event, envelope) in wanted:
+                event_id = envelope.id
+                if event_id not in first_time:  # in the inbox before, or earlier in this batch
+                    outcome.duplicates += 1
+                    continue
+                first_time.discard(event_id)
+                name = f"consume {envelope.type}"
+                with span_from_headers(name, envelope.trace, envelope.subject):
+                    if isolation is Isolation.NONE:
+                        outcome.done.append(await self._handle_or_fail(conn, event, envelope))
+                        continue
+                    try:
+                        async with conn.transaction():
+                            outcome.done.append(await self._handle(conn, event, envelope))
+                    except RETRYABLE:
+                        raise
+                    except Exception as exc:
+                        log.exception("handler failed; record to be dead-lettered")
+                        await conn.execute(_RELEASE, self.consumer, event_id)
+                        reason = f"handler error: {type(exc).__name__}: {exc}"
+                        outcome.failed.append(Failed(record, reason))
+        return outcome
+
+    async def _claim(self, conn: asyncpg.Connection, wanted: Sequence[Wanted]) -> set[str]:
+        """Insert every record's (consumer, event id) into the inbox in one statement; the
+        ids that were not there yet (a repeated id counts once)."""
+        rows = await conn.fetch(
+            _CLAIM,
+            self.consumer,
+            [envelope.id for _, (_, envelope) in wanted],
+            [record.topic for record, _ in wanted],
+            [record.partition for record, _ in wanted],
+            [record.offset for record, _ in wanted],
+        )
+        return {str(row["event_id"]) for row in rows}
+
+    async def _handle_or_fail(
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope
+    ) -> UnitOfWork:
+        try:
+            return await self._handle(conn, event, envelope)
+        except RETRYABLE:
+            raise
+        except Exception as exc:
+            raise HandlerFailed(envelope.id) from exc
+
+    async def _handle(
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope
+    ) -> UnitOfWork:
+        uow = UnitOfWork(conn, self.store, cause=envelope)
+        if self.record_consumed:
+            uow.stage(consumed.row(self.consumer, envelope))
+        await self.handlers.handle(event, uow)
+        await uow.flush()
+        return uow

@@ -1,0 +1,137 @@
+"""A consumer batch costs one inbox statement for all its records and no savepoint while
+its handlers succeed; a handler that fails still fails alone (its record dead-lettered,
+its inbox and consumed_events rows not kept) and every other record is handled once."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from tidekit.clock import SystemClock
+from tidekit.events import registry
+from tidekit.events.envelope import Envelope
+from tidekit.events.intake import TicketRated
+from tidekit.kafka.consumer import EventConsumer
+from tidekit.messaging.registry import HandlerRegistry
+from tidekit.messaging.uow import UnitOfWork
+from tidekit.store.consumed import CONSUMED_MIGRATIONS
+from tidekit.store.eventstore import EventStore, TableWrite
+from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
+from tidekit.store.pool import create_pool
+
+pytestmark = pytest.mark.integration
+TOPIC = "tidemark.intake.v1"
+
+
+@dataclass
+class DeadLetters:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send_and_wait(self, topic: str, **record: Any) -> None:
+        self.sent.append({"topic": topic, **record})
+
+
+@dataclass
+class Bench:
+    pool: asyncpg.Pool
+    consumer: EventConsumer
+    dead: DeadLetters
+    statements: list[str]
+    offsets: itertools.count[int] = field(default_factory=itertools.count)
+
+    def record(self, envelope: Envelope) -> ConsumerRecord[bytes, bytes]:
+        key, value, headers = envelope.to_kafka()
+        return ConsumerRecord(
+            topic=TOPIC, partition=0, offset=next(self.offsets), timestamp=0,
+            timestamp_type=0, key=key, value=value, checksum=None,
+            serialized_key_size=len(key or b""), serialized_value_size=len(value),
+            headers=list(headers),
+        )  # fmt: skip
+
+    async def ratings(self) -> list[int]:
+        return [r["stars"] for r in await self.pool.fetch("SELECT stars FROM rated ORDER BY 1")]
+
+
+def rated(stars: int) -> Envelope:
+    event = TicketRated(tid=f"TID-{stars}", rating=stars, rated_at=datetime.now(UTC))
+    return Envelope.wrap(event, source="tidemark/intake")
+
+
+async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
+    if event.rating == 4:
+        raise RuntimeError("this handler cannot cope with a 4")
+    uow.stage(TableWrite("INSERT INTO rated VALUES ($1)", (event.rating,)))
+
+
+@pytest.fixture
+async def bench(database_url: str) -> AsyncIterator[Bench]:
+    schema = f"b_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database_url)
+    await apply_migrations(admin, schema, [CORE_MIGRATIONS, CONSUMED_MIGRATIONS])
+    await admin.execute(f"CREATE TABLE {schema}.rated (stars int)")
+    statements: list[str] = []
+
+    async def log_statements(conn: asyncpg.Connection) -> None:
+        conn.add_query_logger(lambda q: statements.append(q.query))
+
+    pool = await create_pool(
+        database_url, schema=schema, application_name="batch-test", min_size=1, max_size=1,
+        init=log_statements,
+    )  # fmt: skip
+    dead = DeadLetters()
+    consumer = EventConsumer(
+        name="tidemark-test",
+        kafka="127.0.0.1:9",  # never connected: process_batch only
+        topics=[TOPIC],
+        pool=pool,
+        registry=registry,
+        handlers=HandlerRegistry({TicketRated: on_rated}),
+        store=EventStore(source="tidemark/test", topic="t", registry=registry, clock=SystemClock()),
+        dlq_producer=dead,  # type: ignore[arg-type]
+        record_consumed=True,
+    )
+    yield Bench(pool, consumer, dead, statements)
+    await pool.close()
+    await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    await admin.close()
+
+
+async def test_a_batch_claims_its_records_at_once_and_takes_no_savepoint(bench: Bench) -> None:
+    one, two, three = rated(1), rated(2), rated(3)
+    await bench.consumer.process_batch([bench.record(one)])
+    bench.statements.clear()
+    # `one` again (redelivered), `two` twice in the batch (the relay sent it again)
+    batch = [bench.record(e) for e in (one, two, three, two)]
+    await bench.consumer.process_batch(batch)
+    sent = list(bench.statements)
+    assert await bench.ratings() == [1, 2, 3]
+    assert not [s for s in sent if "SAVEPOINT" in s], sent
+    # BEGIN, one claim for the batch, one write per record handled now (its table row and
+    # its consumed_events row together), COMMIT
+    assert len(sent) == 5 and sent[0] == "BEGIN;" and sent[-1] == "COMMIT;", sent
+    assert "INSERT INTO inbox" in sent[1]
+    assert all("INSERT INTO rated" in s and "consumed_events" in s for s in sent[2:4])
+    assert await bench.pool.fetchval("SELECT count(*) FROM consumed_events") == 3
+    assert bench.dead.sent == []
+
+
+async def test_a_failing_handler_fails_its_record_alone(bench: Bench) -> None:
+    batch = [rated(3), rated(4), rated(5)]
+    await bench.consumer.process_batch([bench.record(e) for e in batch])
+    assert await bench.ratings() == [3, 5]  # each once, though the batch ran twice
+    (dead,) = bench.dead.sent
+    assert dead["topic"] == f"{TOPIC}.dlq"
+    reasons = [v.decode() for k, v in dead["headers"] if k == "dlq_reason"]
+    assert reasons[0].startswith("handler error: RuntimeError")
+    inbox = {str(r["event_id"]) for r in await bench.pool.fetch("SELECT event_id FROM inbox")}
+    assert inbox == {batch[0].id, batch[2].id}  # the failed one's is released for a redrive
+    kept = await bench.pool.fetch("SELECT event_id FROM consumed_events")
+    assert {str(r["event_id"]) for r in kept} == inbox
