@@ -25,6 +25,7 @@ from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migration
 from tidemark_intake.mail.intake import MailIntake
 from tidemark_intake.settings import IntakeSettings
 from tidemark_intake.tickets import projection
+from tidemark_intake.tickets.writes import TidBlocks
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -76,7 +77,7 @@ async def desk(database_url: str) -> AsyncIterator[Desk]:
     runtime = ServiceRuntime(settings, MigrationSet("intake", "tidemark_intake"))
     pool = await asyncpg.create_pool(database_url, server_settings={"search_path": schema})
     runtime.pool = pool
-    yield Desk(MailIntake(runtime, settings), pool)
+    yield Desk(MailIntake(runtime, settings, TidBlocks()), pool)
     await pool.close()
 
 

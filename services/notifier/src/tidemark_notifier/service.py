@@ -18,6 +18,7 @@ from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidekit.events.notifier import NotificationBounced
 from tidekit.messaging.uow import UnitOfWork
+from tidekit.store.eventstore import TableWrite
 from tidekit.telemetry import span_from_headers
 
 from .bounces import Bounce
@@ -83,8 +84,8 @@ class NotifierService:
             inserted += 1
             if message.channel == "email" and message.audience == "customer":
                 facts = with_thread(facts, message_id)
-        if facts != before:
-            await _save(conn, facts)
+        if facts != before:  # with the unit of work's flush: nothing here reads the row again
+            uow.stage(_saved(facts))
         return inserted
 
     async def _owe(
@@ -197,27 +198,29 @@ def _facts(row: asyncpg.Record) -> TicketFacts:
     )
 
 
-async def _save(conn: asyncpg.Connection, f: TicketFacts) -> None:
-    await conn.execute(
+def _saved(f: TicketFacts) -> TableWrite:
+    return TableWrite(
         """UPDATE tickets SET requester_email = $2, requester_name = $3, channel = $4,
                subject = $5, license_key = $6, level = $7, severity = $8, entitlement = $9,
                deadline = $10, queue = $11, coupon_reason = $12, coupon_explanation = $13,
                acknowledged = $14, coupon_told = $15, thread = $16, updated_at = now()
            WHERE tid = $1""",
-        f.tid,
-        f.requester_email,
-        f.requester_name,
-        f.channel,
-        f.subject,
-        f.license_key,
-        f.level,
-        f.severity,
-        f.entitlement,
-        f.deadline,
-        f.queue,
-        f.coupon_refusal[0] if f.coupon_refusal else None,
-        f.coupon_refusal[1] if f.coupon_refusal else None,
-        f.acknowledged,
-        f.coupon_told,
-        list(f.thread),
+        (
+            f.tid,
+            f.requester_email,
+            f.requester_name,
+            f.channel,
+            f.subject,
+            f.license_key,
+            f.level,
+            f.severity,
+            f.entitlement,
+            f.deadline,
+            f.queue,
+            f.coupon_refusal[0] if f.coupon_refusal else None,
+            f.coupon_refusal[1] if f.coupon_refusal else None,
+            f.acknowledged,
+            f.coupon_told,
+            list(f.thread),
+        ),
     )

@@ -135,19 +135,28 @@ async def _add_message(conn: asyncpg.Connection, tid: str, message: dict[str, An
     )
 
 
-async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
-    await conn.execute(
+def foreign_row(env: Envelope) -> TableWrite:
+    """Another service's event in the ticket's history (written with the unit of work's
+    flush: nothing reads it back in the handler that records it)."""
+    return TableWrite(
         """INSERT INTO foreign_events (event_id, tid, event_type, source, data, occurred_at,
                schema_version)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT DO NOTHING""",
-        env.id,
-        env.subject,
-        env.type,
-        env.source,
-        json.dumps(env.data),
-        env.time,
-        env.schema_version,
+        (
+            env.id,
+            env.subject,
+            env.type,
+            env.source,
+            json.dumps(env.data),
+            env.time,
+            env.schema_version,
+        ),
     )
+
+
+async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
+    row = foreign_row(env)
+    await conn.execute(row.sql, *row.args)
 
 
 async def _fold_obligation(conn: asyncpg.Connection, e: obligations.ObligationEvent) -> None:

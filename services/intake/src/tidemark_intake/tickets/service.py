@@ -144,7 +144,7 @@ class IntakeService:
             return
         if not (envelope.subject or "").startswith("TID-"):
             return  # not about a ticket
-        await projection.record_foreign(conn, envelope)
+        uow.stage(projection.foreign_row(envelope))
         await projection.apply_foreign(conn, event)
         if envelope.type == "ticket.classified":
             await self._open_after_classification(uow, event.stream_id())
