@@ -25,6 +25,7 @@ from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 
 from tests.fixtures.access import ApiKeys
+from tests.fixtures.records import consumer_record
 from tidekit.clock import ManualClock
 from tidekit.events import TOPICS, registry
 from tidekit.events.base import DomainEvent
@@ -116,17 +117,11 @@ class ConsumerPath:
             await self.consumer.process(self._record(envelope))
 
     def _record(self, envelope: Envelope) -> ConsumerRecord[bytes, bytes]:
-        key, value, headers = envelope.to_kafka()
         publisher = envelope.source.removeprefix("tidemark/")  # as `deliver` wraps it
         topic = self.runtime.settings.topic_namespace + TOPICS[publisher]
         # Only what the service's real consumer subscribes to could ever reach it.
         assert topic in self.runtime.topics_of(self.spec), f"{topic} is not read by this group"
-        return ConsumerRecord(
-            topic=topic, partition=0, offset=next(self._offsets), timestamp=0,
-            timestamp_type=0, key=key, value=value, checksum=None,
-            serialized_key_size=len(key or b""), serialized_value_size=len(value),
-            headers=list(headers),
-        )  # fmt: skip
+        return consumer_record(envelope, topic, next(self._offsets))
 
 
 async def outbox(pool: asyncpg.Pool, tid: str | None = None) -> list[Envelope]:

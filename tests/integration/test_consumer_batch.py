@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from tests.fixtures.records import consumer_record
 from tidekit.clock import SystemClock
 from tidekit.events import registry
 from tidekit.events.envelope import Envelope
@@ -48,13 +49,7 @@ class Bench:
     offsets: itertools.count[int] = field(default_factory=itertools.count)
 
     def record(self, envelope: Envelope) -> ConsumerRecord[bytes, bytes]:
-        key, value, headers = envelope.to_kafka()
-        return ConsumerRecord(
-            topic=TOPIC, partition=0, offset=next(self.offsets), timestamp=0,
-            timestamp_type=0, key=key, value=value, checksum=None,
-            serialized_key_size=len(key or b""), serialized_value_size=len(value),
-            headers=list(headers),
-        )  # fmt: skip
+        return consumer_record(envelope, TOPIC, next(self.offsets))
 
     async def ratings(self) -> list[int]:
         return [r["stars"] for r in await self.pool.fetch("SELECT stars FROM rated ORDER BY 1")]

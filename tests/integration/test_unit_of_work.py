@@ -215,3 +215,24 @@ async def test_a_failing_staged_write_takes_the_events_with_it(desk: Desk) -> No
                 uow.stage(TableWrite("INSERT INTO claims VALUES ($1)", ("k1",)))
         assert (await count(desk, "events"), await count(desk, "outbox")) == (0, 0)
     assert desk.wakes == []
+
+
+async def test_staged_writes_land_before_the_events(desk: Desk) -> None:
+    """A rebuild folds consumed events (staged with the handler's events) and the service's
+    own events in the order they were recorded (clock_timestamp() of each row), so a
+    staged row must be written before the events its handler decided."""
+    await desk.pool.execute(
+        "CREATE TABLE consumed (n int, recorded_at timestamptz DEFAULT clock_timestamp())"
+    )
+    for one_statement in (True, False):
+        async with unit_of_work(
+            desk.pool, desk.store, desk.wake, one_statement=one_statement
+        ) as uow:
+            uow.stage(TableWrite("INSERT INTO consumed (n) VALUES ($1)", (1,)))
+            uow.record([rated("TID-5", 5)])
+            uow.stage(TableWrite("INSERT INTO consumed (n) VALUES ($1)", (2,)))
+    staged = [r[0] for r in await desk.pool.fetch("SELECT recorded_at FROM consumed ORDER BY 1")]
+    events = [r[0] for r in await desk.pool.fetch("SELECT recorded_at FROM events ORDER BY 1")]
+    # each unit: its two staged rows, then its event
+    assert staged[0] < events[0] and staged[1] < events[0]
+    assert events[0] < staged[2] and staged[3] < events[1]

@@ -116,7 +116,7 @@ async def fill(conn: asyncpg.Connection, schema: str, tickets: int = TICKETS) ->
         for r in rows:
             e = registry.decode(r["event_type"], r["schema_version"], json.loads(r["data"]))
             if isinstance(e, intake.TicketSubmitted):
-                await projection.insert_ticket(conn, e, f"salt-{e.tid}", f"hash-{e.tid}")
+                await projection.ticket_row(e, f"salt-{e.tid}", f"hash-{e.tid}").execute(conn)
             elif r["position"]:
                 await projection.apply_own(conn, e)
             else:

@@ -155,8 +155,7 @@ def foreign_row(env: Envelope) -> TableWrite:
 
 
 async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
-    row = foreign_row(env)
-    await conn.execute(row.sql, *row.args)
+    await foreign_row(env).execute(conn)
 
 
 async def _fold_obligation(conn: asyncpg.Connection, e: obligations.ObligationEvent) -> None:
