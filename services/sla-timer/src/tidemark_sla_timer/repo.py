@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from tidekit.store.eventstore import TableWrite
+
 from .domain import ClockInput, EmitKey, TicketFacts, TimerRow
 
 TIMER_COLUMNS = (
@@ -16,11 +18,12 @@ TIMER_COLUMNS = (
 
 
 async def lock_ticket(conn: asyncpg.Connection, tid: str) -> TicketFacts | None:
-    """Take the ticket's row lock (serialises its handlers across replicas); its facts."""
-    await conn.execute("INSERT INTO sla_tickets (tid) VALUES ($1) ON CONFLICT DO NOTHING", tid)
+    """Take the ticket's row lock (serialises its handlers across replicas), making the row
+    if it is new; its facts. One statement: the upsert locks the row either way."""
     row = await conn.fetchrow(
-        "SELECT level, severity, entitlement, submitted_at FROM sla_tickets"
-        " WHERE tid = $1 FOR UPDATE",
+        """INSERT INTO sla_tickets (tid) VALUES ($1)
+           ON CONFLICT (tid) DO UPDATE SET tid = EXCLUDED.tid
+           RETURNING level, severity, entitlement, submitted_at""",
         tid,
     )
     if row is None or row["level"] is None:
@@ -28,18 +31,12 @@ async def lock_ticket(conn: asyncpg.Connection, tid: str) -> TicketFacts | None:
     return TicketFacts(row["level"], row["severity"], row["entitlement"], row["submitted_at"])
 
 
-async def save_facts(
-    conn: asyncpg.Connection, tid: str, facts: TicketFacts, classified_at: datetime
-) -> None:
-    await conn.execute(
+def facts_saved(tid: str, facts: TicketFacts, classified_at: datetime) -> TableWrite:
+    """The ticket's classified facts, written with the unit of work's flush."""
+    return TableWrite(
         """UPDATE sla_tickets SET level = $2, severity = $3, entitlement = $4,
                submitted_at = $5, classified_at = $6 WHERE tid = $1""",
-        tid,
-        facts.level,
-        facts.severity,
-        facts.entitlement,
-        facts.submitted_at,
-        classified_at,
+        (tid, facts.level, facts.severity, facts.entitlement, facts.submitted_at, classified_at),
     )
 
 
@@ -110,13 +107,20 @@ def timer_values(t: TimerRow) -> tuple[object, ...]:
     )
 
 
-async def replace_timers(conn: asyncpg.Connection, tid: str, timers: Sequence[TimerRow]) -> None:
+async def drop_timers(conn: asyncpg.Connection, tid: str) -> None:
     await conn.execute("DELETE FROM timers WHERE tid = $1", tid)
-    if timers:
-        await conn.executemany(
-            f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            [timer_values(t) for t in timers],
-        )
+
+
+def timers_written(timers: Sequence[TimerRow]) -> TableWrite:
+    """The ticket's timers (after `drop_timers`), written with the unit of work's flush."""
+    columns = list(zip(*(timer_values(t) for t in timers), strict=True))
+    return TableWrite(
+        f"""INSERT INTO timers ({TIMER_COLUMNS})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[],
+                                 $5::text[], $6::text[], $7::text[], $8::timestamptz[],
+                                 $9::timestamptz[], $10::text[])""",
+        tuple(list(c) for c in columns),
+    )
 
 
 CLAIM = f"""

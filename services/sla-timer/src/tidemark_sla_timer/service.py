@@ -90,7 +90,7 @@ class SlaTimerService:
         if facts is not None:
             if stored is not None:
                 return  # classified before: later changes come as ticket.reclassified
-            await repo.save_facts(conn, tid, facts, classified_at or facts.submitted_at)
+            uow.stage(repo.facts_saved(tid, facts, classified_at or facts.submitted_at))
         current = stored or facts
         inputs = await repo.inputs(conn, tid)
         before = replay(self.policy, stored, inputs)
@@ -108,6 +108,8 @@ class SlaTimerService:
         fresh = await repo.mark_emitted(conn, tid, [p.key for p in pending], uow.now())
         uow.record([p.event for p in pending if p.key in fresh])
         timers = timers_for(tid, after, emitted | fresh)
-        await repo.replace_timers(conn, tid, timers)
+        await repo.drop_timers(conn, tid)
+        if timers:  # written with the events this handler decided, in one statement
+            uow.stage(repo.timers_written(timers))
         for t in timers:
             self.on_timer(t.due_at)
