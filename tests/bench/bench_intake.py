@@ -130,6 +130,7 @@ def _pipeline(
     burst = ack_latencies(intake, sink, key, count=tickets, rate=None, wait=300.0)
     cpu_ms = CpuMeter.per_item(cpu_before, meter.snapshot(), max(burst["acknowledged"], 1))
     statements = asyncio.run(pgstat.top(database_url, burst["acknowledged"]))
+    per_ticket = asyncio.run(pgstat.statements_per_item(database_url, burst["acknowledged"]))
     per_s = burst["acknowledged"] / burst["wall_s"] if burst["wall_s"] else 0.0
     print(f"{burst['acknowledged']} acknowledged in {burst['wall_s']:.1f} s: {per_s:.0f} tickets/s")
     print(describe(burst))
@@ -140,6 +141,8 @@ def _pipeline(
     print("CPU ms per acknowledged ticket, by process (2 cores bound tickets/s to 2000 / total):")
     print("   " + "  ".join(f"{name} {ms:.1f}" for name, ms in cpu_ms.items()))
     report.figure("pipeline", "cpu_ms_per_ticket", cpu_ms)
+    print(f"PostgreSQL statements per acknowledged ticket, all services: {per_ticket}")
+    report.figure("pipeline", "statements_per_ticket", per_ticket)
     print("PostgreSQL, top statements by execution time (pg_stat_statements):")
     print(pgstat.describe(statements))
     report.figure("pipeline", "top_statements", statements)
@@ -154,7 +157,10 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
     finally:
         bare.terminate()
         bare.wait(10)
+    meter = _meter(stack)  # intake (the other services are stopped), Kafka, PostgreSQL
+    cpu_before = meter.snapshot()
     durable = wrk_post(f"{intake}/v1/tickets", seconds=seconds, headers=key, idempotency_keys=True)
+    cpu_ms = CpuMeter.per_item(cpu_before, meter.snapshot(), max(durable.requests, 1))
     plain = wrk_post(f"{intake}/v1/tickets", seconds=seconds, headers=key)
     outbox = asyncio.run(_outbox(stack.database_url))
     published = outbox["published"] - before["published"]
@@ -167,6 +173,8 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
     print(f"ratio durable/bare (no Idempotency-Key):         {ratio_plain:8.2f}")
     failed = durable.non_2xx + durable.socket_errors + plain.non_2xx + plain.socket_errors
     print(f"failed requests (non-2xx + socket errors):       {failed:8d}")
+    print("CPU ms per durable request, by process: "
+          + "  ".join(f"{name} {ms:.2f}" for name, ms in cpu_ms.items()))  # fmt: skip
     print(
         f"outbox: the relay published {published} rows during the runs, "
         f"{outbox['unpublished']} not yet at the end"
@@ -175,6 +183,7 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
     _wrk_figures("durable", durable)
     _wrk_figures("durable_no_idempotency_key", plain)
     report.figure("intake", "ratio", round(ratio, 3))
+    report.figure("intake", "cpu_ms_per_durable_request", cpu_ms)
     report.figure("intake", "ratio_no_idempotency_key", round(ratio_plain, 3))
     report.figure("intake", "wrk_seconds", seconds)
     report.figure("intake", "outbox_published_during_runs", published)

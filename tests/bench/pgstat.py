@@ -52,6 +52,20 @@ async def top(database_url: str, items: int, limit: int = 15) -> list[dict[str, 
     return found
 
 
+async def statements_per_item(database_url: str, items: int) -> float:
+    """Every statement PostgreSQL ran since `reset` (BEGIN and COMMIT too), per item: the
+    round trips the services spent on each ticket."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        calls = await conn.fetchval(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+            " WHERE query NOT ILIKE '%pg_stat_statements%'"
+        )
+    finally:
+        await conn.close()
+    return round(int(calls) / max(items, 1), 1)
+
+
 def describe(statements: list[dict[str, Any]]) -> str:
     lines = ["  ms/ticket  calls/ticket  share  statement"]
     lines += [

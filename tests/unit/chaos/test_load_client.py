@@ -1,0 +1,51 @@
+"""The chaos load client keeps at most `max_in_flight` requests open, whatever the rate:
+the rest wait in the client, never in httpx's pool (where thousands of queued requests
+cost a scan each per state change and starved the client in a full run)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.chaos.load import LoadClient, plan_tickets
+
+
+async def test_requests_beyond_the_limit_wait_in_the_client() -> None:
+    open_now, most, arrived = 0, 0, 0
+    release = asyncio.Event()
+
+    async def create(request: Request) -> JSONResponse:
+        nonlocal open_now, most, arrived
+        open_now += 1
+        arrived += 1
+        most = max(most, open_now)
+        await release.wait()
+        open_now -= 1
+        return JSONResponse({"tid": f"TID-{arrived}"}, status_code=201)
+
+    app = Starlette(routes=[Route("/v1/tickets", create, methods=["POST"])])
+    client = LoadClient(
+        ["http://intake"], "tmk_frontend", "tmk_agent", max_in_flight=4,
+        transport=httpx.ASGITransport(app=app),
+    )  # fmt: skip
+    plans = plan_tickets(20, random.Random(1), 0.0, 0.0)  # no replies, no holds
+    for plan in plans:
+        plan.delay = 0.0
+    run = asyncio.create_task(client.run(plans, rate=10_000))
+    async with asyncio.timeout(10):
+        while arrived < 4:  # the first four are open on the server
+            await asyncio.sleep(0.01)
+    for _ in range(50):  # the loop turns while 16 more are due: none gets through
+        await asyncio.sleep(0)
+    assert (arrived, open_now) == (4, 4)
+    release.set()
+    result = await asyncio.wait_for(run, 10)
+    await client.close()
+    assert most == 4 and arrived == 20
+    assert result.answers[("create", "201")] == 20
