@@ -22,6 +22,7 @@ class Obligation:
     kind: str
     deadline: datetime | None  # the latest one announced (started, resumed, target changed)
     paused: bool = False  # its last announcement was a pause
+    paused_at: datetime | None = None  # when, if so
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,25 @@ class BreachTally:
 
 
 def expected_breach(ob: Obligation, replied: datetime | None) -> bool | None:
-    """True: overdue without a reply; False: met (or paused, so never due); None: too close."""
-    if ob.paused or ob.deadline is None:
+    """True: overdue without a reply; False: met, or paused before its deadline (so never
+    due); None: too close to call. A clock paused after its deadline was due all the
+    same (a hold that came late): the reply decides, as for a running one."""
+    if ob.deadline is None:
         return False
+    if ob.paused:
+        if ob.paused_at is None or ob.paused_at < ob.deadline - MARGIN:
+            return False
+        if ob.paused_at <= ob.deadline + MARGIN:
+            return None
     if replied is None or replied > ob.deadline + MARGIN:
         return True
     if replied < ob.deadline - MARGIN:
         return False
     return None
+
+
+def _hms(at: datetime | None) -> str:
+    return "never" if at is None else f"{at:%H:%M:%S}"
 
 
 def tally_breaches(seen: Observed) -> BreachTally:
@@ -98,8 +110,8 @@ def tally_breaches(seen: Observed) -> BreachTally:
         if emitted and not due:
             first = min(b.emitted_at for b in seen.breached[ob_id])
             unexpected.append(
-                f"{ob_id} (replied {replied:%H:%M:%S}, due {ob.deadline:%H:%M:%S}, "
-                f"breach emitted {first:%H:%M:%S} UTC)"
+                f"{ob_id} (replied {_hms(replied)}, due {_hms(ob.deadline)}, "
+                f"breach emitted {_hms(first)} UTC)"
             )
     per_ticket = Counter(seen.obligations[o].tid for o in distinct if o in seen.obligations)
     for tid, count in sorted(per_ticket.items()):

@@ -75,9 +75,9 @@ def kafka_facts(bootstrap: str) -> KafkaFacts:
                 data["tid"], data["kind"], _instant(data["deadline"])
             )
         elif ob is not None and kind == "sla.clock_paused":
-            ob.paused = True
+            ob.paused, ob.paused_at = True, _instant(data["paused_at"])
         elif ob is not None and kind == "sla.clock_resumed":
-            ob.paused, ob.deadline = False, _instant(data["deadline"])
+            ob.paused, ob.paused_at, ob.deadline = False, None, _instant(data["deadline"])
         elif ob is not None and kind == "sla.target_changed" and data.get("new_deadline"):
             ob.deadline = _instant(data["new_deadline"])
         elif kind == "sla.breached":

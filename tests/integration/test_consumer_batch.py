@@ -4,6 +4,7 @@ its inbox and consumed_events rows not kept) and every other record is handled o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -130,3 +131,22 @@ async def test_a_failing_handler_fails_its_record_alone(bench: Bench) -> None:
     assert inbox == {batch[0].id, batch[2].id}  # the failed one's is released for a redrive
     kept = await bench.pool.fetch("SELECT event_id FROM consumed_events")
     assert {str(r["event_id"]) for r in kept} == inbox
+
+
+async def test_an_id_that_is_no_uuid_is_dead_lettered_and_an_upper_case_one_handled(
+    bench: Bench,
+) -> None:
+    """The inbox claims the batch in one statement keyed by uuid: one id that is not a UUID
+    must not fail the others, and a UUID written in capitals must not be taken for one
+    already claimed."""
+    upper = rated(3)
+    batch = [
+        rated(1),
+        dataclasses.replace(rated(2), id="not-a-uuid"),
+        dataclasses.replace(upper, id=upper.id.upper()),
+    ]
+    await bench.consumer.process_batch([bench.record(e) for e in batch])
+    assert await bench.ratings() == [1, 3]
+    (dead,) = bench.dead.sent
+    reasons = [v.decode() for k, v in dead["headers"] if k == "dlq_reason"]
+    assert reasons[0].startswith("unparseable") and "not-a-uuid" in reasons[0]

@@ -69,6 +69,39 @@ def test_a_reply_decides_the_breach_and_one_near_the_deadline_is_not_judged() ->
     assert expected_breach(paused, None) is False
 
 
+def test_a_clock_paused_after_its_deadline_was_due_one_paused_before_was_not() -> None:
+    """Seed 23 on a saturated machine: a hold that came after the deadline (its 409s
+    retried while the classifier was behind) left the obligation paused, and its breach,
+    rightly emitted at the deadline, was taken for one of a clock never due."""
+
+    def paused_at(offset: timedelta) -> Obligation:
+        return Obligation("TID-1", "first_response", DEADLINE, True, DEADLINE + offset)
+
+    assert expected_breach(paused_at(-timedelta(minutes=1)), None) is False
+    assert expected_breach(paused_at(timedelta(minutes=1)), None) is True
+    assert expected_breach(paused_at(timedelta(seconds=2)), None) is None
+    late_hold = {"TID-2/1": [breach("e1")], "TID-1/1": [breach("e3")]}
+    held = {
+        "TID-1/1": paused_at(timedelta(minutes=1)),
+        "TID-2/1": Obligation("TID-2", "first_response", DEADLINE),
+    }
+    mails = {"TID-1": Counter({"<b1@x>": 1}), "TID-2": Counter({"<b2@x>": 1})}
+    late = observed(breached=late_hold, obligations=held, replied={}, breach_mails=mails)
+    assert failed(late) == []
+
+
+def test_a_breach_of_a_clock_never_due_is_reported_without_a_reply_or_deadline() -> None:
+    never_due = {
+        "TID-1/1": Obligation("TID-1", "first_response", None),
+        "TID-2/1": Obligation("TID-2", "first_response", DEADLINE),
+    }
+    breached = {"TID-2/1": [breach("e1")], "TID-1/1": [breach("e3")]}
+    [unexpected] = tally_breaches(
+        observed(breached=breached, obligations=never_due, replied={})
+    ).unexpected
+    assert unexpected.startswith("TID-1/1 (replied never, due never, breach emitted 12:00:01")
+
+
 def test_a_second_breach_a_missing_one_and_one_for_a_met_clock_each_fail() -> None:
     two = {"TID-2/1": [breach("e1"), breach("e2")]}
     assert tally_breaches(observed(breached=two)).duplicated == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ class BatchHandler:
         async with pool.acquire() as conn, conn.transaction():
             first_time = await self._claim(conn, wanted)
             for record, (event, envelope) in wanted:
-                event_id = envelope.id
+                event_id = _inbox_key(envelope)
                 if event_id not in first_time:  # in the inbox before, or earlier in this batch
                     outcome.duplicates += 1
                     continue
@@ -117,7 +118,7 @@ class BatchHandler:
         rows = await conn.fetch(
             _CLAIM,
             self.consumer,
-            [envelope.id for _, (_, envelope) in wanted],
+            [_inbox_key(envelope) for _, (_, envelope) in wanted],
             [record.topic for record, _ in wanted],
             [record.partition for record, _ in wanted],
             [record.offset for record, _ in wanted],
@@ -143,3 +144,10 @@ class BatchHandler:
         await self.handlers.handle(event, uow)
         await uow.flush()
         return uow
+
+
+def _inbox_key(envelope: Envelope) -> str:
+    """The event id as the inbox's uuid column gives it back (lower case, hyphenated), so
+    an id a publisher wrote otherwise is still found among the claimed ones. The consumer
+    dead-letters records whose id is not a UUID before they get here."""
+    return str(uuid.UUID(envelope.id))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -180,6 +181,7 @@ class EventConsumer:
                 if envelope.type not in self._registry:
                     raise UnknownEventType(f"unknown event type {envelope.type!r}")
                 return None  # a known event this service does not care about
+            _require_uuid(envelope.id)
             return envelope.decode(self._registry), envelope
         except (MalformedRecord, UnknownEventType, ValueError) as exc:
             dead_letters.append(DeadLetter(record, f"unparseable: {exc}"))
@@ -222,3 +224,11 @@ class EventConsumer:
 
     def assignment(self) -> set[TopicPartition]:
         return set(self._consumer.assignment()) if self._consumer else set()
+
+
+def _require_uuid(event_id: str) -> None:
+    """The inbox keys on the event id as a uuid: a record whose id is not one is poison."""
+    try:
+        uuid.UUID(event_id)
+    except ValueError:
+        raise MalformedRecord(f"event id {event_id!r} is not a UUID") from None
