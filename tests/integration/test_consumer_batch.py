@@ -25,9 +25,10 @@ from tidekit.kafka.consumer import EventConsumer
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.messaging.uow import UnitOfWork
 from tidekit.store.consumed import CONSUMED_MIGRATIONS
-from tidekit.store.eventstore import EventStore, TableWrite
+from tidekit.store.eventstore import EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
 from tidekit.store.pool import create_pool
+from tidekit.store.table_writes import TableWrite
 
 pytestmark = pytest.mark.integration
 TOPIC = "tidemark.intake.v1"

@@ -21,9 +21,10 @@ from tidekit.messaging.bus import MessageBus
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.messaging.uow import UnitOfWork, unit_of_work
 from tidekit.retry import RetryPolicy
-from tidekit.store.eventstore import ConcurrencyConflict, EventStore, TableWrite
+from tidekit.store.eventstore import ConcurrencyConflict, EventStore
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
 from tidekit.store.pool import create_pool
+from tidekit.store.table_writes import TableWrite
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tidekit.store.eventstore import TableWrite, with_table_writes
+from tidekit.store.table_writes import TableWrite, with_table_writes
 
 MAIN = "WITH {table_writes}main AS (SELECT $1, $2 WHERE {after_table_writes}) SELECT * FROM main"
 

@@ -18,7 +18,7 @@ from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
 from tidekit.events.notifier import NotificationBounced
 from tidekit.messaging.uow import UnitOfWork
-from tidekit.store.eventstore import TableWrite
+from tidekit.store.table_writes import TableWrite
 from tidekit.telemetry import span_from_headers
 
 from .bounces import Bounce

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from tidekit.store.eventstore import TableWrite
+from tidekit.store.table_writes import TableWrite
 
 from .domain import ClockInput, EmitKey, TicketFacts, TimerRow
 

@@ -29,7 +29,8 @@ import asyncpg
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Cause, Envelope
-from tidekit.store.eventstore import EventStore, StreamWrite, TableWrite
+from tidekit.store.eventstore import EventStore, StreamWrite
+from tidekit.store.table_writes import TableWrite
 from tidekit.telemetry import current_trace_headers
 
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from tidekit.events.envelope import Envelope
-from tidekit.store.eventstore import TableWrite
 from tidekit.store.migrate import MigrationSet
+from tidekit.store.table_writes import TableWrite
 
 CONSUMED_MIGRATIONS = MigrationSet("tidekit.consumed", "tidekit.store", "migrations_consumed")
 

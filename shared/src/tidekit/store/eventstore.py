@@ -9,19 +9,17 @@ times in the events' data, never the machine's when a test set the clock elsewhe
 from __future__ import annotations
 
 import base64
-import functools
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from tidekit.clock import Clock
 from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope, Origin
+from tidekit.store.table_writes import TableWrite, table_writes_alone, with_table_writes
 from tidekit.telemetry import current_trace_headers
 
 # A stream's version is `base + n`: base is the expected version for an append, or for a
@@ -52,60 +50,6 @@ _LOCK_RECORDED = """
 SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
 FROM (SELECT DISTINCT unnest($1::text[]) AS s ORDER BY 1) AS streams
 """
-
-
-_PARAMETER = re.compile(r"\$(\d+)")
-
-
-@dataclass(frozen=True)
-class TableWrite:
-    """A write to a service's own table that goes with the events, in their statement: one
-    INSERT, UPDATE or DELETE with parameters $1…$n, no RETURNING and no trailing semicolon.
-    It becomes a data-modifying CTE of the events' statement, so it lands with them or not
-    at all, in the same round trip, and it is written **before** the events (their
-    statement waits for it): a consumed event staged with the events its handler decided
-    is recorded first, the order a rebuild folds them in. Several of them see the same
-    snapshot and not each other's rows: never two writes to one row."""
-
-    sql: str
-    args: tuple[Any, ...] = ()
-
-    async def execute(self, conn: asyncpg.Connection) -> None:
-        """On its own, where nothing goes with it."""
-        await conn.execute(self.sql, *self.args)
-
-
-def with_table_writes(
-    sql: str, args: Sequence[Any], writes: Sequence[TableWrite]
-) -> tuple[str, list[Any]]:
-    """`sql` (whose text has a `{table_writes}` slot right after its WITH, and an
-    `{after_table_writes}` condition where its own writes read their rows) with `writes`
-    as CTEs before its own, their parameters numbered after `args`. The condition reads
-    every write's result (a one-time filter, evaluated before the first row is read), so
-    the writes are done before the statement's own rows are written; unreferenced, they
-    would run after it."""
-    all_args = list(args)
-    for w in writes:
-        all_args.extend(w.args)
-    shape = (sql, len(args), tuple((w.sql, len(w.args)) for w in writes))
-    return _composed(shape), all_args
-
-
-def _shifted(placeholder: re.Match[str], by: int) -> str:
-    return f"${int(placeholder.group(1)) + by}"
-
-
-@functools.lru_cache(maxsize=256)  # a handler writes the same shapes again and again
-def _composed(shape: tuple[str, int, tuple[tuple[str, int], ...]]) -> str:
-    sql, offset, writes = shape
-    ctes: list[str] = []
-    for i, (write_sql, arg_count) in enumerate(writes):
-        renumbered = _PARAMETER.sub(functools.partial(_shifted, by=offset), write_sql)
-        ctes.append(f"table_write_{i} AS ({renumbered} RETURNING 1),\n")
-        offset += arg_count
-    done = " + ".join(f"(SELECT count(*) FROM table_write_{i})" for i in range(len(writes)))
-    after = f"{done} >= 0" if writes else "true"
-    return sql.replace("{table_writes}", "".join(ctes), 1).replace("{after_table_writes}", after, 1)
 
 
 class ConcurrencyConflict(Exception):
@@ -241,7 +185,7 @@ class EventStore:
                 rows.append((w, n, env))
         if not rows:
             if table_writes:
-                await _table_writes_alone(conn, table_writes)
+                await table_writes_alone(conn, table_writes)
             return []
         recorded = sorted({w.stream_id for w in writes if w.expected is None and w.events})
         if recorded:
@@ -320,10 +264,3 @@ class EventStore:
             correlation_id=str(row["correlation_id"]) if row["correlation_id"] else None,
         )
         return StoredEvent(row["position"], row["version"], envelope, row["recorded_at"])
-
-
-async def _table_writes_alone(conn: asyncpg.Connection, writes: Sequence[TableWrite]) -> None:
-    sql, args = with_table_writes(
-        "WITH {table_writes}done AS (SELECT 1) SELECT 1 WHERE {after_table_writes}", [], writes
-    )
-    await conn.execute(sql, *args)

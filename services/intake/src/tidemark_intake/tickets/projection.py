@@ -11,7 +11,7 @@ import asyncpg
 from tidekit.events import classifier, escalation, intake
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
-from tidekit.store.eventstore import TableWrite
+from tidekit.store.table_writes import TableWrite
 
 from . import obligations
 from .attachments import CheckedAttachment

@@ -16,7 +16,7 @@ from tidekit.events.classifier import LicenseRecorded
 from tidekit.events.envelope import Envelope
 from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
-from tidekit.store.eventstore import TableWrite
+from tidekit.store.table_writes import TableWrite
 from tidekit.web.problems import Problem
 from tidekit.web.ratelimit import TokenBuckets
 from tidemark_intake.settings import IntakeSettings
