@@ -51,6 +51,12 @@ class Observed:
     rebuild_diffs: dict[str, str]  # service -> '' when its read model equals a rebuild
     lag_recovery: dict[str, float | None] = field(default_factory=dict)  # group -> seconds
     left_over: str = ""  # what was still to do when the run gave up waiting ('' quiet)
+    slot_wait_max: float = 0.0  # client: longest wait of a request for a free connection
+
+
+# A request may wait this long for a free connection of the client's 200 (a fault's
+# moment); longer, and the load no longer had the rate it was asked for.
+RATE_SLACK_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,14 @@ def judge(seen: Observed) -> list[Check]:
         "HTTP: 2xx, 4xx caused by the request, 503 with Retry-After; no 500",
         not seen.bad_answers,
         f"{len(seen.bad_answers)} bad answers: {_few(seen.bad_answers)}",
+    ))  # fmt: skip
+    checks.append(Check(
+        f"load kept its rate: no request waited over {RATE_SLACK_SECONDS:.0f} s for one of "
+        "the client's connections",
+        seen.slot_wait_max <= RATE_SLACK_SECONDS,
+        f"longest wait {seen.slot_wait_max:.1f} s (a longer one: the system answered too "
+        "slowly for the rate, which the client then no longer kept; the other checks, lag "
+        "above all, judged a lighter load than asked)",
     ))  # fmt: skip
     full = {t: n for t, n in seen.dlq_records.items() if n}
     checks.append(Check(

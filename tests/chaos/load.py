@@ -61,6 +61,7 @@ class LoadResult:
     holds: int = 0  # on-hold and resume both accepted
     replies: int = 0
     last_created: float = 0.0  # time.monotonic() of the last 201
+    slot_wait_max: float = 0.0  # longest wait of a request for a free connection (s)
 
     def classes(self) -> Counter[str]:
         out: Counter[str] = Counter()
@@ -110,7 +111,10 @@ class LoadClient:
             url = self.urls[(turn + attempt) % len(self.urls)] + path
             attempt += 1
             try:
+                asked = time.monotonic()
                 async with self._in_flight:
+                    waited = time.monotonic() - asked
+                    self.result.slot_wait_max = max(self.result.slot_wait_max, waited)
                     response = await self.http.post(url, json=body, headers=headers)
             except httpx.TransportError as exc:  # refused, reset, timed out: send again
                 self.result.answers[(route, type(exc).__name__)] += 1

@@ -174,4 +174,5 @@ def gather(stack: ChaosStack, config: ChaosConfig, load: LoadResult,
         dlq_records=asyncio.run(collect.dlq_records(stack.kafka.bootstrap)),
         rebuild_diffs=asyncio.run(collect.rebuild_diffs(ops_settings(stack))),
         lag_recovery=lag,
+        slot_wait_max=load.slot_wait_max,
     )

@@ -172,3 +172,11 @@ def test_the_fault_script_is_replayable_and_hits_every_service_once() -> None:
     assert script[-1].at < 200.0 * 0.85
     single_node = plan_faults(7, 100.0, 1, 10.0, 1, False, False)
     assert {f.kind for f in single_node} == {"kill-service", "kafka-outage"}
+
+
+def test_a_load_that_fell_behind_its_rate_fails() -> None:
+    """Seed 23 passed every other check with its 10,000 tickets sent over 679 s instead of
+    200: the client waited for one of its 200 connections while the system answered
+    slowly, so the lag check judged a load throttled to what the system could carry."""
+    assert failed(observed(slot_wait_max=0.4)) == []
+    assert failed(observed(slot_wait_max=95.0)) == ["load kept its rate"]
