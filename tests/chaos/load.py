@@ -97,6 +97,7 @@ class LoadClient:
         self.agent = {"X-Api-Key": agent_key}
         self.result = LoadResult()
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self.waiting = 0  # requests waiting now for one of the connections
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=50)
         self.http = httpx.AsyncClient(timeout=10.0, limits=limits, transport=transport)
 
@@ -112,10 +113,17 @@ class LoadClient:
             attempt += 1
             try:
                 asked = time.monotonic()
-                async with self._in_flight:
+                self.waiting += 1
+                try:
+                    await self._in_flight.acquire()
+                finally:
+                    self.waiting -= 1
+                try:
                     waited = time.monotonic() - asked
                     self.result.slot_wait_max = max(self.result.slot_wait_max, waited)
                     response = await self.http.post(url, json=body, headers=headers)
+                finally:
+                    self._in_flight.release()
             except httpx.TransportError as exc:  # refused, reset, timed out: send again
                 self.result.answers[(route, type(exc).__name__)] += 1
                 await asyncio.sleep(pause)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import ApiKeys, make_keys
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 
 from .service_harness import intake_introspection
 
@@ -18,10 +18,8 @@ from .service_harness import intake_introspection
 @pytest.fixture(scope="package")
 def keys_db(_postgres: tuple[str, object]) -> Iterator[str]:
     """Intake's database, where the staff keys the services ask about live."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_inproc_keys")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_inproc_keys") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

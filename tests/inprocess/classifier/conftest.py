@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import ApiKeys
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tests.inprocess.service_harness import ConsumerPath, serve_in_process
 from tidekit.clock import ManualClock
 from tidekit.events.envelope import Envelope
@@ -38,10 +38,8 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # every test's clock starts her
 
 @pytest.fixture(scope="module")
 def classifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_cls_inproc")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_cls_inproc") as url:
+        yield url
 
 
 def new_tid() -> str:

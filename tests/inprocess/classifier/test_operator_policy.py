@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tidekit.runtime import ServiceRuntime
 
 from .conftest import Classifier, StartClassifier, days_before, new_key, ticket
@@ -36,10 +36,8 @@ def operator_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def own_db(_postgres: tuple[str, object]) -> Iterator[str]:
     """A database of its own: which policy versions it holds is the point."""
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_cls_inproc_policy")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_cls_inproc_policy") as url:
+        yield url
 
 
 async def record_policy_in_force(classifier: Classifier) -> None:

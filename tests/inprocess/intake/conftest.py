@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import ApiKeys, make_keys
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tidekit.clock import ManualClock
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -27,10 +27,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="package")
 def intake_db(_postgres: tuple[str, Any]) -> Iterator[str]:
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_intake_inproc")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_intake_inproc") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.fixtures.access import ApiKeys
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tests.inprocess.service_harness import (
     ConsumerPath,
     intake_introspection,
@@ -47,10 +47,8 @@ Rows = list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def notifier_db(_postgres: tuple[str, object]) -> Iterator[str]:
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_notifier_inproc")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_notifier_inproc") as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tests.unit.notifier.samples import classified, clock_started, submitted
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -35,10 +35,8 @@ IN_NOTIFIER = {"search_path": "notifier"}
 
 @pytest.fixture
 def notifier_db(_postgres: tuple[str, Any]) -> Iterator[str]:
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_notifier_fault")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_notifier_fault") as url:
+        yield url
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class Desk:
             classified_at=NOW,
         )
         async with self.pool.acquire() as conn:
-            await projection.record_foreign(conn, Envelope.wrap(event, source="tidemark/test"))
+            await projection.foreign_row(Envelope.wrap(event, source="tidemark/test")).execute(conn)
             await projection.apply_foreign(conn, event)
 
 
@@ -201,7 +201,7 @@ async def test_loops_never_make_tickets_and_are_recorded(desk: Desk) -> None:
         sent_at=NOW,
     )
     async with desk.pool.acquire() as conn:
-        await projection.record_foreign(conn, Envelope.wrap(sent, source="tidemark/notifier"))
+        await projection.foreign_row(Envelope.wrap(sent, source="tidemark/notifier")).execute(conn)
     loops = [
         mail("ada@example.com", f"Out of office: [{tid}]", Auto_Submitted="auto-replied"),
         mail("list@example.com", "Newsletter", Precedence="bulk"),

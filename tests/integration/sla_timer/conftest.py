@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.backends import create_fresh_database, drop_database
+from tests.fixtures.backends import fresh_database
 from tests.fixtures.system import System
 from tests.integration.sla_timer.harness import Emitted, Timer, Upstream
 
@@ -19,10 +19,8 @@ START = "2026-11-20T10:00:00Z"  # a Friday, before any real-time ticket of the s
 
 @pytest.fixture(scope="module")
 def timer_db(_postgres: tuple[str, Any]) -> Iterator[str]:
-    admin_url, _ = _postgres
-    url = create_fresh_database(admin_url, prefix="tidemark_sla")
-    yield url
-    drop_database(admin_url, url)
+    with fresh_database(_postgres, "tidemark_sla") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

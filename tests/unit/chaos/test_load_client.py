@@ -18,13 +18,15 @@ from tests.chaos.load import LoadClient, plan_tickets
 
 async def test_requests_beyond_the_limit_wait_in_the_client() -> None:
     open_now, most, arrived = 0, 0, 0
-    release = asyncio.Event()
+    limit_reached, release = asyncio.Event(), asyncio.Event()
 
     async def create(request: Request) -> JSONResponse:
         nonlocal open_now, most, arrived
         open_now += 1
         arrived += 1
         most = max(most, open_now)
+        if open_now == 4:
+            limit_reached.set()
         await release.wait()
         open_now -= 1
         return JSONResponse({"tid": f"TID-{arrived}"}, status_code=201)
@@ -39,13 +41,13 @@ async def test_requests_beyond_the_limit_wait_in_the_client() -> None:
         plan.delay = 0.0
     run = asyncio.create_task(client.run(plans, rate=10_000))
     async with asyncio.timeout(10):
-        while arrived < 4:  # the first four are open on the server
-            await asyncio.sleep(0.01)
-    for _ in range(50):  # the loop turns while 16 more are due: none gets through
-        await asyncio.sleep(0)
-    assert (arrived, open_now) == (4, 4)
+        await limit_reached.wait()  # four requests open on the server
+        while client.waiting < 16:  # and every other ticket has asked for a connection
+            await asyncio.sleep(0)  # (a turn of the loop: the tickets are due at once)
+    assert (arrived, open_now, client.waiting) == (4, 4, 16)
     release.set()
     result = await asyncio.wait_for(run, 10)
     await client.close()
-    assert most == 4 and arrived == 20
+    assert most == 4 and arrived == 20 and client.waiting == 0
     assert result.answers[("create", "201")] == 20
+    assert result.slot_wait_max > 0  # the 16 waited, and the run records how long

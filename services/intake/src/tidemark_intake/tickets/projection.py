@@ -154,10 +154,6 @@ def foreign_row(env: Envelope) -> TableWrite:
     )
 
 
-async def record_foreign(conn: asyncpg.Connection, env: Envelope) -> None:
-    await foreign_row(env).execute(conn)
-
-
 async def _fold_obligation(conn: asyncpg.Connection, e: obligations.ObligationEvent) -> None:
     """One of the sla-timer's events into the obligation's view (obligations.evolve)."""
     stored = await conn.fetchval(

@@ -115,9 +115,7 @@ def open_ticket(
     """The new ticket's first event, read-model row and attachments, all written with the
     unit of work's flush, in its one statement."""
     uow.append(new.tid, 0, [submitted])
-    files_write = projection.attachment_rows(files)
-    if files_write is not None:
-        uow.stage(files_write)
+    _stage_attachments(uow, files)
     uow.stage(projection.ticket_row(submitted, new.salt, tokens.token_hash(new.access_token)))
 
 
@@ -129,10 +127,14 @@ async def change(
 ) -> TicketState:
     """Append `events` after the version `state` was folded to, project them; the new state."""
     uow.append(state.tid, state.version, events)
-    files_write = projection.attachment_rows(files)
-    if files_write is not None:
-        uow.stage(files_write)
+    _stage_attachments(uow, files)
     for event in events:
         await projection.apply_own(uow.conn, event)
         state = lifecycle.evolve(state, event)
     return state
+
+
+def _stage_attachments(uow: UnitOfWork, files: Sequence[att.CheckedAttachment]) -> None:
+    rows = projection.attachment_rows(files)
+    if rows is not None:
+        uow.stage(rows)
