@@ -37,24 +37,25 @@ def test_sigterm_flushes_the_outbox_and_exits_zero_in_time(
     isolate_ticket_ids(db)
     keys = asyncio.run(make_keys(db))
     namespace = f"term{uuid.uuid4().hex[:8]}."
-    intake = service_launcher(
-        "intake",
-        {
-            "TIDEMARK_DATABASE_URL": db,
-            "TIDEMARK_TOPIC_NAMESPACE": namespace,
-            "TIDEMARK_CONSUMER_GROUP_SUFFIX": "main",
-        },
-    )
-    group = f"{namespace}tidemark.intake.main"
-    wait_ready(intake.url)
-    poll(lambda: describe_groups(kafka_bootstrap, [group]), lambda g: g[group] == ("Stable", 1))
-
-    # Hold the relay's lock (one relay per schema): the accepted ticket stays in the outbox
-    # until we let go, right before SIGTERM, so only a flush at shutdown can publish it.
+    # Hold the relay's lock (one relay per schema) before intake starts: its relay stands
+    # by, and the accepted ticket stays in the outbox until we let go, right before
+    # SIGTERM, so the publish is the shutdown's (or a last poll's).
     loop = asyncio.new_event_loop()
     holder = loop.run_until_complete(asyncpg.connect(db))
     loop.run_until_complete(holder.execute("SELECT pg_advisory_lock(hashtext('outbox:intake'))"))
     try:
+        intake = service_launcher(
+            "intake",
+            {
+                "TIDEMARK_DATABASE_URL": db,
+                "TIDEMARK_TOPIC_NAMESPACE": namespace,
+                "TIDEMARK_CONSUMER_GROUP_SUFFIX": "main",
+            },
+        )
+        group = f"{namespace}tidemark.intake.main"
+        wait_ready(intake.url)
+        poll(lambda: describe_groups(kafka_bootstrap, [group]), lambda g: g[group] == ("Stable", 1))
+
         email = f"term-{uuid.uuid4().hex[:8]}@example.com"
         created = httpx.post(
             f"{intake.url}/v1/tickets",

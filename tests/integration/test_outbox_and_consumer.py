@@ -1,86 +1,23 @@
-"""Outbox relay → real Kafka → idempotent consumer, with redelivery and a poison record."""
+"""Outbox relay → real Kafka → idempotent consumer, with redelivery and a poison record.
+(The relay alone: test_outbox_relay.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 
-import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from tidekit.clock import SystemClock
+from tests.integration.outbox_bench import Bench, append, read_topic, record_count
 from tidekit.events import dlq_topic, registry
 from tidekit.events.intake import TicketRated
-from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidekit.kafka.consumer import EventConsumer
-from tidekit.kafka.relay import OutboxRelay
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.messaging.uow import UnitOfWork
-from tidekit.store.consumed import CONSUMED_MIGRATIONS
-from tidekit.store.eventstore import ConcurrencyConflict, EventStore
-from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
+from tidekit.store.eventstore import ConcurrencyConflict
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Bench:
-    pool: asyncpg.Pool
-    producer: AIOKafkaProducer
-    store: EventStore
-    topic: str
-    schema: str
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-
-@pytest.fixture
-async def bench(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Bench]:
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    topic = f"test.{schema}.v1"
-    async with _connect(database_url) as conn:
-        await apply_migrations(conn, schema, [CORE_MIGRATIONS, CONSUMED_MIGRATIONS])
-    pool = await asyncpg.create_pool(database_url, server_settings={"search_path": schema})
-    await ensure_topics(kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
-    producer = idempotent_producer(kafka_bootstrap, "test")
-    await producer.start()
-    b = Bench(
-        pool,
-        producer,
-        EventStore(source="tidemark/test", topic=topic, registry=registry, clock=SystemClock()),
-        topic,
-        schema,
-    )
-    yield b
-    for task in b.tasks:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-    await producer.stop()
-    await pool.close()
-
-
-@contextlib.asynccontextmanager
-async def _connect(url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-async def append(b: Bench, tid: str, stars: int) -> str:
-    async with b.pool.acquire() as conn, conn.transaction():
-        version = await b.store.stream_version(conn, tid)
-        envs = await b.store.append(
-            conn, tid, version, [TicketRated(tid=tid, rating=stars, rated_at=datetime.now(UTC))]
-        )
-    return envs[0].id
 
 
 def start_rated_consumer(
@@ -106,39 +43,6 @@ def start_rated_consumer(
     bench.tasks.append(asyncio.create_task(consumer.run()))
 
 
-async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=f"reader-{uuid.uuid4().hex}",
-    )
-    await consumer.start()
-    records: list = []
-    try:
-        async with asyncio.timeout(timeout):
-            while len(records) < count:
-                batch = await consumer.getmany(timeout_ms=500)
-                for recs in batch.values():
-                    records.extend(recs)
-    finally:
-        await consumer.stop()
-    return records
-
-
-async def test_relay_publishes_committed_rows_in_order_and_marks_them(
-    bench: Bench, kafka_bootstrap: str
-) -> None:
-    ids = [await append(bench, "TID-7", n) for n in (1, 2, 3)]
-    relay = OutboxRelay(bench.pool, bench.producer, schema=bench.schema)
-    assert await relay.publish_batch() == 3
-    assert await relay.publish_batch() == 0  # nothing published twice
-    records = await read_topic(kafka_bootstrap, bench.topic, 3)
-    assert [dict(r.headers)["ce_id"].decode() for r in records] == ids
-    assert {r.key for r in records} == {b"TID-7"}
-    assert await bench.pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-
-
 async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     bench: Bench, kafka_bootstrap: str
 ) -> None:
@@ -157,8 +61,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     await bench.producer.send_and_wait(bench.topic, b"garbage", key=b"TID-8")
     await append(bench, "TID-8", 4)  # the handler raises on this one
     await append(bench, "TID-8", 5)
-    relay = OutboxRelay(bench.pool, bench.producer, schema=bench.schema)
-    await relay.publish_batch()
+    await bench.publish()
     # Redeliver the first record, as after a crash before the offset commit.
     records = await read_topic(kafka_bootstrap, bench.topic, 4)
     duplicate = next(r for r in records if dict(r.headers).get("ce_id", b"").decode() == first)
@@ -177,7 +80,7 @@ async def test_consumer_handles_once_despite_redelivery_and_skips_poison(
     # A marker behind the duplicate on the same partition (same key): once it is handled,
     # the duplicate before it has been too, so a wrongly handled duplicate is in `handled`.
     marker = await append(bench, "TID-8", 3)
-    await relay.publish_batch()
+    await bench.publish()
     # Wait for the marker's inbox row (committed), not for the handler's call: the handler
     # runs inside the batch's transaction, which may not have committed yet.
     inbox_has = "SELECT count(*) FROM inbox WHERE event_id = $1::uuid"
@@ -221,7 +124,7 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
 
     await append(bench, "TID-9", 4)
     await append(bench, "TID-9", 5)  # same key: same partition, fetched in the same batch
-    await OutboxRelay(bench.pool, bench.producer, schema=bench.schema).publish_batch()
+    await bench.publish()
     start_rated_consumer(bench, kafka_bootstrap, on_rated, after_commit)
     async with asyncio.timeout(30):
         await committed.wait()
@@ -235,15 +138,3 @@ async def test_a_retried_batch_dead_letters_its_failing_record_once(
     assert await record_count(kafka_bootstrap, dlq_topic(bench.topic)) == 1
     (dead,) = await read_topic(kafka_bootstrap, dlq_topic(bench.topic), 1)
     assert dict(dead.headers)["dlq_reason"].decode().startswith("handler error: RuntimeError")
-
-
-async def record_count(bootstrap: str, topic: str) -> int:
-    """How many records `topic` holds (its partitions' end offsets: nothing is compacted)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap)  # subscribed: metadata
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        assert partitions, f"no topic {topic}"
-        return sum((await consumer.end_offsets(partitions)).values())
-    finally:
-        await consumer.stop()

@@ -152,7 +152,10 @@ class ServiceRuntime:
         pool = await self._retry("postgres", self._connect_db)
         producer = await self._retry("kafka", self._connect_kafka)
         self.relay = OutboxRelay(
-            pool, producer, schema=self.settings.db_schema, renew_producer=self._renew_producer
+            partial(self.connect_dedicated, "relay"),
+            producer,
+            schema=self.settings.db_schema,
+            renew_producer=self._renew_producer,
         )
         self._spawn(self.relay.run, RELAY_TASK)
         for spec in self.consumers:
@@ -235,15 +238,16 @@ class ServiceRuntime:
         self.pool = pool
         return pool
 
-    async def connect_dedicated(self) -> asyncpg.Connection:
-        """A connection of its own, outside the pool (e.g. one that LISTENs for good)."""
+    async def connect_dedicated(self, role: str = "listener") -> asyncpg.Connection:
+        """A connection of its own, outside the pool, for session state: one that LISTENs
+        for good, the relay's lock. `role` names it in pg_stat_activity."""
         s = self.settings
         conn: asyncpg.Connection = await asyncpg.connect(
             s.database_url,
             timeout=5,
             server_settings={
                 "search_path": s.db_schema,
-                "application_name": f"tidemark-{s.service_name}-listener",
+                "application_name": f"tidemark-{s.service_name}-{role}",
             },
         )
         return conn

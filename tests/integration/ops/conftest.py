@@ -44,9 +44,14 @@ class OpsBench:
         return env.id
 
     async def publish(self) -> None:
-        relay = OutboxRelay(self.pool, self.producer, schema=self.schema)
-        while await relay.publish_batch():  # until a batch publishes nothing: all of it out
-            continue
+        relay = OutboxRelay(
+            lambda: asyncpg.connect(
+                self.settings.database_url, server_settings={"search_path": self.schema}
+            ),
+            self.producer,
+            schema=self.schema,
+        )
+        await relay.flush()  # all of it out, batch after batch
 
     async def ops(self, *argv: str) -> tuple[int, str]:
         """Run `tidemark-ops ARGV` in process: (exit status, stdout + stderr)."""

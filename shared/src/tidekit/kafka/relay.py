@@ -3,7 +3,16 @@
 Rows are marked published only after the broker acknowledged them. A crash between the
 ack and the mark republishes those rows on restart with the same CloudEvents id, which
 consumers drop through their inbox, so every event is seen exactly once downstream.
-One relay at a time per schema (transaction-level advisory lock) keeps per-TID order.
+
+One relay at a time per schema keeps per-TID order: the one that holds the session-level
+advisory lock `outbox:<schema>` on a connection of its own (outside the pool, as a LISTEN
+is). Holding it for as long as the connection lives makes a batch two statements, the
+SELECT and the UPDATE that marks it, where a transaction-level lock took five (BEGIN,
+lock, SELECT, UPDATE, COMMIT) for every batch, and the relays run a few batches per
+ticket. The other replicas keep their connection and try the lock once per idle poll;
+when the leader's process or connection dies, PostgreSQL ends its session and the lock
+with it, and one of them takes over. Whatever goes wrong on the connection (an error, a
+cancellation) drops it, lock included, and the next batch connects again.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -35,12 +45,20 @@ PENDING = Gauge("tidemark_outbox_pending", "Outbox rows not yet published (last 
 PRODUCER_REFUSED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch,
                     ProducerFenced)  # fmt: skip
 RenewProducer = Callable[[AIOKafkaProducer], Awaitable[AIOKafkaProducer]]
+# Opens the relay's own connection (search_path set to the service's schema).
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+T = TypeVar("T")
+
+UNPUBLISHED = """SELECT id, topic, record_key, record_value, headers FROM outbox
+                 WHERE published_at IS NULL ORDER BY id LIMIT $1"""
+TAKE_LOCK = "SELECT pg_try_advisory_lock(hashtext($1))"  # session-level: until it ends
+MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 
 
 class OutboxRelay:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        connect: Connect,
         producer: AIOKafkaProducer,
         *,
         schema: str,
@@ -48,7 +66,9 @@ class OutboxRelay:
         idle_poll_seconds: float = 0.5,
         renew_producer: RenewProducer | None = None,
     ) -> None:
-        self._pool = pool
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
+        self._leading = False
         self._producer = producer
         self._renew_producer = renew_producer
         self._lock_name = f"outbox:{schema}"
@@ -62,6 +82,12 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            await self.close()
+
+    async def _run(self) -> None:
         backoff = 0.2
         while True:
             try:
@@ -92,45 +118,76 @@ class OutboxRelay:
 
     async def flush(self) -> int:
         """Publish every committed row now, batch after batch (at shutdown, after the
-        consumers and workers stopped writing rows). 0 while another replica holds the
-        relay's lock: that one publishes them."""
+        consumers and workers stopped writing rows), then let go of the lock. 0 while
+        another replica holds it: that one publishes them."""
         total = 0
-        while (published := await self.publish_batch()) > 0:
-            total += published
-            if published < self._batch_size:
-                break
+        try:
+            while (published := await self.publish_batch()) > 0:
+                total += published
+                if published < self._batch_size:
+                    break
+        finally:
+            await self.close()
         return total
 
     async def publish_batch(self) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
-            got_lock = await conn.fetchval(
-                "SELECT pg_try_advisory_xact_lock(hashtext($1))", self._lock_name
-            )
-            if not got_lock:
-                return 0
-            rows = await conn.fetch(
-                """SELECT id, topic, record_key, record_value, headers FROM outbox
-                   WHERE published_at IS NULL ORDER BY id LIMIT $1""",
-                self._batch_size,
-            )
-            PENDING.set(len(rows))
-            if not rows:
-                return 0
-            futures = []
-            for row in rows:
-                headers = [(k, base64.b64decode(v)) for k, v in json.loads(row["headers"])]
-                futures.append(
-                    await self._producer.send(
-                        row["topic"],
-                        value=bytes(row["record_value"]),
-                        key=bytes(row["record_key"]),
-                        headers=headers,
-                    )
+        """One batch, if this relay leads (taking the lock when it is free): its rows sent
+        in id order, acknowledged, then marked. The number of rows published."""
+        conn = await self._leading_connection()
+        if conn is None:
+            return 0
+        rows = await self._on(conn.fetch(UNPUBLISHED, self._batch_size))
+        PENDING.set(len(rows))
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            headers = [(k, base64.b64decode(v)) for k, v in json.loads(row["headers"])]
+            futures.append(
+                await self._producer.send(
+                    row["topic"],
+                    value=bytes(row["record_value"]),
+                    key=bytes(row["record_key"]),
+                    headers=headers,
                 )
-            await asyncio.gather(*futures)  # every record acknowledged by the broker
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                [r["id"] for r in rows],
             )
+        await asyncio.gather(*futures)  # every record acknowledged by the broker
+        await self._on(conn.execute(MARK_PUBLISHED, [r["id"] for r in rows]))
         PUBLISHED.inc(len(rows))
         return len(rows)
+
+    @property
+    def leading(self) -> bool:
+        """Holds the schema's relay lock now."""
+        return self._leading and self._conn is not None and not self._conn.is_closed()
+
+    async def close(self) -> None:
+        """Let go of the lock and the connection (the lock ends with the session)."""
+        conn, self._conn, self._leading = self._conn, None, False
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await asyncio.wait_for(conn.close(), 2)
+        except BaseException:
+            conn.terminate()
+            raise
+
+    async def _leading_connection(self) -> asyncpg.Connection | None:
+        if self._conn is None or self._conn.is_closed():
+            self._conn, self._leading = await self._connect(), False
+        if not self._leading:
+            take = self._conn.fetchval(TAKE_LOCK, self._lock_name)
+            self._leading = bool(await self._on(take))
+        return self._conn if self._leading else None
+
+    async def _on(self, statement: Awaitable[T]) -> T:
+        """A statement on the relay's connection. A connection that failed under it, or a
+        statement cancelled half-way, leaves a session in an unknown state: it is dropped,
+        with the lock, and the next batch starts from a new one."""
+        try:
+            return await statement
+        except BaseException:
+            conn, self._conn, self._leading = self._conn, None, False
+            if conn is not None:
+                conn.terminate()
+            raise
