@@ -14,6 +14,7 @@ import asyncio
 import shutil
 import time
 
+import aiosmtplib
 import asyncpg
 import httpx
 
@@ -22,6 +23,8 @@ from tidekit.events import TOPICS
 from tidekit.events.envelope import Envelope
 from tidekit.kafka.clients import ensure_topics, idempotent_producer
 from tidemark_devstack.stack import Stack
+from tidemark_notifier.mailer import build_message
+from tidemark_notifier.settings import NotifierSettings
 
 COUNT = 2000
 
@@ -69,6 +72,40 @@ async def _phases(database_url: str, run: int) -> tuple[float, float]:
     return n / max(float(row["owe"]), 1e-3), n / max(float(row["send"]), 1e-3)
 
 
+async def _bare_client(port: int, count: int, concurrency: int) -> float:
+    """The yardstick: messages/s of bare aiosmtplib clients sending an acknowledgement-sized
+    message, flattened once, to the same sink, `concurrency` connections side by side (the
+    notifier's send_concurrency), each reused for all its messages as the notifier's are."""
+    message = build_message(
+        mail_from="support@example.com",
+        recipient="user@example.com",
+        subject="[TID-000001] We received your request",
+        text="Thank you for contacting support.\n" * 20,
+        html="<p>Thank you for contacting support.</p>" * 20,
+        message_id="<bench@tidemark>",
+        tid="TID-000001",
+        headers={},
+        staff=False,
+    )
+    raw = message.as_bytes()
+
+    async def client(share: int) -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10)
+        await smtp.connect()
+        try:
+            for _ in range(share):
+                await smtp.sendmail("support@example.com", ["user@example.com"], raw)
+        finally:
+            await smtp.quit()
+
+    started = time.perf_counter()
+    shares = [
+        count // concurrency + (1 if n < count % concurrency else 0) for n in range(concurrency)
+    ]
+    await asyncio.gather(*(client(share) for share in shares))
+    return count / (time.perf_counter() - started)
+
+
 def _arrivals(stack: Stack, expected: int, limit: float = 600.0) -> list[float]:
     """The sink's files' arrival times (ns in the name) once `expected` are there."""
     deadline = time.monotonic() + limit
@@ -90,6 +127,11 @@ def main(count: int = COUNT) -> dict[str, float]:
         stack.start_postgres()
         stack.start_kafka(fresh=True)
         stack.start_sink()
+        # The sink first: what a bare client gets from it bounds what the notifier can.
+        concurrency = NotifierSettings().send_concurrency
+        bare = asyncio.run(_bare_client(stack.ports.smtp_sink, count, concurrency))
+        for stored in (stack.mail_dir / "new").glob("*.eml"):
+            stored.unlink()  # the notifier's messages are counted from an empty folder
         proc = stack.start_service(
             "notifier",
             stack.ports.services["notifier"],
@@ -118,7 +160,23 @@ def main(count: int = COUNT) -> dict[str, float]:
         print(
             f"(rows owed by the consumer: {owed:.0f}/s; marked sent by the sender: {marked:.0f}/s)"
         )
-        return {"end_to_end": count / total, "steady": steady, "owed": owed, "sent": marked}
+        print(
+            f"bare aiosmtplib client, same sink, {concurrency} connection(s): "
+            f"{bare:8.0f} messages/s"
+        )
+        print(
+            f"ratio notifier (sink arrival rate) / bare client:  {steady / bare:8.2f}"
+            "   (goal: >= 1,000 messages/s, or >= 0.5 of the bare client)"
+        )
+        return {
+            "end_to_end": count / total,
+            "steady": steady,
+            "owed": owed,
+            "sent": marked,
+            "bare_client": bare,
+            "send_concurrency": concurrency,
+            "ratio_to_bare_client": steady / bare,
+        }
     finally:
         stack.stop()
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -83,19 +88,72 @@ def test_give_up_counts_from_the_first_failure_not_from_when_owed() -> None:
     assert gives_up(t0, t0 + timedelta(hours=5), 60.0)
 
 
+def on_the_wire(**fields: Any) -> EmailMessage:
+    """build_message's result flattened to bytes, as sent, and read back as a receiver does."""
+    defaults: dict[str, Any] = {
+        "mail_from": "Support <support@tidemark.invalid>",
+        "recipient": "ada@example.com",
+        "subject": "Re: [TID-1] Checkout",
+        "text": "plain body\n",
+        "html": "<p>html body</p>",
+        "message_id": MID,
+        "tid": "TID-1",
+        "headers": {},
+        "staff": False,
+    }
+    raw = build_message(**{**defaults, **fields}).as_bytes()
+    assert max(len(line) for line in raw.splitlines()) <= 998  # RFC 5322's line limit
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
 def test_mail_on_the_wire_has_both_parts_stable_id_and_thread() -> None:
-    msg = build_message(
-        mail_from="Support <support@tidemark.invalid>",
-        recipient="ada@example.com",
-        subject="Re: [TID-1] Checkout",
-        text="plain body\n",
-        html="<p>html body</p>",
-        message_id=MID,
-        tid="TID-1",
-        headers={"In-Reply-To": "<m2@x>", "References": "<a1@t> <m2@x>"},
-        staff=False,
-    )
+    msg = on_the_wire(headers={"In-Reply-To": "<m2@x>", "References": "<a1@t> <m2@x>"})
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert msg["Message-ID"] == MID and msg["In-Reply-To"] == "<m2@x>"
     assert msg["References"] == "<a1@t> <m2@x>" and msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Tidemark-TID"] == "TID-1" and msg["Date"] is not None
+
+
+def test_a_text_only_mail_for_staff_is_one_part_auto_generated() -> None:
+    msg = on_the_wire(html=None, staff=True)
+    assert msg.get_content_type() == "text/plain"
+    assert msg.get_content() == "plain body\n" and msg["Auto-Submitted"] == "auto-generated"
+
+
+@given(
+    name=st.text(
+        st.characters(whitelist_categories=("L", "N"), whitelist_characters=" .-'"), max_size=30
+    ),
+    subject=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=120),
+    body=st.text(st.characters(blacklist_categories=("Cs",)), max_size=3000),
+)
+def test_any_text_arrives_as_written(name: str, subject: str, body: str) -> None:
+    """Names, subjects and bodies in any script, with long lines: encoded on the wire
+    (RFC 2047 headers, quoted-printable bodies) and decoded back to what was written."""
+    body = body.replace("\r", "")  # text bodies travel with CRLF line ends: \r is not text
+    msg = on_the_wire(mail_from=formataddr((name, "support@tidemark.invalid")), subject=subject,
+                      text=body, html=f"<p>{body}</p>")  # fmt: skip
+    assert msg["Subject"].split() == subject.split()  # folding keeps the words, not spacing
+    assert msg["From"].addresses[0].addr_spec == "support@tidemark.invalid"
+    assert msg["From"].addresses[0].display_name.split() == name.split()
+    plain = msg.get_body(("plain",))
+    assert plain is not None and plain.get_content().replace("\r\n", "\n") == body
+
+
+def test_an_address_beyond_ascii_goes_as_an_international_message() -> None:
+    msg = build_message(
+        mail_from="Support <support@tidemark.invalid>",
+        recipient="jürgen@例え.jp",
+        subject="[TID-1] Grüße",
+        text="body\n",
+        html=None,
+        message_id=MID,
+        tid="TID-1",
+        headers={},
+        staff=False,
+    )
+    assert isinstance(msg, EmailMessage)  # the mailer sends it with SMTPUTF8
+    assert msg["To"] == "jürgen@例え.jp" and msg["Subject"] == "[TID-1] Grüße"

@@ -60,13 +60,13 @@ class StandInDatabase:
         self.wrote = "claim" if taken else ""
         return taken
 
-    async def fetchrow(self, sql: str, notification_id: uuid.UUID) -> dict[str, Any]:
-        assert "FOR UPDATE" in sql  # the record re-reads its row: still pending, same attempts
-        return {"state": "pending", "attempts": owed_row()["attempts"]}
-
-    async def execute(self, sql: str, *args: Any) -> None:
+    async def fetchval(self, sql: str, *args: Any) -> bool:
+        # The record writes the row only as claimed: still pending, the same attempts.
+        assert "state = 'pending' AND attempts = $6" in sql
+        assert args[5] == owed_row()["attempts"]
         if "SET state" in sql:
             self.wrote = "commit"
+        return True
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -45,6 +45,10 @@ from .webhooks import WebhookPoster
 
 log = logging.getLogger(__name__)
 ATTEMPTS = Counter("tidemark_notifier_attempts_total", "Delivery attempts", ["channel", "result"])
+# The row as the lane claimed it: still pending, after the same number of attempts ($6 of
+# each outcome's UPDATE).
+AS_CLAIMED = """WHERE notification_id = $1 AND state = 'pending' AND attempts = $6
+               RETURNING true"""
 BATCH = 50  # messages one lane sends before it looks at the rest of the service's work
 CLAIM = 10  # rows a lane claims at once: a sender that dies delays at most these (one lease)
 
@@ -145,16 +149,6 @@ class Sender:
         async def record() -> None:
             pool = runtime.require_pool()
             async with unit_of_work(pool, runtime.store, runtime.wake_relay) as uow:
-                current = await uow.conn.fetchrow(
-                    """SELECT state, attempts FROM notifications
-                       WHERE notification_id = $1 FOR UPDATE""",
-                    row["notification_id"],
-                )
-                if current is None or (current["state"], current["attempts"]) != (
-                    "pending",
-                    row["attempts"],
-                ):
-                    return  # recorded already: a commit whose answer the connection lost
                 # notification.sent / .failed continue the trace of the message's cause.
                 with span_from_headers("record notification", _trace(row), row["tid"]):
                     await self.settle(uow, row, outcome)
@@ -187,7 +181,12 @@ class Sender:
         return outcome
 
     async def settle(self, uow: UnitOfWork, row: asyncpg.Record, outcome: Outcome) -> None:
-        """Record one delivery's outcome: sent, failed, or a retry scheduled."""
+        """Record one delivery's outcome: sent, failed, or a retry scheduled.
+
+        Each write names the row as claimed (still pending, the same attempts): one that no
+        longer is was recorded already (a commit whose answer the connection lost, then
+        retried), and nothing is written twice. The write locks the row, in the statement
+        that also checks it."""
         attempts = row["attempts"] + 1
         at = uow.now()  # event time
         now = wall_clock_now()  # retry schedule (see the module's doc)
@@ -219,15 +218,18 @@ class Sender:
             self.settings.retry_max_seconds,
             self._random,
         )
-        await uow.conn.execute(
-            """UPDATE notifications SET attempts = $2, last_error = $3,
-                   next_attempt_at = $4, first_failed_at = $5 WHERE notification_id = $1""",
+        retrying = await uow.conn.fetchval(
+            f"""UPDATE notifications SET attempts = $2, last_error = $3,
+                   next_attempt_at = $4, first_failed_at = $5 {AS_CLAIMED}""",
             row["notification_id"],
             attempts,
             error,
             now + timedelta(seconds=delay),
             first_failed_at,
+            row["attempts"],
         )
+        if not retrying:
+            return
         log.warning(
             "delivery failed; will retry",
             extra={"tid": row["tid"], "attempt": attempts, "error": error, "retry_in": delay},
@@ -243,20 +245,20 @@ class Sender:
         error: str | None,
         at: datetime,
     ) -> None:
-        correlation = row["correlation_id"]
-        cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
-        # Recorded: the notification row (locked by the claim) holds the state.
-        uow.record([event], caused_by=cause)
-        await uow.conn.execute(
-            """UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
-                   sent_at = CASE WHEN $2 = 'sent' THEN $5::timestamptz END
-               WHERE notification_id = $1""",
+        settled = await uow.conn.fetchval(
+            f"""UPDATE notifications SET state = $2, attempts = $3, last_error = $4,
+                   sent_at = CASE WHEN $2 = 'sent' THEN $5::timestamptz END {AS_CLAIMED}""",
             row["notification_id"],
             state,
             attempts,
             error,
             at,
+            row["attempts"],
         )
+        if settled:  # the event goes with the state it records
+            correlation = row["correlation_id"]
+            cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
+            uow.record([event], caused_by=cause)
 
 
 def _trace(row: asyncpg.Record) -> dict[str, str]:
