@@ -52,6 +52,7 @@ class Observed:
     lag_recovery: dict[str, float | None] = field(default_factory=dict)  # group -> seconds
     left_over: str = ""  # what was still to do when the run gave up waiting ('' quiet)
     slot_wait_max: float = 0.0  # client: longest wait of a request for a free connection
+    slot_wait_max_at: float = 0.0  # ... and when it began (s into the load, as the faults' t+)
 
 
 # A request may wait this long for a free connection of the client's 200 (a fault's
@@ -206,7 +207,8 @@ def judge(seen: Observed) -> list[Check]:
         f"load kept its rate: no request waited over {RATE_SLACK_SECONDS:.0f} s for one of "
         "the client's connections",
         seen.slot_wait_max <= RATE_SLACK_SECONDS,
-        f"longest wait {seen.slot_wait_max:.1f} s (a longer one: the system answered too "
+        f"longest wait {seen.slot_wait_max:.1f} s, from t+{seen.slot_wait_max_at:.0f}s (the "
+        "faults' clock; a longer one: the system answered too "
         "slowly for the rate, which the client then no longer kept; the other checks, lag "
         "above all, judged a lighter load than asked)",
     ))  # fmt: skip

@@ -62,6 +62,7 @@ class LoadResult:
     replies: int = 0
     last_created: float = 0.0  # time.monotonic() of the last 201
     slot_wait_max: float = 0.0  # longest wait of a request for a free connection (s)
+    slot_wait_max_at: float = 0.0  # when that wait began, seconds into the load
 
     def classes(self) -> Counter[str]:
         out: Counter[str] = Counter()
@@ -96,6 +97,7 @@ class LoadClient:
         self.frontend = {"X-Api-Key": frontend_key}
         self.agent = {"X-Api-Key": agent_key}
         self.result = LoadResult()
+        self._began = time.monotonic()  # the load's start (run() sets it again)
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.waiting = 0  # requests waiting now for one of the connections
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=50)
@@ -120,7 +122,9 @@ class LoadClient:
                     self.waiting -= 1
                 try:
                     waited = time.monotonic() - asked
-                    self.result.slot_wait_max = max(self.result.slot_wait_max, waited)
+                    if waited > self.result.slot_wait_max:
+                        self.result.slot_wait_max = waited
+                        self.result.slot_wait_max_at = asked - self._began
                     response = await self.http.post(url, json=body, headers=headers)
                 finally:
                     self._in_flight.release()
@@ -178,7 +182,7 @@ class LoadClient:
 
     async def run(self, plans: list[TicketPlan], rate: float) -> LoadResult:
         """Start one ticket every 1/rate s (never in a burst to catch up) and wait for all."""
-        began = time.monotonic()
+        began = self._began = time.monotonic()
         tasks = []
         for plan in plans:
             await asyncio.sleep(max(began + plan.index / rate - time.monotonic(), 0))

@@ -175,4 +175,5 @@ def gather(stack: ChaosStack, config: ChaosConfig, load: LoadResult,
         rebuild_diffs=asyncio.run(collect.rebuild_diffs(ops_settings(stack))),
         lag_recovery=lag,
         slot_wait_max=load.slot_wait_max,
+        slot_wait_max_at=load.slot_wait_max_at,
     )

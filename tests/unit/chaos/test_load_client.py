@@ -51,3 +51,4 @@ async def test_requests_beyond_the_limit_wait_in_the_client() -> None:
     assert most == 4 and arrived == 20 and client.waiting == 0
     assert result.answers[("create", "201")] == 20
     assert result.slot_wait_max > 0  # the 16 waited, and the run records how long
+    assert 0 <= result.slot_wait_max_at < 1  # and when: at once, on the faults' clock
