@@ -52,9 +52,24 @@ def build_message(
     was the notifier's largest cost per message (docs/performance.md). Non-ASCII header
     text is RFC 2047-encoded here; an address that is not ASCII (SMTPUTF8) takes the modern
     class, which aiosmtplib sends with SMTPUTF8."""
-    if not (recipient.isascii() and mail_from.isascii()):
-        return _international(mail_from, recipient, subject, text, html, message_id, tid,
-                              headers, staff)  # fmt: skip
+    msg = (
+        _ascii_addressed(mail_from, recipient, subject, text, html)
+        if recipient.isascii() and mail_from.isascii()
+        else _international(mail_from, recipient, subject, text, html)
+    )
+    msg["Message-ID"] = message_id  # stable across retries: receivers drop a duplicate
+    msg["Date"] = formatdate(usegmt=True)
+    # RFC 3834: automatic mail; replies to customers are "auto-replied" so loops stop.
+    msg["Auto-Submitted"] = "auto-generated" if staff else "auto-replied"
+    msg["X-Tidemark-TID"] = tid
+    for name in ("In-Reply-To", "References"):
+        if headers.get(name):
+            msg[name] = headers[name]
+    return msg
+
+
+def _ascii_addressed(mail_from: str, recipient: str, subject: str, text: str,
+                     html: str | None) -> Message:  # fmt: skip
     msg: Message
     if html:
         msg = MIMEMultipart("alternative")
@@ -66,7 +81,6 @@ def build_message(
     msg["From"] = formataddr((name, address), charset="utf-8")
     msg["To"] = recipient
     msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
-    _common_headers(msg, message_id, tid, headers, staff)
     return msg
 
 
@@ -76,35 +90,13 @@ def _text(body: str, subtype: str) -> Message:
     return part
 
 
-def _common_headers(
-    msg: Message, message_id: str, tid: str, headers: Mapping[str, str], staff: bool
-) -> None:
-    msg["Message-ID"] = message_id  # stable across retries: receivers drop a duplicate
-    msg["Date"] = formatdate(usegmt=True)
-    # RFC 3834: automatic mail; replies to customers are "auto-replied" so loops stop.
-    msg["Auto-Submitted"] = "auto-generated" if staff else "auto-replied"
-    msg["X-Tidemark-TID"] = tid
-    for name in ("In-Reply-To", "References"):
-        if headers.get(name):
-            msg[name] = headers[name]
-
-
-def _international(
-    mail_from: str,
-    recipient: str,
-    subject: str,
-    text: str,
-    html: str | None,
-    message_id: str,
-    tid: str,
-    headers: Mapping[str, str],
-    staff: bool,
-) -> EmailMessage:
+def _international(mail_from: str, recipient: str, subject: str, text: str,
+                   html: str | None) -> EmailMessage:  # fmt: skip
+    """The modern class, for addresses beyond ASCII (aiosmtplib sends it with SMTPUTF8)."""
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = recipient
     msg["Subject"] = subject
-    _common_headers(msg, message_id, tid, headers, staff)
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")
