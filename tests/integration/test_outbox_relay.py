@@ -26,14 +26,19 @@ class Logged:
         self.bench = bench
         self.statements: list[str] = []
         self.connections: list[asyncpg.Connection] = []
+        self.logged = asyncio.Event()  # set at each statement logged
 
     async def __call__(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(
             self.bench.database_url, server_settings={"search_path": self.bench.schema}
         )
-        conn.add_query_logger(lambda logged: self.statements.append(logged.query))
+        conn.add_query_logger(self._log)
         self.connections.append(conn)
         return conn
+
+    def _log(self, logged: asyncpg.connection.LoggedQuery) -> None:
+        self.statements.append(logged.query)
+        self.logged.set()
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(self, self.bench.producer, schema=self.bench.schema)
@@ -45,7 +50,8 @@ class Logged:
         await self.connections[0].execute(marker)
         async with asyncio.timeout(5):
             while marker not in self.statements:
-                await asyncio.sleep(0.01)
+                self.logged.clear()
+                await self.logged.wait()
 
     def between(self, first: str, last: str) -> list[str]:
         start = self.statements.index(f"SELECT '{first}'")
@@ -105,9 +111,14 @@ async def test_one_relay_leads_and_another_takes_over_when_its_session_ends(
         assert await unpublished(bench) == 1
         assert leader.leading and not standby.leading
 
-        # The leader's process dies (its backend ends, as when a pod is killed).
+        # The leader's process dies (its backend ends, as when a pod is killed). With a
+        # timeout, pg_terminate_backend waits for the backend to be gone (its lock with it);
+        # without one it only signals, and the standby could still find the lock held.
         (leader_conn,) = first.connections
-        await bench.pool.execute("SELECT pg_terminate_backend($1)", leader_conn.get_server_pid())
+        gone = await bench.pool.fetchval(
+            "SELECT pg_terminate_backend($1, 5000)", leader_conn.get_server_pid()
+        )
+        assert gone
         assert await standby.publish_batch() == 1
         assert standby.leading and await unpublished(bench) == 0
 

@@ -31,7 +31,7 @@ class StandInOutbox:
         return False
 
     async def close(self) -> None:
-        pass
+        """Nothing to close: the stand-in holds no connection."""
 
     async def fetchval(self, sql: str, *args: Any) -> bool:
         return True  # the advisory lock
