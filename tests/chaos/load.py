@@ -2,6 +2,10 @@
 
 Every ticket carries its own Idempotency-Key; a connection error, a timeout or a 503 is
 retried with the same key and body (on the next intake replica, as a load balancer would).
+A request with no answer within ANSWER_WITHIN_SECONDS is given up and sent again the same
+way, as a frontend's upstream timeout does: a replica that is stalled (SIGSTOP), not dead,
+still accepts connections, and without a timeout every request sent to it held one of the
+client's connections until it woke.
 A share of tickets gets a public staff reply well before its deadline (the clock is met);
 another share is put on hold and resumed, never answered (the clock breaches later); the
 rest are never answered (they breach). Every HTTP answer is counted by route and status."""
@@ -20,6 +24,7 @@ import httpx
 
 Action = Literal["reply", "hold", "none"]
 GIVE_UP_SECONDS = 240.0  # a frontend that cannot get an answer this long reports a failure
+ANSWER_WITHIN_SECONDS = 5.0  # one attempt's upstream timeout (a busy intake answers in < 1 s)
 
 
 @dataclass
@@ -91,6 +96,7 @@ class LoadClient:
         agent_key: str,
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
+        answer_within: float = ANSWER_WITHIN_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.urls = intake_urls
@@ -100,6 +106,7 @@ class LoadClient:
         self._began = time.monotonic()  # the load's start (run() sets it again)
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.waiting = 0  # requests waiting now for one of the connections
+        self.answer_within = answer_within
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=50)
         self.http = httpx.AsyncClient(timeout=10.0, limits=limits, transport=transport)
 
@@ -125,11 +132,15 @@ class LoadClient:
                     if waited > self.result.slot_wait_max:
                         self.result.slot_wait_max = waited
                         self.result.slot_wait_max_at = asked - self._began
-                    response = await self.http.post(url, json=body, headers=headers)
+                    # asyncio's timeout, not httpx's: it bounds the whole attempt on any
+                    # transport (the unit tests' in-process one has no timeouts of its own)
+                    async with asyncio.timeout(self.answer_within):
+                        response = await self.http.post(url, json=body, headers=headers)
                 finally:
                     self._in_flight.release()
-            except httpx.TransportError as exc:  # refused, reset, timed out: send again
-                self.result.answers[(route, type(exc).__name__)] += 1
+            except (httpx.TransportError, TimeoutError) as exc:  # refused, reset, no answer
+                label = "NoAnswerWithin" if isinstance(exc, TimeoutError) else type(exc).__name__
+                self.result.answers[(route, label)] += 1
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
                 continue

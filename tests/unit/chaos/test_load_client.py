@@ -52,3 +52,34 @@ async def test_requests_beyond_the_limit_wait_in_the_client() -> None:
     assert result.answers[("create", "201")] == 20
     assert result.slot_wait_max > 0  # the 16 waited, and the run records how long
     assert 0 <= result.slot_wait_max_at < 1  # and when: at once, on the faults' clock
+
+
+async def test_a_stalled_replica_costs_an_attempt_not_a_connection() -> None:
+    """A replica stopped with SIGSTOP accepts requests and never answers them; each one
+    sent there is given up after `answer_within` and sent again, with the same
+    Idempotency-Key, to the next replica. Without that, every one held a connection."""
+    stalled_keys: list[str] = []
+    never = asyncio.Event()
+
+    async def create(request: Request) -> JSONResponse:
+        key = request.headers["idempotency-key"]
+        if request.url.hostname == "stalled":
+            stalled_keys.append(key)
+            await never.wait()
+        return JSONResponse({"tid": f"TID-{key}"}, status_code=201)
+
+    app = Starlette(routes=[Route("/v1/tickets", create, methods=["POST"])])
+    client = LoadClient(
+        ["http://stalled", "http://live"], "tmk_frontend", "tmk_agent", max_in_flight=2,
+        answer_within=0.05, transport=httpx.ASGITransport(app=app),
+    )  # fmt: skip
+    plans = plan_tickets(10, random.Random(2), 0.0, 0.0)
+    for plan in plans:
+        plan.delay = 0.0
+    result = await asyncio.wait_for(client.run(plans, rate=10_000), 10)
+    await client.close()
+    first_sent_to_stalled = {plan.key for plan in plans if plan.index % 2 == 0}
+    assert set(stalled_keys) == first_sent_to_stalled  # tried there once each, then not
+    assert result.answers[("create", "NoAnswerWithin")] == 5
+    assert result.answers[("create", "201")] == 10
+    assert {plan.key: {f"TID-{plan.key}"} for plan in plans} == result.tids
