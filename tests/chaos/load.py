@@ -108,7 +108,8 @@ class LoadClient:
         self.waiting = 0  # requests waiting now for one of the connections
         self.answer_within = answer_within
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=50)
-        self.http = httpx.AsyncClient(timeout=10.0, limits=limits, transport=transport)
+        # No httpx timeout: `answer_within` bounds each whole attempt (see _send)
+        self.http = httpx.AsyncClient(timeout=None, limits=limits, transport=transport)
 
     async def close(self) -> None:
         await self.http.aclose()
