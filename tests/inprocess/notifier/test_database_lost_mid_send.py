@@ -26,6 +26,7 @@ from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migration
 from tidemark_devstack.common import free_port
 from tidemark_devstack.smtp_sink import SmtpSink
 from tidemark_notifier.app import create_app
+from tidemark_notifier.outcome import Outcome
 from tidemark_notifier.sender import Sender
 from tidemark_notifier.settings import NotifierSettings
 
@@ -119,3 +120,28 @@ async def test_a_message_delivered_while_the_database_went_away_is_sent_once(
         )
     assert (row["state"], row["attempts"]) == ("sent", 1)
     assert sent == 1
+
+
+async def test_an_outcome_recorded_twice_is_written_once(
+    runtime: tuple[ServiceRuntime, Sender],
+) -> None:
+    """The record of a delivery retried after its first commit went through (the answer
+    lost): the row is no longer as claimed, and the one statement that would write the
+    row's new state and the event writes neither (real PostgreSQL)."""
+    rt, sender = runtime
+    tid = "TID-4343"
+    await _deliver(rt, submitted(tid, "ada@example.com"), classified(tid), clock_started(tid))
+    (row,), _ = await sender._claim(rt)
+    for outcome in (Outcome.ok(), Outcome.ok(), Outcome.permanent("550 too late")):
+        await sender._record_until_done(rt, row, outcome)
+    async with rt.require_pool().acquire() as conn:
+        settled = await conn.fetchrow(
+            "SELECT state, attempts FROM notifications WHERE tid = $1", tid
+        )
+        events = await conn.fetch(
+            """SELECT event_type FROM events
+               WHERE stream_id = $1 AND event_type LIKE 'notification.%'""",
+            tid,
+        )
+    assert (settled["state"], settled["attempts"]) == ("sent", 1)
+    assert [e["event_type"] for e in events] == ["notification.sent"]

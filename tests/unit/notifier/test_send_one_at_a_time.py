@@ -24,11 +24,20 @@ from .test_runtime_clock import owed_row
 
 
 class StandInStore:
-    """The event store's part a unit of work uses: its clock, and a write that keeps nothing."""
+    """The event store's part a unit of work uses: its clock, and a write that keeps nothing
+    but logs a record's commit (a sent row's write goes with its event, one statement)."""
 
     clock = SystemClock()
 
-    async def write(self, conn: Any, writes: Any, **_: Any) -> list[Any]:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def write(self, conn: Any, writes: Any, **kw: Any) -> list[Any]:
+        for staged in kw.get("table_writes", ()):
+            # The record writes the row only as claimed: still pending, the same attempts.
+            assert "state = 'pending' AND attempts = $6" in staged.sql and staged.required
+            assert staged.args[5] == owed_row()["attempts"]
+            self.log.append("commit")
         return []
 
 
@@ -49,7 +58,7 @@ def due_row(n: int) -> dict[str, Any]:
 
 class StandInDatabase:
     """Hands out due rows as the claim's FOR UPDATE SKIP LOCKED would (each once, up to its
-    LIMIT) and logs, in order with the deliveries, the commits of claims and of records."""
+    LIMIT) and logs, in order with the deliveries, the commits of claims."""
 
     def __init__(self, rows: list[dict[str, Any]], log: list[str]) -> None:
         self.rows, self.log, self.wrote = rows, log, ""
@@ -59,14 +68,6 @@ class StandInDatabase:
         taken, self.rows = self.rows[:limit], self.rows[limit:]
         self.wrote = "claim" if taken else ""
         return taken
-
-    async def fetchval(self, sql: str, *args: Any) -> bool:
-        # The record writes the row only as claimed: still pending, the same attempts.
-        assert "state = 'pending' AND attempts = $6" in sql
-        assert args[5] == owed_row()["attempts"]
-        if "SET state" in sql:
-            self.wrote = "commit"
-        return True
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -97,7 +98,7 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
     database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
     runtime = SimpleNamespace(
         clock=StandInStore.clock,
-        store=StandInStore(),
+        store=StandInStore(log),
         require_pool=lambda: database,
         wake_relay=lambda: None,
     )
@@ -121,7 +122,7 @@ async def test_lanes_send_side_by_side_each_message_once() -> None:
     database = StandInDatabase([due_row(n) for n in range(1, 6)], log)
     runtime = SimpleNamespace(
         clock=StandInStore.clock,
-        store=StandInStore(),
+        store=StandInStore(log),
         require_pool=lambda: database,
         wake_relay=lambda: None,
     )

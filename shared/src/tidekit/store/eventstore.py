@@ -24,9 +24,16 @@ from tidekit.telemetry import current_trace_headers
 
 # A stream's version is `base + n`: base is the expected version for an append, or for a
 # record (base NULL) the stream's last version, read in this statement's snapshot, i.e.
-# after _LOCK_RECORDED has made this transaction the stream's only writer.
+# after _LOCK_RECORDED has made this transaction the stream's only writer. A statement
+# that is its own transaction takes those locks itself ($15, `stream_locks`, before the
+# first row is read); its snapshot predates the wait, so a writer that committed meanwhile
+# makes a version collide, and `write` writes again in a transaction (never a pretended
+# conflict; a transactional writer, locking before its snapshot, never sees one).
 _APPEND_MANY = """
-WITH {table_writes}appended AS (
+WITH {table_writes}stream_locks AS (
+    SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
+    FROM (SELECT DISTINCT unnest($15::text[]) AS s ORDER BY 1) AS streams
+), appended AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
                         causation_id, correlation_id, occurred_at)
     SELECT s, coalesce(b, (SELECT coalesce(max(x.version), 0) FROM events x
@@ -35,7 +42,7 @@ WITH {table_writes}appended AS (
     FROM unnest($1::text[], $2::int[], $14::int[], $3::uuid[], $4::text[], $5::int[],
                 $6::text[], $7::uuid[], $8::uuid[], $9::timestamptz[])
          AS e(s, b, n, id, t, sv, d, c, r, o)
-    WHERE {after_table_writes}
+    WHERE {after_table_writes} AND (SELECT count(*) FROM stream_locks) >= 0
     RETURNING event_id
 )
 INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
@@ -148,20 +155,17 @@ class EventStore:
         atomic_alone: bool = False,
     ) -> list[Envelope]:
         """The events of all `writes`, their outbox rows and `table_writes` in one statement
-        (preceded by one that locks the recorded streams, if any); see `append_many`.
+        (in a transaction, preceded by one that locks the recorded streams, if any); see
+        `append_many`. Returns the events written: none when a `required` table write
+        changed no row.
 
         Outside a transaction only when `atomic_alone` (the caller wrote nothing else on
-        this connection: its unit of work writes in one statement, see uow.py); the lock
-        and the statement then get a transaction of their own if there is a lock to take."""
-        if not conn.is_in_transaction():
-            if not atomic_alone:
-                raise RuntimeError("EventStore.append must run inside a transaction")
-            if any(w.expected is None and w.events for w in writes):
-                async with conn.transaction():
-                    return await self.write(
-                        conn, writes, occurred_at=occurred_at, origins=origins,
-                        table_writes=table_writes,
-                    )  # fmt: skip
+        this connection: its unit of work writes in one statement, see uow.py); the
+        statement is then its own transaction and takes the recorded streams' locks
+        itself."""
+        alone = not conn.is_in_transaction()
+        if alone and not atomic_alone:
+            raise RuntimeError("EventStore.append must run inside a transaction")
         time = occurred_at if occurred_at is not None else self.clock.now()
         current = Origin(trace=current_trace_headers())
         rows: list[tuple[StreamWrite, int, Envelope]] = []
@@ -188,7 +192,7 @@ class EventStore:
                 await table_writes_alone(conn, table_writes)
             return []
         recorded = sorted({w.stream_id for w in writes if w.expected is None and w.events})
-        if recorded:
+        if recorded and not alone:
             await conn.execute(_LOCK_RECORDED, recorded)
         records = [env.to_kafka() for _, _, env in rows]
         sql, args = with_table_writes(
@@ -211,16 +215,29 @@ class EventStore:
                     for _, _, headers in records
                 ],
                 [n for _, n, _ in rows],
+                recorded if alone else [],
             ],
             table_writes,
         )
         try:
-            await conn.execute(sql, *args)
+            status = await conn.execute(sql, *args)
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version":
-                named = next(w for w in writes if w.events)
-                raise ConcurrencyConflict(named.stream_id, named.expected or 0) from exc
-            raise
+            if exc.constraint_name != "events_stream_version":
+                raise
+            if alone and recorded:
+                # Perhaps a writer of a recorded stream committed while this statement
+                # waited for its lock (see _APPEND_MANY): nothing was written; again, the
+                # locks taken before the statement's snapshot (a stale expected version
+                # of an appended stream is then raised as the conflict it is).
+                async with conn.transaction():
+                    return await self.write(
+                        conn, writes, occurred_at=time, origins=origins,
+                        table_writes=table_writes,
+                    )  # fmt: skip
+            named = next(w for w in writes if w.events)
+            raise ConcurrencyConflict(named.stream_id, named.expected or 0) from exc
+        if status.endswith(" 0"):  # "INSERT 0 <outbox rows>": a required write changed no row
+            return []
         return [env for _, _, env in rows]
 
     async def chain_ids(

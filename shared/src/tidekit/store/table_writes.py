@@ -26,10 +26,15 @@ class TableWrite:
     at all, in the same round trip, and it is written **before** the events (their
     statement waits for it): a consumed event staged with the events its handler decided
     is recorded first, the order a rebuild folds them in. Several of them see the same
-    snapshot and not each other's rows: never two writes to one row."""
+    snapshot and not each other's rows: never two writes to one row.
+
+    `required`: the events are written only if this write changed a row (the other writes
+    land either way), e.g. an outcome recorded for a row still in the state it was claimed
+    in: the statement that checks the row writes the event, or nothing."""
 
     sql: str
     args: tuple[Any, ...] = ()
+    required: bool = False
 
     async def execute(self, conn: asyncpg.Connection) -> None:
         """On its own, where nothing goes with it."""
@@ -48,7 +53,7 @@ def with_table_writes(
     all_args = list(args)
     for w in writes:
         all_args.extend(w.args)
-    shape = (sql, len(args), tuple((w.sql, len(w.args)) for w in writes))
+    shape = (sql, len(args), tuple((w.sql, len(w.args), w.required) for w in writes))
     return _composed(shape), all_args
 
 
@@ -57,15 +62,20 @@ def _shifted(placeholder: re.Match[str], by: int) -> str:
 
 
 @functools.lru_cache(maxsize=256)  # a handler writes the same shapes again and again
-def _composed(shape: tuple[str, int, tuple[tuple[str, int], ...]]) -> str:
+def _composed(shape: tuple[str, int, tuple[tuple[str, int, bool], ...]]) -> str:
     sql, offset, writes = shape
     ctes: list[str] = []
-    for i, (write_sql, arg_count) in enumerate(writes):
+    for i, (write_sql, arg_count, _) in enumerate(writes):
         renumbered = _PARAMETER.sub(functools.partial(_shifted, by=offset), write_sql)
         ctes.append(f"table_write_{i} AS ({renumbered} RETURNING 1),\n")
         offset += arg_count
     done = " + ".join(f"(SELECT count(*) FROM table_write_{i})" for i in range(len(writes)))
-    after = f"{done} >= 0" if writes else "true"
+    required = "".join(
+        f" AND (SELECT count(*) FROM table_write_{i}) > 0"
+        for i, (_, _, must_change) in enumerate(writes)
+        if must_change
+    )
+    after = f"{done} >= 0{required}" if writes else "true"
     return sql.replace("{table_writes}", "".join(ctes), 1).replace("{after_table_writes}", after, 1)
 
 
