@@ -58,23 +58,18 @@ def due_row(n: int) -> dict[str, Any]:
 
 class StandInDatabase:
     """Hands out due rows as the claim's FOR UPDATE SKIP LOCKED would (each once, up to its
-    LIMIT) and logs, in order with the deliveries, the commits of claims."""
+    LIMIT) and logs, in order with the deliveries, the claims (each one statement, committed
+    as it returns: the sender opens no transaction around it)."""
 
     def __init__(self, rows: list[dict[str, Any]], log: list[str]) -> None:
-        self.rows, self.log, self.wrote = rows, log, ""
+        self.rows, self.log = rows, log
 
     async def fetch(self, sql: str, limit: int, lease: float) -> list[dict[str, Any]]:
         assert "FOR UPDATE SKIP LOCKED" in sql and lease > 0
         taken, self.rows = self.rows[:limit], self.rows[limit:]
-        self.wrote = "claim" if taken else ""
+        if taken:
+            self.log.append("claim")
         return taken
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        self.wrote = ""
-        yield
-        if self.wrote:
-            self.log.append(self.wrote)
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[StandInDatabase]:

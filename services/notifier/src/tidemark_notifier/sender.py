@@ -124,10 +124,11 @@ class Sender:
         return 2 * max(s.smtp_timeout_seconds, s.webhook_timeout_seconds)
 
     async def _claim(self, runtime: ServiceRuntime) -> tuple[list[asyncpg.Record], float]:
-        """Up to CLAIM due rows, leased to this lane for `send_lease_seconds` (committed)."""
+        """Up to CLAIM due rows, leased to this lane for `send_lease_seconds` (committed: one
+        statement, its own transaction)."""
         lease = self.settings.send_lease_seconds
         lease_ends = asyncio.get_running_loop().time() + lease
-        async with runtime.require_pool().acquire() as conn, conn.transaction():
+        async with runtime.require_pool().acquire() as conn:
             rows = await conn.fetch(
                 """UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2)
                    WHERE notification_id IN (
