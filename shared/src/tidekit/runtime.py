@@ -19,9 +19,18 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from tidekit.clock import Clock, clock_from_setting
-from tidekit.errors import TRANSIENT_ERRORS, DependencyUnavailable
+from tidekit.connections import (
+    DB_OR_BROKER_DOWN,
+    database_ok,
+    dedicated_connection,
+    kafka_ok,
+    migrated_pool,
+    retry_until_up,
+    started_producer,
+)
+from tidekit.errors import DependencyUnavailable
 from tidekit.events import dlq_topic, redrive_topic, registry
-from tidekit.kafka.clients import ensure_topics, idempotent_producer
+from tidekit.kafka.clients import ensure_topics
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.consumer import EventConsumer
 from tidekit.kafka.relay import OutboxRelay
@@ -30,13 +39,11 @@ from tidekit.messaging.registry import HandlerRegistry
 from tidekit.settings import ServiceSettings
 from tidekit.store.consumed import CONSUMED_MIGRATIONS
 from tidekit.store.eventstore import EventStore
-from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet, apply_migrations
-from tidekit.store.pool import create_pool
+from tidekit.store.migrate import CORE_MIGRATIONS, MigrationSet
 from tidekit.store.retention import retention_worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DB_OR_BROKER_DOWN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.PostgresError)
 FLUSH_GIVES_UP: tuple[type[BaseException], ...] = (TimeoutError, *DB_OR_BROKER_DOWN)
 RELAY_TASK = "outbox-relay"
 # The last publish at shutdown; with the clients' close it stays well under the chart's
@@ -221,36 +228,12 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(supervised(), name=name))
 
     async def _connect_db(self) -> asyncpg.Pool:
-        s = self.settings
-        pool = await create_pool(
-            s.database_url,
-            schema=s.db_schema,
-            application_name=f"tidemark-{s.service_name}",
-            min_size=s.db_pool_min,
-            max_size=s.db_pool_max,
-            timeout=5,
-            command_timeout=30,
-            statement_cache_size=s.db_statement_cache_size,
-        )
-        async with pool.acquire() as conn:
-            applied = await apply_migrations(conn, s.db_schema, self.migration_sets())
-        log.info("database ready", extra={"schema": s.db_schema, "migrations_applied": applied})
-        self.pool = pool
-        return pool
+        self.pool = await migrated_pool(self.settings, self.migration_sets())
+        return self.pool
 
     async def connect_dedicated(self, role: str = "listener") -> asyncpg.Connection:
-        """A connection of its own, outside the pool, for session state: one that LISTENs
-        for good, the relay's lock. `role` names it in pg_stat_activity."""
-        s = self.settings
-        conn: asyncpg.Connection = await asyncpg.connect(
-            s.database_url,
-            timeout=5,
-            server_settings={
-                "search_path": s.db_schema,
-                "application_name": f"tidemark-{s.service_name}-{role}",
-            },
-        )
-        return conn
+        """A connection of its own, outside the pool (connections.dedicated_connection)."""
+        return await dedicated_connection(self.settings, role)
 
     async def _connect_kafka(self) -> AIOKafkaProducer:
         s = self.settings
@@ -273,24 +256,10 @@ class ServiceRuntime:
         return producer
 
     async def _started_producer(self) -> AIOKafkaProducer:
-        """The service's idempotent producer, started; stopped again when it cannot start."""
-        producer = idempotent_producer(self.kafka, f"tidemark-{self.settings.service_name}")
-        try:
-            await producer.start()
-        except BaseException:
-            await producer.stop()
-            raise
-        return producer
+        return await started_producer(self.kafka, self.settings.service_name)
 
     async def _retry(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:
-        delay = 0.25
-        while True:
-            try:
-                return await connect()
-            except DB_OR_BROKER_DOWN as exc:
-                log.warning(f"waiting for {what}", extra={"error": repr(exc), "retry_in": delay})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        return await retry_until_up(what, connect)
 
     # --- used by routes ------------------------------------------------------------------
     def require_pool(self) -> asyncpg.Pool:
@@ -303,29 +272,7 @@ class ServiceRuntime:
             self.relay.wake()
 
     async def readiness(self) -> dict[str, bool]:
-        return {"database": await self._db_ok(), "kafka": await self._kafka_ok()}
-
-    async def _db_ok(self) -> bool:
-        if self.pool is None:
-            return False
-        try:
-            async with asyncio.timeout(2):
-                async with self.pool.acquire() as conn:
-                    await conn.fetchval("SELECT 1")
-            return True
-        except DB_OR_BROKER_DOWN:
-            await self.pool.expire_connections()  # reconnect all of them once it is back
-            return False
-
-    async def _kafka_ok(self) -> bool:
-        if self.producer is None:
-            return False
-        try:
-            async with asyncio.timeout(2):
-                await self.producer.client.fetch_all_metadata()
-            return True
-        except Exception:
-            return False
+        return {"database": await database_ok(self.pool), "kafka": await kafka_ok(self.producer)}
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

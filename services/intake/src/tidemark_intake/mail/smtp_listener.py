@@ -15,8 +15,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
+from tidekit.connections import DB_OR_BROKER_DOWN
 from tidekit.errors import DependencyUnavailable
-from tidekit.runtime import DB_OR_BROKER_DOWN, ServiceRuntime
+from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import ConcurrencyConflict
 from tidekit.telemetry import start_trace
 
