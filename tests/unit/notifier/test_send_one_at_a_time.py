@@ -38,7 +38,7 @@ class StandInStore:
             assert "state = 'pending' AND attempts = $6" in staged.sql and staged.required
             assert staged.args[5] == owed_row()["attempts"]
             self.log.append("commit")
-        return []
+        return [object()]  # an event written: the relay has something to publish
 
 
 def due_row(n: int) -> dict[str, Any]:
@@ -89,13 +89,14 @@ class LoggingMailer:
 
 
 async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None:
+    """...and the relay is woken once for the claim's records, after them, not per message."""
     log: list[str] = []
     database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
     runtime = SimpleNamespace(
         clock=StandInStore.clock,
         store=StandInStore(log),
         require_pool=lambda: database,
-        wake_relay=lambda: None,
+        wake_relay=lambda: log.append("wake relay"),
     )
     sender = Sender(NotifierSettings())
     sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
@@ -109,6 +110,7 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
         "commit",
         "deliver <m-3@tidemark.invalid>",
         "commit",
+        "wake relay",
     ]
 
 

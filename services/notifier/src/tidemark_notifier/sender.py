@@ -109,14 +109,23 @@ class Sender:
             claimed, lease_ends = await self._claim(runtime)
             if not claimed:
                 break
-            for row in claimed:
-                # A delivery must end inside the lease, or another replica could take the
-                # row and send it too; what is left waits for the lease to run out.
-                if asyncio.get_running_loop().time() + self._longest_delivery() > lease_ends:
-                    break
-                outcome = await self._deliver(row)
-                await self._record_until_done(runtime, row, outcome)
-                handled += 1
+            recorded = 0
+            try:
+                for row in claimed:
+                    # A delivery must end inside the lease, or another replica could take the
+                    # row and send it too; what is left waits for the lease to run out.
+                    if asyncio.get_running_loop().time() + self._longest_delivery() > lease_ends:
+                        break
+                    outcome = await self._deliver(row)
+                    await self._record_until_done(runtime, row, outcome)
+                    recorded += 1
+            finally:
+                handled += recorded
+                if recorded:
+                    # One relay batch for the claim's notification.sent / .failed events, not
+                    # one per message: a relay batch is two statements and a Kafka request,
+                    # and every group reading the topic answers it with a fetch of its own.
+                    runtime.wake_relay()
         return handled
 
     def _longest_delivery(self) -> float:
@@ -151,9 +160,8 @@ class Sender:
             pool = runtime.require_pool()
             # One statement, its own transaction: the row's check, its new state and the
             # event (docs/performance.md: five round trips were 40 % of a message's time).
-            async with unit_of_work(
-                pool, runtime.store, runtime.wake_relay, one_statement=True
-            ) as uow:
+            # The relay is woken once the claim's messages are recorded (_send_lane).
+            async with unit_of_work(pool, runtime.store, _later, one_statement=True) as uow:
                 # notification.sent / .failed continue the trace of the message's cause.
                 with span_from_headers("record notification", _trace(row), row["tid"]):
                     await self.settle(uow, row, outcome)
@@ -261,6 +269,10 @@ class Sender:
         correlation = row["correlation_id"]
         cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
         uow.record([event], caused_by=cause)
+
+
+def _later() -> None:
+    """A record's unit of work does not wake the relay itself (see _send_lane)."""
 
 
 def _trace(row: asyncpg.Record) -> dict[str, str]:
