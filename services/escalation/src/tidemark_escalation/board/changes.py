@@ -43,6 +43,23 @@ async def record_change(
     )
 
 
+async def record_change_in_current_queue(
+    conn: asyncpg.Connection, kind: str, tid: str, now: datetime
+) -> None:
+    """`record_change` with the ticket's queue as this transaction sees it, read in the
+    same statement (the handler holds the ticket's lock: nobody moves it meanwhile)."""
+    await conn.execute(
+        """WITH c AS (INSERT INTO board_changes (kind, tid, queue, recorded_at)
+                      SELECT $1, $2, (SELECT queue FROM queue_entries WHERE tid = $2), $3
+                      RETURNING id)
+           SELECT pg_notify($4 || current_schema(), id::text) FROM c""",
+        kind,
+        tid,
+        now,
+        CHANNEL_PREFIX,
+    )
+
+
 async def record_decided(
     conn: asyncpg.Connection, decided: Iterable[DomainEvent], now: datetime
 ) -> None:

@@ -12,7 +12,7 @@ from tidekit.events.base import DomainEvent
 from tidekit.events.intake import TicketSubmitted
 from tidekit.events.sla import ClockMet
 
-from .changes import record_change
+from .changes import record_change_in_current_queue
 from .clock_state import CLOCK_EVENTS, BoardClock, next_clock
 
 # Every event the board projects changes what an open board shows: issue 20 names
@@ -57,8 +57,7 @@ async def on_event(conn: asyncpg.Connection, event: DomainEvent, now: datetime) 
 
 
 async def _announce(conn: asyncpg.Connection, kind: str, tid: str, now: datetime) -> None:
-    queue = await conn.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
-    await record_change(conn, kind, tid, queue, now)
+    await record_change_in_current_queue(conn, kind, tid, now)  # one statement, not two
 
 
 async def _save(conn: asyncpg.Connection, tid: str, c: BoardClock) -> None:

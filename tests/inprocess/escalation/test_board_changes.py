@@ -1,0 +1,47 @@
+"""The board's change rows: each carries the queue its ticket is in when the change is
+recorded, read in the statement that writes the row (real PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.unit.escalation.factories import IN_TIER2
+from tidemark_escalation.board import projection
+
+from .conftest import StartEscalation, new_tid
+from .test_queues import classified, started
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_change_row_takes_the_queue_in_its_own_statement(
+    start_escalation: StartEscalation,
+) -> None:
+    esc = await start_escalation(IN_TIER2)
+    tid, early = new_tid(), new_tid()
+    await esc.deliver(started(early, 1, IN_TIER2 + timedelta(hours=2)))  # not queued yet
+    await esc.deliver(classified(tid))  # queued: ticket.queued
+    queue = await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
+    assert queue is not None
+
+    statements: list[str] = []
+    async with esc.pool.acquire() as conn, conn.transaction():
+        conn.add_query_logger(log := lambda q: statements.append(q.query))
+        event = started(tid, 1, IN_TIER2 + timedelta(hours=3))
+        await projection.on_event(conn, event, esc.clock.now())
+        conn.remove_query_logger(log)
+    # the board row's read and write, then the change row with its queue: no read of its own
+    assert not [q for q in statements if q.lstrip().startswith("SELECT queue")], statements
+    assert len(statements) == 3, statements
+
+    rows = await esc.pool.fetch(
+        "SELECT tid, kind, queue FROM board_changes WHERE tid = ANY($1) ORDER BY id",
+        [tid, early],
+    )
+    assert [tuple(r) for r in rows] == [
+        (early, "sla.clock_started", None),
+        (tid, "ticket.queued", queue),
+        (tid, "sla.clock_started", queue),
+    ]
