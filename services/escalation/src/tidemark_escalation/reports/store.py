@@ -13,7 +13,10 @@ from tidekit.events.base import DomainEvent
 from .domain.obligations import REPORTED_EVENTS, ObligationRecord, evolve
 
 COLUMNS = [f.name for f in fields(ObligationRecord)]
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM report_obligations"
+# One row whatever exists: the obligation's columns (NULL when it is new) and the queue.
+_SELECT_WITH_QUEUE = f"""SELECT (SELECT queue FROM queue_entries WHERE tid = $2) AS ticket_queue,
+    {", ".join(f"o.{c}" for c in COLUMNS)}
+    FROM (SELECT 1) AS one LEFT JOIN report_obligations o ON o.obligation_id = $1"""
 _UPSERT = f"""INSERT INTO report_obligations ({", ".join(COLUMNS)})
     VALUES ({", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))})
     ON CONFLICT (obligation_id) DO UPDATE SET
@@ -26,14 +29,15 @@ def _record(row: asyncpg.Record) -> ObligationRecord:
 
 async def record_obligation(event: DomainEvent, conn: asyncpg.Connection) -> None:
     """Fold an sla.* event into its obligation's row (other events are ignored). Call it in
-    the consumer's transaction, before escalation acts on the event: the queue read here is
-    the one the ticket was in when the event happened."""
+    the consumer's transaction, holding the ticket's lock (service.lock_ticket: the one
+    writer of its rows, so they are read without a row lock), before escalation acts on
+    the event: the queue read here is the one the ticket was in when the event happened.
+    The obligation's row and the queue come in one statement."""
     if not isinstance(event, REPORTED_EVENTS):
         return
-    row = await conn.fetchrow(f"{_SELECT} WHERE obligation_id = $1 FOR UPDATE", event.obligation_id)
-    current = None if row is None else _record(row)
-    queue = await conn.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", event.tid)
-    updated = evolve(current, event, queue)
+    row = await conn.fetchrow(_SELECT_WITH_QUEUE, event.obligation_id, event.tid)
+    current = None if row["obligation_id"] is None else _record(row)
+    updated = evolve(current, event, row["ticket_queue"])
     if updated is not None and updated != current:
         await conn.execute(_UPSERT, *astuple(updated))
 

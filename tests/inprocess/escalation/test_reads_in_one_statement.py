@@ -1,5 +1,6 @@
-"""The board's change rows: each carries the queue its ticket is in when the change is
-recorded, read in the statement that writes the row (real PostgreSQL)."""
+"""Reads of a consumed event folded into the statements that need them (real PostgreSQL):
+the board's change row takes its ticket's queue in the statement that writes it, the
+report reads the obligation's row and the queue in one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.unit.escalation.factories import IN_TIER2
 from tidemark_escalation.board import projection
+from tidemark_escalation.reports import record_obligation
 
 from .conftest import StartEscalation, new_tid
 from .test_queues import classified, started
@@ -45,3 +47,25 @@ async def test_a_change_row_takes_the_queue_in_its_own_statement(
         (tid, "ticket.queued", queue),
         (tid, "sla.clock_started", queue),
     ]
+
+
+async def test_the_report_reads_its_row_and_the_queue_in_one_statement(
+    start_escalation: StartEscalation,
+) -> None:
+    esc = await start_escalation(IN_TIER2)
+    tid = new_tid()
+    await esc.deliver(classified(tid))
+    queue = await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
+    statements: list[str] = []
+    async with esc.pool.acquire() as conn, conn.transaction():
+        conn.add_query_logger(log := lambda q: statements.append(q.query))
+        # new, then known (a repeated start: nothing to write): one read for each
+        await record_obligation(started(tid, 1, IN_TIER2 + timedelta(hours=3)), conn)
+        await record_obligation(started(tid, 1, IN_TIER2 + timedelta(hours=3)), conn)
+        conn.remove_query_logger(log)
+    reads = [q for q in statements if q.lstrip().startswith("SELECT")]
+    assert len(reads) == 2 and len(statements) == 3, statements
+    row = await esc.pool.fetchrow(
+        "SELECT queue, deadline FROM report_obligations WHERE obligation_id = $1", f"{tid}/1"
+    )
+    assert (row["queue"], row["deadline"]) == (queue, IN_TIER2 + timedelta(hours=3))
