@@ -86,21 +86,22 @@ class EscalationService:
         due = next_due(current, event)
         if due == current:
             return
-        await conn.execute(
-            "UPDATE queue_entries SET deadline = $2 WHERE tid = $1",
-            tid,
-            None if due is None else due.deadline,
-        )
+        # The queue row (if the ticket is queued yet) and the ticket's own deadline row, in
+        # one statement.
+        queue_row = "queue AS (UPDATE queue_entries SET deadline = $2 WHERE tid = $1)"
         if due is None:
-            await conn.execute("DELETE FROM ticket_deadlines WHERE tid = $1", tid)
+            await conn.execute(
+                f"WITH {queue_row} DELETE FROM ticket_deadlines WHERE tid = $1", tid, None
+            )
         else:
             await conn.execute(
-                """INSERT INTO ticket_deadlines (tid, obligation_id, deadline) VALUES ($1, $2, $3)
-                   ON CONFLICT (tid) DO UPDATE SET obligation_id = EXCLUDED.obligation_id,
-                       deadline = EXCLUDED.deadline""",
+                f"""WITH {queue_row}
+                    INSERT INTO ticket_deadlines (tid, obligation_id, deadline) VALUES ($1, $3, $2)
+                    ON CONFLICT (tid) DO UPDATE SET obligation_id = EXCLUDED.obligation_id,
+                        deadline = EXCLUDED.deadline""",
                 tid,
-                due.obligation_id,
                 due.deadline,
+                due.obligation_id,
             )
 
     # --- staff ---------------------------------------------------------------------------
