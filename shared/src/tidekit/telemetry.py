@@ -6,17 +6,19 @@ headers (W3C traceparent) → consumer, so one ticket's path can be followed acr
 
 Work that no request or record started opens a trace of its own where it begins: a message
 taken over SMTP (`start_trace`), a warning or breach fired by the sla-timer's scheduler
-(`detached_trace`, one per ticket; it joins the ticket's chain through its correlation id).
+(`detached_traces`, a trace per ticket; it joins the ticket's chain through its correlation
+id).
 Calls to other services carry the current trace along (`current_trace_headers`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -113,7 +115,14 @@ def sampler_for(ratio: float, exporter: Exporter) -> Sampler:
 
 
 def tracer(name: str = "tidemark") -> trace.Tracer:
-    return trace.get_tracer(name)
+    return _tracer_of(trace.get_tracer_provider(), name)
+
+
+@functools.lru_cache(maxsize=16)
+def _tracer_of(provider: trace.TracerProvider, name: str) -> trace.Tracer:
+    """Made once per provider and name: making a tracer (its instrumentation scope, a
+    deprecation shim) cost more than the span it then starts, once per ticket fired."""
+    return provider.get_tracer(name)
 
 
 def current_trace_headers() -> dict[str, str]:
@@ -145,16 +154,21 @@ def start_trace(name: str, tid: str | None = None) -> AbstractContextManager[tra
 
 
 @contextmanager
-def detached_trace(name: str, tid: str | None = None) -> Iterator[dict[str, str]]:
-    """A span that begins a trace of its own and is NOT made current, so that several can
-    be open at once (one per ticket in a batch); yields its headers for the ticket's
-    records. The span ends when the block does."""
-    span = tracer().start_span(name, context=Context())
-    if tid:
-        span.set_attribute("tidemark.tid", tid)
+def detached_traces(name: str, tids: Iterable[str]) -> Iterator[dict[str, dict[str, str]]]:
+    """A span per ticket that begins a trace of its own and is NOT made current, so that
+    many are open at once (a scheduler firing a batch of tickets); yields each ticket's
+    headers for its records, by ticket id. The spans end when the block does."""
+    spans: list[trace.Span] = []
+    carriers: dict[str, dict[str, str]] = {}
+    begin = tracer().start_span
     try:
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(span))
-        yield carrier
+        for tid in tids:
+            span = begin(name, context=Context(), attributes={"tidemark.tid": tid})
+            spans.append(span)
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            carriers[tid] = carrier
+        yield carriers
     finally:
-        span.end()
+        for span in spans:
+            span.end()

@@ -155,7 +155,8 @@ async def claim_due(
     transaction), insert their emitted-once keys and their breaches rows. Returns the
     timers not emitted before, in due order."""
     rows = await conn.fetch(CLAIM, now, limit, emit_at)
-    timers = [TimerRow(**dict(r)) for r in rows]
+    # by position: CLAIM returns TIMER_COLUMNS, which are TimerRow's fields in its order
+    timers = [TimerRow(*r) for r in rows]
     timers.sort(key=lambda t: (t.due_at, t.kind != "warning"))
     return timers
 

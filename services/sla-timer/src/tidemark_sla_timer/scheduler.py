@@ -14,21 +14,21 @@ before the commit leaves the rows for the next claim; nothing is emitted twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter as CounterMetric
+from prometheus_client import Histogram
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Origin
 from tidekit.retry import UNTIL_DONE
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import StreamWrite
-from tidekit.telemetry import detached_trace
+from tidekit.telemetry import detached_traces
 
 from . import repo
 from .catchup import wait_until_caught_up
@@ -37,7 +37,7 @@ from .index import DueIndex
 from .settings import SlaTimerSettings
 
 log = logging.getLogger(__name__)
-FIRED = Counter("tidemark_sla_timers_fired_total", "Warnings and breaches emitted", ["kind"])
+FIRED = CounterMetric("tidemark_sla_timers_fired_total", "Warnings and breaches emitted", ["kind"])
 LATENESS = Histogram(
     "tidemark_sla_timer_lateness_seconds",
     "Emit time minus due time",
@@ -126,13 +126,8 @@ class Scheduler:
             # Fired by time, not by a request or a record: each ticket's warnings and breaches
             # begin a trace of their own and join the ticket's chain (its correlation id).
             chains = await store.chain_ids(conn, list(by_tid))
-            with contextlib.ExitStack() as spans:
-                origins = {
-                    tid: Origin(
-                        spans.enter_context(detached_trace("sla timer fired", tid)), chains.get(tid)
-                    )
-                    for tid in by_tid
-                }
+            with detached_traces("sla timer fired", by_tid) as traces:
+                origins = {tid: Origin(traces[tid], chains.get(tid)) for tid in by_tid}
                 # Recorded after what each stream holds (the ticket's timers, claimed
                 # above, are what orders this against the consumer's writes).
                 await store.write(
@@ -141,8 +136,10 @@ class Scheduler:
                     origins=origins,
                 )
             self._fault_point()
+        fired_by_kind = Counter(t.kind for t in timers)
+        for kind, n in fired_by_kind.items():
+            FIRED.labels(kind).inc(n)
         for t in timers:
-            FIRED.labels(t.kind).inc()
             LATENESS.observe(max((emit_at - t.due_at).total_seconds(), 0.0))
         return len(timers)
 

@@ -23,6 +23,10 @@ def idempotent_producer(kafka: KafkaConnection | str, client_id: str) -> AIOKafk
         enable_idempotence=True,
         acks="all",
         linger_ms=2,
+        # A batch per partition up to 256 KiB (aiokafka's default 16 KiB holds about a
+        # dozen of our records, headers included): a relay batch of 500 rows goes in a few
+        # produce requests instead of dozens, each one costing its own writes and futures.
+        max_batch_size=256 * 1024,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
     )
