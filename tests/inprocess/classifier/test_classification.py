@@ -4,6 +4,7 @@ real consumer path and routes; staff reclassification as `ticket.reclassified`."
 from __future__ import annotations
 
 from tidekit.events import TOPICS
+from tidekit.messaging.uow import UnitOfWork
 
 from .conftest import Classifier, days_before, new_key, ticket
 
@@ -101,3 +102,23 @@ async def test_staff_reclassify_emits_ticket_reclassified(classifier: Classifier
         "ticket.reclassified",
         "ticket.reclassified",
     ]
+
+
+async def test_the_classification_row_goes_with_its_events_in_one_statement(
+    classifier: Classifier,
+) -> None:
+    """The handler stages the ticket's classification row: it is written by the statement
+    that writes ticket.classified, not by a round trip of its own before it."""
+    submitted = ticket("ada@example.com", None, body="The installer stops at step 3")
+    async with classifier.pool.acquire() as conn, conn.transaction():
+        uow = UnitOfWork(conn, classifier.runtime.store)
+        await classifier.runtime.handlers.handle(submitted, uow)  # as the consumer does
+        staged = "SELECT count(*) FROM classifications WHERE tid = $1"
+        assert await conn.fetchval(staged, submitted.tid) == 0  # decided, not yet written
+        statements: list[str] = []
+        conn.add_query_logger(log := lambda q: statements.append(q.query))
+        await uow.flush()
+        conn.remove_query_logger(log)
+        assert await conn.fetchval(staged, submitted.tid) == 1
+    writes = [q for q in statements if "INSERT INTO classifications" in q]
+    assert len(writes) == 1 and "INSERT INTO events" in writes[0], statements

@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import asyncpg
-
 from tidekit.events.classifier import LicenseRecorded, TicketClassified, TicketReclassified
 from tidekit.events.intake import TicketSubmitted
 from tidekit.messaging.uow import UnitOfWork
 from tidekit.runtime import ServiceRuntime
+from tidekit.store.table_writes import TableWrite
 
 from . import coupon_store, directory
 from .domain import (
@@ -93,7 +92,7 @@ class ClassifierService:
         uow.record(events)
         classified = events[-1]
         assert isinstance(classified, TicketClassified)
-        await save_classification(conn, classified)
+        uow.stage(save_classification(classified))  # in the events' statement
 
     async def put_license(
         self, command: PutLicense, uow: UnitOfWork
@@ -129,39 +128,39 @@ class ClassifierService:
         if event is None:
             return "unchanged"
         uow.record([event])
-        await save_reclassification(uow.conn, event)
+        uow.stage(save_reclassification(event))
         return "changed"
 
 
-async def save_classification(conn: asyncpg.Connection, d: TicketClassified) -> None:
-    await conn.execute(
+def save_classification(d: TicketClassified) -> TableWrite:
+    """The ticket's classification row, written with the events that decided it."""
+    return TableWrite(
         """INSERT INTO classifications (tid, level, severity, category, in_scope, entitlement,
                urgent, license_key, policy_version, reasons, classified_at, rules_version,
                submitted_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)""",
-        d.tid,
-        d.level,
-        d.severity,
-        d.category,
-        d.in_scope,
-        d.entitlement,
-        d.urgent,
-        d.license_key,
-        d.policy_version,
-        json.dumps(list(d.reasons)),
-        d.classified_at,
-        d.rules_version,
-        d.submitted_at,
+        (
+            d.tid,
+            d.level,
+            d.severity,
+            d.category,
+            d.in_scope,
+            d.entitlement,
+            d.urgent,
+            d.license_key,
+            d.policy_version,
+            json.dumps(list(d.reasons)),
+            d.classified_at,
+            d.rules_version,
+            d.submitted_at,
+        ),
     )
 
 
-async def save_reclassification(conn: asyncpg.Connection, e: TicketReclassified) -> None:
-    await conn.execute(
+def save_reclassification(e: TicketReclassified) -> TableWrite:
+    """The override on the classification row, written with its event."""
+    return TableWrite(
         """UPDATE classifications SET level = $2, severity = $3,
                reasons = reasons || $4::jsonb, reclassified_at = $5 WHERE tid = $1""",
-        e.tid,
-        e.level,
-        e.severity,
-        json.dumps(list(e.reasons)),
-        e.reclassified_at,
+        (e.tid, e.level, e.severity, json.dumps(list(e.reasons)), e.reclassified_at),
     )
