@@ -7,7 +7,10 @@ process or connection dies hands over to another by PostgreSQL ending its sessio
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
+import uuid
 
 import asyncpg
 import pytest
@@ -146,3 +149,43 @@ async def test_a_relay_that_closes_lets_the_next_one_lead_at_once(bench: Bench) 
         assert await second.publish_batch() == 1
     finally:
         await second.close()
+
+
+async def test_rows_fuller_than_a_batch_keep_their_order_and_partition_per_key(
+    bench: Bench, kafka_bootstrap: str
+) -> None:
+    """The relay fills a record batch per partition and queues it when full: rows worth
+    several batches per partition still arrive in id order per key, each key on the
+    partition the producer's own `send` picks for it, headers intact."""
+    keys = [f"TID-{n}" for n in range(6)]
+    padding = "x" * 40_000  # 6 keys x 12 rows x 40 KB: several 256 KiB batches a partition
+    rows = [
+        (str(uuid.uuid4()), key, f'{{"n": {n}, "pad": "{padding}"}}', n)
+        for n in range(12)
+        for key in keys
+    ]
+    await bench.pool.executemany(
+        "INSERT INTO outbox (event_id, topic, record_key, record_value, headers)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb)",
+        [
+            (eid, bench.topic, key.encode(), value.encode(),
+             json.dumps([["ce_id", base64.b64encode(eid.encode()).decode()], ["n", "AA=="]]))
+            for eid, key, value, _ in rows
+        ],
+    )  # fmt: skip
+    relay = bench.relay()
+    try:
+        assert await relay.publish_batch() == len(rows)
+    finally:
+        await relay.close()
+    for key in keys:  # where `send` puts each key, for comparison
+        await bench.producer.send_and_wait(bench.topic, b"{}", key=key.encode())
+    records = await read_topic(kafka_bootstrap, bench.topic, len(rows) + len(keys))
+    for key in keys:
+        mine = [r for r in records if r.key == key.encode()]
+        assert len({r.partition for r in mine}) == 1, key  # the relay's and send's alike
+        relayed = [r for r in mine if r.value != b"{}"]
+        assert [dict(r.headers)["ce_id"].decode() for r in relayed] == [
+            eid for eid, k, _, _ in rows if k == key
+        ]
+        assert all(dict(r.headers)["n"] == b"\x00" for r in relayed)

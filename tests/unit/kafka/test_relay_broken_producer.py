@@ -45,16 +45,35 @@ class StandInOutbox:
         self.published = True
 
 
+class StandInBatch:
+    def __init__(self) -> None:
+        self.records = 0
+
+    def append(self, **record: Any) -> object:
+        self.records += 1
+        return object()  # appended (the batch is never full)
+
+
 class StandInProducer:
+    """Sends record batches (what the relay uses): a broken one fails each of them."""
+
     def __init__(self, broken: bool) -> None:
         self.broken, self.sent = broken, 0
 
-    async def send(self, topic: str, **record: Any) -> asyncio.Future[None]:
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0}
+
+    def create_batch(self) -> StandInBatch:
+        return StandInBatch()
+
+    async def send_batch(
+        self, batch: StandInBatch, topic: str, *, partition: int
+    ) -> asyncio.Future[None]:
         ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.broken:
             ack.set_exception(OutOfOrderSequenceNumber())
         else:
-            self.sent += 1
+            self.sent += batch.records
             ack.set_result(None)
         return ack
 

@@ -35,6 +35,7 @@ from aiokafka.errors import (
 from prometheus_client import Counter, Gauge
 
 from tidekit.errors import TRANSIENT_ERRORS
+from tidekit.kafka.record_batches import send_records
 
 log = logging.getLogger(__name__)
 PUBLISHED = Counter("tidemark_outbox_published_total", "Outbox rows published to Kafka")
@@ -140,19 +141,19 @@ class OutboxRelay:
         PENDING.set(len(rows))
         if not rows:
             return 0
-        futures = []
-        for row in rows:
-            # a2b_base64 is what b64decode calls, minus a wrapper's checks, per header
-            headers = [(k, a2b_base64(v)) for k, v in json.loads(row["headers"])]
-            futures.append(
-                await self._producer.send(
+        # a2b_base64 is what b64decode calls, minus a wrapper's checks, per header
+        await send_records(  # every record acknowledged by the broker
+            self._producer,
+            (
+                (
                     row["topic"],
-                    value=bytes(row["record_value"]),
-                    key=bytes(row["record_key"]),
-                    headers=headers,
+                    bytes(row["record_key"]),
+                    bytes(row["record_value"]),
+                    [(k, a2b_base64(v)) for k, v in json.loads(row["headers"])],
                 )
-            )
-        await asyncio.gather(*futures)  # every record acknowledged by the broker
+                for row in rows
+            ),
+        )
         await self._on(conn.execute(MARK_PUBLISHED, [r["id"] for r in rows]))
         PUBLISHED.inc(len(rows))
         return len(rows)
