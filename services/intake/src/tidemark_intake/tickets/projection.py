@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -173,8 +173,12 @@ async def _fold_obligation(conn: asyncpg.Connection, e: obligations.ObligationEv
     )
 
 
-async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
-    """Fold what other services decided about a ticket into its read model."""
+async def apply_foreign(
+    conn: asyncpg.Connection, e: DomainEvent, stage: Callable[[TableWrite], None] | None = None
+) -> None:
+    """Fold what other services decided about a ticket into its read model. With `stage`
+    (a unit of work's), a write that nothing in the handler reads back goes with the
+    flush's statement instead of a round trip of its own: a ticket's queue."""
     if isinstance(e, classifier.TicketClassified | classifier.TicketReclassified):
         extra = (
             {
@@ -202,9 +206,13 @@ async def apply_foreign(conn: asyncpg.Connection, e: DomainEvent) -> None:
     elif isinstance(e, obligations.OBLIGATION_EVENTS):
         await _fold_obligation(conn, e)
     elif isinstance(e, escalation.TicketQueued):
-        await conn.execute(
-            "UPDATE tickets SET queue = $2, updated_at = now() WHERE tid = $1", e.tid, e.queue
+        queued = TableWrite(
+            "UPDATE tickets SET queue = $2, updated_at = now() WHERE tid = $1", (e.tid, e.queue)
         )
+        if stage is not None:
+            stage(queued)
+        else:
+            await queued.execute(conn)
 
 
 async def record_license(conn: asyncpg.Connection, e: classifier.LicenseRecorded) -> None:

@@ -145,7 +145,7 @@ class IntakeService:
         if not (envelope.subject or "").startswith("TID-"):
             return  # not about a ticket
         uow.stage(projection.foreign_row(envelope))
-        await projection.apply_foreign(conn, event)
+        await projection.apply_foreign(conn, event, uow.stage)
         if envelope.type == "ticket.classified":
             await self._open_after_classification(uow, event.stream_id())
 
