@@ -203,7 +203,8 @@ class EventStore:
                 [env.id for _, _, env in rows],
                 [env.type for _, _, env in rows],
                 [env.schema_version for _, _, env in rows],
-                [json.dumps(env.data) for _, _, env in rows],
+                # the record's value is the data's JSON already (jsonb keeps its own form)
+                [value.decode() for _, value, _ in records],
                 [env.causation_id for _, _, env in rows],
                 [env.correlation_id for _, _, env in rows],
                 [env.time for _, _, env in rows],
