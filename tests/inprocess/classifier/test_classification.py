@@ -3,6 +3,7 @@ real consumer path and routes; staff reclassification as `ticket.reclassified`."
 
 from __future__ import annotations
 
+from tests.fixtures.statements import statements_sent
 from tidekit.events import TOPICS
 from tidekit.messaging.uow import UnitOfWork
 
@@ -115,10 +116,8 @@ async def test_the_classification_row_goes_with_its_events_in_one_statement(
         await classifier.runtime.handlers.handle(submitted, uow)  # as the consumer does
         staged = "SELECT count(*) FROM classifications WHERE tid = $1"
         assert await conn.fetchval(staged, submitted.tid) == 0  # decided, not yet written
-        statements: list[str] = []
-        conn.add_query_logger(log := lambda q: statements.append(q.query))
-        await uow.flush()
-        conn.remove_query_logger(log)
+        async with statements_sent(conn) as statements:
+            await uow.flush()
         assert await conn.fetchval(staged, submitted.tid) == 1
     writes = [q for q in statements if "INSERT INTO classifications" in q]
     assert len(writes) == 1 and "INSERT INTO events" in writes[0], statements

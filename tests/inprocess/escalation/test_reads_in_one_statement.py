@@ -5,37 +5,54 @@ the queue row and the ticket's deadline row in one."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
+from tests.fixtures.statements import statements_sent
 from tests.unit.escalation.factories import IN_TIER2
 from tidekit.events.sla import ClockMet
 from tidemark_escalation.board import projection
 from tidemark_escalation.reports import record_obligation
 
-from .conftest import StartEscalation, new_tid
+from .conftest import Escalation, StartEscalation, new_tid
 from .test_queues import classified, started
 
 pytestmark = pytest.mark.integration
+LATER = IN_TIER2 + timedelta(hours=3)
+
+
+async def queued(start_escalation: StartEscalation) -> tuple[Escalation, str, str]:
+    """A fresh escalation app and a ticket it queued: (app, tid, queue)."""
+    esc = await start_escalation(IN_TIER2)
+    tid = new_tid()
+    await esc.deliver(classified(tid))
+    queue = await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
+    assert queue is not None
+    return esc, tid, queue
+
+
+async def sent_by(
+    esc: Escalation, work: Callable[[asyncpg.Connection], Awaitable[None]]
+) -> list[str]:
+    """The statements `work` sends in a transaction of its own."""
+    async with esc.pool.acquire() as conn, conn.transaction(), statements_sent(conn) as sent:
+        await work(conn)
+    return sent
 
 
 async def test_a_change_row_takes_the_queue_in_its_own_statement(
     start_escalation: StartEscalation,
 ) -> None:
-    esc = await start_escalation(IN_TIER2)
-    tid, early = new_tid(), new_tid()
+    esc, tid, queue = await queued(start_escalation)
+    early = new_tid()
     await esc.deliver(started(early, 1, IN_TIER2 + timedelta(hours=2)))  # not queued yet
-    await esc.deliver(classified(tid))  # queued: ticket.queued
-    queue = await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
-    assert queue is not None
 
-    statements: list[str] = []
-    async with esc.pool.acquire() as conn, conn.transaction():
-        conn.add_query_logger(log := lambda q: statements.append(q.query))
-        event = started(tid, 1, IN_TIER2 + timedelta(hours=3))
-        await projection.on_event(conn, event, esc.clock.now())
-        conn.remove_query_logger(log)
+    statements = await sent_by(
+        esc, lambda conn: projection.on_event(conn, started(tid, 1, LATER), esc.clock.now())
+    )
     # the board row's read and write, then the change row with its queue: no read of its own
     assert not [q for q in statements if q.lstrip().startswith("SELECT queue")], statements
     assert len(statements) == 3, statements
@@ -45,8 +62,8 @@ async def test_a_change_row_takes_the_queue_in_its_own_statement(
         [tid, early],
     )
     assert [tuple(r) for r in rows] == [
-        (early, "sla.clock_started", None),
         (tid, "ticket.queued", queue),
+        (early, "sla.clock_started", None),
         (tid, "sla.clock_started", queue),
     ]
 
@@ -54,49 +71,32 @@ async def test_a_change_row_takes_the_queue_in_its_own_statement(
 async def test_the_report_reads_its_row_and_the_queue_in_one_statement(
     start_escalation: StartEscalation,
 ) -> None:
-    esc = await start_escalation(IN_TIER2)
-    tid = new_tid()
-    await esc.deliver(classified(tid))
-    queue = await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
-    statements: list[str] = []
-    async with esc.pool.acquire() as conn, conn.transaction():
-        conn.add_query_logger(log := lambda q: statements.append(q.query))
-        # new, then known (a repeated start: nothing to write): one read for each
-        await record_obligation(started(tid, 1, IN_TIER2 + timedelta(hours=3)), conn)
-        await record_obligation(started(tid, 1, IN_TIER2 + timedelta(hours=3)), conn)
-        conn.remove_query_logger(log)
+    esc, tid, queue = await queued(start_escalation)
+
+    async def new_then_known(conn: asyncpg.Connection) -> None:
+        # a repeated start has nothing to write: one read for each
+        await record_obligation(started(tid, 1, LATER), conn)
+        await record_obligation(started(tid, 1, LATER), conn)
+
+    statements = await sent_by(esc, new_then_known)
     reads = [q for q in statements if q.lstrip().startswith("SELECT")]
     assert len(reads) == 2 and len(statements) == 3, statements
     row = await esc.pool.fetchrow(
         "SELECT queue, deadline FROM report_obligations WHERE obligation_id = $1", f"{tid}/1"
     )
-    assert (row["queue"], row["deadline"]) == (queue, IN_TIER2 + timedelta(hours=3))
+    assert (row["queue"], row["deadline"]) == (queue, LATER)
 
 
 async def test_a_deadline_goes_to_both_of_its_rows_in_one_statement(
     start_escalation: StartEscalation,
 ) -> None:
-    esc = await start_escalation(IN_TIER2)
-    tid = new_tid()
-    await esc.deliver(classified(tid))
+    esc, tid, _ = await queued(start_escalation)
     service = esc.app.state.escalation
-    deadline = IN_TIER2 + timedelta(hours=3)
-    met = ClockMet(
-        tid=tid, obligation_id=f"{tid}/1", met_at=IN_TIER2,
-        deadline=deadline, elapsed_seconds=60,
-    )  # fmt: skip
-
-    async def learn(event: object) -> tuple[list[str], tuple[object, object]]:
-        statements: list[str] = []
-        async with esc.pool.acquire() as conn, conn.transaction():
-            conn.add_query_logger(log := lambda q: statements.append(q.query))
-            await service._learn_deadline(conn, tid, event)
-            conn.remove_query_logger(log)
+    met = ClockMet(tid=tid, obligation_id=f"{tid}/1", met_at=IN_TIER2, deadline=LATER,
+                   elapsed_seconds=60)  # fmt: skip
+    for event, deadline in ((started(tid, 1, LATER), LATER), (met, None)):
+        statements = await sent_by(esc, lambda conn, e=event: service._learn_deadline(conn, tid, e))
+        assert len(statements) == 2, statements  # the deadline row's read, one write
         shown = await esc.pool.fetchval("SELECT deadline FROM queue_entries WHERE tid = $1", tid)
         kept = await esc.pool.fetchval("SELECT deadline FROM ticket_deadlines WHERE tid = $1", tid)
-        return statements, (shown, kept)
-
-    statements, rows = await learn(started(tid, 1, deadline))
-    assert len(statements) == 2 and rows == (deadline, deadline), statements  # read, write
-    statements, rows = await learn(met)
-    assert len(statements) == 2 and rows == (None, None), statements
+        assert (shown, kept) == (deadline, deadline)

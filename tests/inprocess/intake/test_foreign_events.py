@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.fixtures.statements import statements_sent
 from tidekit.events.envelope import Envelope
 from tidekit.events.escalation import TicketQueued
 from tidekit.messaging.uow import UnitOfWork
@@ -28,10 +29,8 @@ async def test_a_queue_is_written_with_the_history_row_in_one_statement(desk: De
         await runtime.handlers.handle(queued, uow)  # as the consumer does
         read = "SELECT queue FROM tickets WHERE tid = $1"
         assert await conn.fetchval(read, tid) is None  # decided, not yet written
-        statements: list[str] = []
-        conn.add_query_logger(log := lambda q: statements.append(q.query))
-        await uow.flush()
-        conn.remove_query_logger(log)
+        async with statements_sent(conn) as statements:
+            await uow.flush()
         assert await conn.fetchval(read, tid) == "tier2"
     (flushed,) = statements
     assert "INSERT INTO foreign_events" in flushed and "UPDATE tickets SET queue" in flushed
