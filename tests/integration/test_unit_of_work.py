@@ -142,7 +142,8 @@ async def test_record_under_concurrent_writers_never_conflicts_and_keeps_version
 ) -> None:
     async with desk.uow() as uow:
         uow.append("TID-5", 0, [rated("TID-5", 1)])  # a stream that has history already
-    start = asyncio.Event()
+    # every writer with a connection and a transaction open, then all released at once
+    start = asyncio.Barrier(10 + 1)
 
     async def writer(n: int) -> None:
         async with desk.uow() as uow:
@@ -151,8 +152,7 @@ async def test_record_under_concurrent_writers_never_conflicts_and_keeps_version
             uow.record([rated(f"TID-O{n}", 1)])  # and a stream of its own, in one flush
 
     writers = [asyncio.create_task(writer(n)) for n in range(10)]
-    await asyncio.sleep(0)  # all of them have a connection and a transaction open
-    start.set()
+    await all_released(start)
     await asyncio.gather(*writers)  # no retry policy here: a conflict would fail the test
     assert await desk.versions("TID-5") == list(range(1, 22))
     assert await count(desk, "outbox") == 31
@@ -243,8 +243,9 @@ async def test_staged_writes_land_before_the_events(desk: Desk) -> None:
 async def test_one_statement_records_beside_transactions_keep_versions_dense(desk: Desk) -> None:
     """A one-statement unit takes its recorded streams' locks inside its statement, whose
     snapshot predates the wait: a writer that committed meanwhile makes its versions
-    collide, and the store reads again instead of failing. Transactional writers never
-    see a conflict (they lock before their statement's snapshot)."""
+    collide, and the store writes again in a transaction instead of failing.
+    Transactional writers never see a conflict (they lock before their statement's
+    snapshot)."""
     async with desk.uow() as uow:
         uow.append("TID-5", 0, [rated("TID-5", 1)])
     async with desk.pool.acquire() as holder, holder.transaction():
@@ -257,7 +258,8 @@ async def test_one_statement_records_beside_transactions_keep_versions_dense(des
     await waiting  # took its snapshot before the commit: collided once, then read again
     assert await desk.stream("TID-5") == [(1, 1), (2, 2), (3, 3)]
 
-    start = asyncio.Event()
+    # the transactional writers with their transactions open, then all released at once
+    start = asyncio.Barrier(16 + 1)
 
     async def transactional(n: int) -> None:
         async with desk.uow() as uow:
@@ -269,8 +271,7 @@ async def test_one_statement_records_beside_transactions_keep_versions_dense(des
         await one_statement_record(desk, "TID-5", 1 + n % 5)
 
     writers = [asyncio.create_task(w(n)) for n in range(8) for w in (transactional, alone)]
-    await asyncio.sleep(0)
-    start.set()
+    await all_released(start)
     await asyncio.gather(*writers)  # no retry policy: a conflict would fail the test
     assert await desk.versions("TID-5") == list(range(1, 20))
 
@@ -280,15 +281,22 @@ async def one_statement_record(desk: Desk, tid: str, stars: int) -> None:
         uow.record([rated(tid, stars)])
 
 
+async def all_released(start: asyncio.Barrier) -> None:
+    """Once every writer waits at `start` (the test's task is its last party), bounded."""
+    async with asyncio.timeout(10):
+        await start.wait()
+
+
 async def until_waiting_for_a_lock(desk: Desk) -> None:
-    """Until another backend of the test's database waits for an advisory lock."""
+    """Until another backend of the test's database waits for an advisory lock, asked
+    again at once (each ask is a round trip), for at most 10 s."""
     async with asyncio.timeout(10):
         while not await desk.pool.fetchval(
             """SELECT count(*) FROM pg_locks
                WHERE locktype = 'advisory' AND NOT granted AND database =
                      (SELECT oid FROM pg_database WHERE datname = current_database())"""
         ):
-            await asyncio.sleep(0.01)
+            pass
 
 
 async def test_events_guarded_by_a_staged_write_go_only_where_it_changed_a_row(

@@ -27,20 +27,19 @@ log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "tidemark_board_"  # + the service's schema: one channel per deployment
 
 
+# A change row and its notification, one statement; {queue} is the queue's expression.
+_CHANGE = """WITH c AS (INSERT INTO board_changes (kind, tid, queue, recorded_at)
+                        SELECT $1, $2, {queue}, $3 RETURNING id)
+             SELECT pg_notify($4 || current_schema(), id::text) FROM c"""
+_GIVEN_QUEUE = _CHANGE.format(queue="$5::text")
+_CURRENT_QUEUE = _CHANGE.format(queue="(SELECT queue FROM queue_entries WHERE tid = $2)")
+
+
 async def record_change(
     conn: asyncpg.Connection, kind: str, tid: str, queue: str | None, now: datetime
 ) -> None:
     """`now` from the runtime clock: the retention worker prunes by that clock."""
-    await conn.execute(
-        """WITH c AS (INSERT INTO board_changes (kind, tid, queue, recorded_at)
-                      VALUES ($1, $2, $3, $4) RETURNING id)
-           SELECT pg_notify($5 || current_schema(), id::text) FROM c""",
-        kind,
-        tid,
-        queue,
-        now,
-        CHANNEL_PREFIX,
-    )
+    await conn.execute(_GIVEN_QUEUE, kind, tid, now, CHANNEL_PREFIX, queue)
 
 
 async def record_change_in_current_queue(
@@ -48,16 +47,7 @@ async def record_change_in_current_queue(
 ) -> None:
     """`record_change` with the ticket's queue as this transaction sees it, read in the
     same statement (the handler holds the ticket's lock: nobody moves it meanwhile)."""
-    await conn.execute(
-        """WITH c AS (INSERT INTO board_changes (kind, tid, queue, recorded_at)
-                      SELECT $1, $2, (SELECT queue FROM queue_entries WHERE tid = $2), $3
-                      RETURNING id)
-           SELECT pg_notify($4 || current_schema(), id::text) FROM c""",
-        kind,
-        tid,
-        now,
-        CHANNEL_PREFIX,
-    )
+    await conn.execute(_CURRENT_QUEUE, kind, tid, now, CHANNEL_PREFIX)
 
 
 async def record_decided(
