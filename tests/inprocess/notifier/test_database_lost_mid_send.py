@@ -10,6 +10,8 @@ the notifier's database (pg_terminate_backend) while it holds the message.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -145,3 +147,57 @@ async def test_an_outcome_recorded_twice_is_written_once(
         )
     assert (settled["state"], settled["attempts"]) == ("sent", 1)
     assert [e["event_type"] for e in events] == ["notification.sent"]
+
+
+async def test_the_next_envelope_goes_out_while_a_record_waits_and_its_data_after_it(
+    runtime: tuple[ServiceRuntime, Sender], sink: SmtpSink, notifier_db: str
+) -> None:
+    """The sender overlaps a message's record with the next message's envelope (MAIL FROM,
+    RCPT TO) and hands that message over (DATA) only once the record is committed: still
+    at most one message sent and not recorded. The first message's record waits here on a
+    row lock the test holds (real PostgreSQL, real SMTP sink)."""
+    rt, sender = runtime
+    ada, bob = "ada@example.com", "bob@example.com"
+    for tid, address in (("TID-5151", ada), ("TID-5252", bob)):
+        await _deliver(rt, submitted(tid, address), classified(tid), clock_started(tid))
+    claimed, lease_ends = await sender._claim(rt)
+    assert [row["recipient"] for row in claimed] == [ada, bob]
+
+    loop = asyncio.get_running_loop()
+    envelope_of = {ada: asyncio.Event(), bob: asyncio.Event()}
+    sink.on_recipient(lambda address: loop.call_soon_threadsafe(envelope_of[address].set))
+    released = threading.Event()
+    data_after_release: list[bool] = []  # at each DATA, in order: was the lock released?
+
+    async def note_data() -> None:
+        data_after_release.append(released.is_set())
+
+    sink.before_accept(note_data)
+    holder = await asyncpg.connect(notifier_db, server_settings=IN_NOTIFIER)
+    held = holder.transaction()
+    await held.start()
+    await holder.execute("SELECT 1 FROM notifications WHERE recipient = $1 FOR UPDATE", ada)
+    sending = asyncio.create_task(sender._send_claimed(rt, claimed, lease_ends))
+    try:
+        try:
+            async with asyncio.timeout(10):
+                await envelope_of[bob].wait()  # while ada's record cannot commit
+        except TimeoutError:
+            pytest.fail("bob's envelope did not go out while ada's record waited")
+        async with asyncio.timeout(10):
+            while not await holder.fetchval(
+                """SELECT count(*) FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+            ):
+                pass  # until ada's record waits for the test's lock, asked again at once
+        assert data_after_release == [False], "bob's DATA went before ada's record"
+        released.set()
+        await held.commit()
+        assert await asyncio.wait_for(sending, 10) == 2
+    finally:
+        sending.cancel()
+        await holder.close()
+    assert data_after_release == [False, True]
+    async with rt.require_pool().acquire() as conn:
+        states = await conn.fetch("SELECT recipient, state FROM notifications ORDER BY created_at")
+    assert [tuple(r) for r in states] == [(ada, "sent"), (bob, "sent")]

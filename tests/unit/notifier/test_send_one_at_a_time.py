@@ -1,4 +1,4 @@
-"""The sender records each delivery before it delivers the next (issue 19's chaos run).
+"""The sender records each delivery before it hands over the next (issue 19's chaos run).
 
 A notifier killed between the SMTP server's acceptance and the notifier's own record
 delivers that message once more with the same Message-ID. With a whole batch delivered in
@@ -80,8 +80,10 @@ class LoggingMailer:
     def __init__(self, log: list[str]) -> None:
         self.log = log
 
-    async def deliver(self, message: Any) -> Outcome:
-        self.log.append(f"deliver {message['Message-ID']}")
+    async def deliver(self, message: Any, before_data: Any) -> Outcome:
+        self.log.append(f"envelope {message['Message-ID']}")
+        await before_data()
+        self.log.append(f"data {message['Message-ID']}")
         return Outcome.ok()
 
     async def close(self) -> None:
@@ -89,7 +91,8 @@ class LoggingMailer:
 
 
 async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None:
-    """...and the relay is woken once for the claim's records, after them, not per message."""
+    """...while the next one's envelope goes out (its DATA waits for the commit), and the
+    relay is woken once for the claim's records, after them, not per message."""
     log: list[str] = []
     database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
     runtime = SimpleNamespace(
@@ -104,11 +107,14 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
     assert sent == 3
     assert log == [
         "claim",
-        "deliver <m-1@tidemark.invalid>",
+        "envelope <m-1@tidemark.invalid>",
+        "data <m-1@tidemark.invalid>",
+        "envelope <m-2@tidemark.invalid>",
         "commit",
-        "deliver <m-2@tidemark.invalid>",
+        "data <m-2@tidemark.invalid>",
+        "envelope <m-3@tidemark.invalid>",
         "commit",
-        "deliver <m-3@tidemark.invalid>",
+        "data <m-3@tidemark.invalid>",
         "commit",
         "wake relay",
     ]
@@ -126,6 +132,6 @@ async def test_lanes_send_side_by_side_each_message_once() -> None:
     sender = Sender(NotifierSettings(send_concurrency=2))
     sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
     assert await sender.send_due(runtime) == 5  # type: ignore[arg-type]
-    delivered = sorted(line for line in log if line.startswith("deliver"))
-    assert delivered == [f"deliver <m-{n}@tidemark.invalid>" for n in range(1, 6)]
+    delivered = sorted(line for line in log if line.startswith("data"))
+    assert delivered == [f"data <m-{n}@tidemark.invalid>" for n in range(1, 6)]
     assert log.count("commit") == 5

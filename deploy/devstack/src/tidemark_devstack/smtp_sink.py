@@ -35,6 +35,8 @@ class _MaildirHandler:
         # Fault tests: awaited at the end of DATA, before the message is stored and accepted
         # (what happens while the server holds a message the client has not heard back on).
         self.before_accept: Callable[[], Awaitable[None]] | None = None
+        # Called with each recipient the sink accepts (RCPT TO), in the sink's thread.
+        self.on_recipient: Callable[[str], None] | None = None
 
     def _refusal(self, rcpt_tos: list[str]) -> str | None:
         with self._lock:
@@ -45,6 +47,15 @@ class _MaildirHandler:
                     self.refused.append((rule.recipient, rule.reply))
                     return rule.reply
         return None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        if self.on_recipient is not None:
+            self.on_recipient(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         refusal = self._refusal(list(envelope.rcpt_tos))
@@ -128,6 +139,11 @@ class SmtpSink:
         """Await `hook` at the end of each DATA, before accepting (None: no more). It runs in
         the sink's own thread and event loop: it must open its own connections."""
         self._handler.before_accept = hook
+
+    def on_recipient(self, hook: Callable[[str], None] | None) -> None:
+        """Call `hook` with each recipient accepted (RCPT TO), before the message's DATA
+        (None: no more). It runs in the sink's own thread."""
+        self._handler.on_recipient = hook
 
     def refused(self, recipient: str | None = None) -> list[str]:
         """The replies given so far by scripted refusals (for `recipient`, or all)."""

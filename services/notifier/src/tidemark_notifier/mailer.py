@@ -8,18 +8,24 @@ refused or dropped connections and timeouts are temporary; 5xx answers are perma
 
 Concurrency does not change what is owed: each message is one locked `notifications` row
 (sender.py), so a message for one cause and recipient is sent by one task, once.
+
+A message goes in two steps: the envelope (MAIL FROM, RCPT TO), then, once `before_data`
+has returned, the message itself (DATA). The sender records the previous message's outcome
+in that gap, so the envelope's round trips and the record's overlap, while no message is
+handed over (DATA) before the one before it is recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
@@ -30,6 +36,19 @@ from .settings import NotifierSettings
 # Bodies as quoted-printable UTF-8: readable on the wire, 7-bit safe, no over-long lines.
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
+# Flattened with the line ends it has on the wire, so SIZE declares its exact length.
+ON_THE_WIRE = compat32.clone(linesep="\r\n")
+
+BeforeData = Callable[[], Awaitable[None]]
+
+
+async def _at_once() -> None:
+    """No wait between a message's envelope and its data."""
+
+
+class _NotSent(Exception):
+    """`before_data` failed: carries its error past the SMTP error handling (the message was
+    not handed over, and its outcome is not the server's)."""
 
 
 def build_message(
@@ -109,9 +128,21 @@ class Mailer:
         self._idle: list[aiosmtplib.SMTP] = []  # connected and free, most recent last
         self._slots = asyncio.Semaphore(settings.smtp_connections)
 
-    async def deliver(self, message: Message) -> Outcome:
+    async def deliver(self, message: Message, before_data: BeforeData = _at_once) -> Outcome:
+        """Send `message`; the server's answer as an Outcome. `before_data` is awaited after
+        the server accepted the envelope, before DATA; an error it raises is raised here,
+        with the message not sent and its connection closed."""
+
+        async def guarded() -> None:
+            try:
+                await before_data()
+            except Exception as exc:
+                raise _NotSent from exc
+
         try:
-            await self.send(message)
+            await self.send(message, guarded)
+        except _NotSent as not_sent:
+            raise not_sent.__cause__ from None  # type: ignore[misc]
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
@@ -125,16 +156,18 @@ class Mailer:
             return Outcome.temporary(f"SMTP unavailable: {type(exc).__name__}: {exc}")
         return Outcome.ok()
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: Message, before_data: BeforeData = _at_once) -> None:
         """Send on a free pooled connection (at most `smtp_connections` at once)."""
         async with self._slots:
             client = await self._checkout()
             try:
                 if isinstance(message, EmailMessage):  # an address beyond ASCII: SMTPUTF8
+                    await before_data()  # aiosmtplib sends it in one step
                     await client.send_message(message)
                 else:  # flattened once, as built; the envelope is the From and To addresses
                     sender, recipient = parseaddr(message["From"])[1], message["To"]
-                    await client.sendmail(sender, [recipient], message.as_bytes())
+                    data = message.as_bytes(policy=ON_THE_WIRE)
+                    await _in_two_steps(client, sender, recipient, data, before_data)
             except BaseException:
                 _close_quietly(client)  # a failed session is not reused
                 raise
@@ -163,6 +196,24 @@ class Mailer:
         idle, self._idle = self._idle, []
         for client in idle:
             _close_quietly(client)
+
+
+async def _in_two_steps(
+    client: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes, before_data: BeforeData
+) -> None:
+    """aiosmtplib's `sendmail` for one recipient, with `before_data` between the envelope and
+    the data. A refusal raises what `sendmail` raises (SMTPRecipientsRefused for the
+    recipient); no RSET, since a session that failed is closed, not reused."""
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    size = [f"SIZE={len(data)}"] if client.supports_extension("size") else []
+    await client.mail(sender, options=size)
+    try:
+        await client.rcpt(recipient)
+    except aiosmtplib.SMTPRecipientRefused as refused:
+        raise aiosmtplib.SMTPRecipientsRefused([refused]) from None
+    await before_data()
+    await client.data(data)
 
 
 def _close_quietly(client: aiosmtplib.SMTP) -> None:

@@ -23,6 +23,7 @@ a receiver or a sender has really been away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -40,7 +41,7 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.store.table_writes import TableWrite
 from tidekit.telemetry import span_from_headers
 
-from .mailer import Mailer, build_message
+from .mailer import BeforeData, Mailer, build_message
 from .outcome import Outcome
 from .settings import NotifierSettings
 from .webhooks import WebhookPoster
@@ -110,24 +111,63 @@ class Sender:
             claimed, lease_ends = await self._claim(runtime)
             if not claimed:
                 break
-            recorded = 0
-            try:
-                for row in claimed:
-                    # A delivery must end inside the lease, or another replica could take the
-                    # row and send it too; what is left waits for the lease to run out.
-                    if asyncio.get_running_loop().time() + self._longest_delivery() > lease_ends:
-                        break
-                    outcome = await self._deliver(row)
-                    await self._record_until_done(runtime, row, outcome)
-                    recorded += 1
-            finally:
-                handled += recorded
-                if recorded:
-                    # One relay batch for the claim's notification.sent / .failed events, not
-                    # one per message: a relay batch is two statements and a Kafka request,
-                    # and every group reading the topic answers it with a fetch of its own.
-                    runtime.wake_relay()
+            handled += await self._send_claimed(runtime, claimed, lease_ends)
         return handled
+
+    async def _send_claimed(
+        self, runtime: ServiceRuntime, claimed: list[asyncpg.Record], lease_ends: float
+    ) -> int:
+        """Deliver and record the claimed rows in order; how many were recorded.
+
+        A message's record is in flight while the next one's envelope goes out (MAIL FROM,
+        RCPT TO), and that message's DATA waits for the record: the round trips overlap,
+        and a sender that dies still leaves at most one message sent and not recorded."""
+        loop = asyncio.get_running_loop()
+        recording: asyncio.Task[None] | None = None  # the previous message's record
+        recorded = 0
+
+        async def previous_recorded() -> None:
+            nonlocal recording, recorded
+            if recording is not None:
+                task, recording = recording, None
+                await task
+                recorded += 1
+
+        async def before_data() -> None:
+            await previous_recorded()
+            # A delivery must end inside the lease, or another replica could take the row
+            # and send it too: a record that waited for the database may have used it up.
+            if loop.time() + self._longest_delivery() > lease_ends:
+                raise _LeaseEnding
+
+        try:
+            for row in claimed:
+                # What is left when the lease runs short waits for it to run out.
+                if loop.time() + self._longest_delivery() > lease_ends:
+                    break
+                try:
+                    outcome = await self._deliver(row, before_data)
+                except _LeaseEnding:
+                    break
+                await previous_recorded()  # a refused envelope did not wait for it
+                recording = asyncio.create_task(self._record_until_done(runtime, row, outcome))
+            await previous_recorded()
+        except BaseException as exc:
+            if recording is not None:
+                # That message was delivered: its record goes on, unless the lane is being
+                # cancelled (shutting down), which ends it as it would end any statement.
+                if isinstance(exc, asyncio.CancelledError):
+                    recording.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await previous_recorded()
+            raise
+        finally:
+            if recorded:
+                # One relay batch for the claim's notification.sent / .failed events, not
+                # one per message: a relay batch is two statements and a Kafka request,
+                # and every group reading the topic answers it with a fetch of its own.
+                runtime.wake_relay()
+        return recorded
 
     def _longest_delivery(self) -> float:
         s = self.settings
@@ -169,10 +209,13 @@ class Sender:
 
         await UNTIL_DONE.run(record)
 
-    async def _deliver(self, row: asyncpg.Record) -> Outcome:
+    async def _deliver(self, row: asyncpg.Record, before_data: BeforeData) -> Outcome:
+        """One attempt; `before_data` is awaited before the message is handed over (for an
+        e-mail, between its envelope and its DATA)."""
         # Continue the trace of the event that made this message owed.
         with span_from_headers("send notification", _trace(row), row["tid"]):
             if row["channel"] == "webhook":
+                await before_data()
                 payload = json.loads(row["payload"]) if row["payload"] else {}
                 outcome = await self.webhooks.post(
                     row["recipient"], str(row["notification_id"]), payload
@@ -189,7 +232,7 @@ class Sender:
                     headers=json.loads(row["headers"]),
                     staff=row["audience"] == "staff",
                 )
-                outcome = await self.mailer.deliver(message)
+                outcome = await self.mailer.deliver(message, before_data)
         result = "sent" if outcome.delivered else ("retry" if outcome.retry else "failed")
         ATTEMPTS.labels(row["channel"], result).inc()
         return outcome
@@ -270,6 +313,10 @@ class Sender:
         correlation = row["correlation_id"]
         cause = CauseRef(str(row["cause_event_id"]), str(correlation) if correlation else None)
         uow.record([event], caused_by=cause)
+
+
+class _LeaseEnding(Exception):
+    """The claim's lease is too short for another delivery: the rest waits for it to end."""
 
 
 def _later() -> None:
