@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from tidemark_devstack.common import free_port
 from tidemark_notifier.mailer import Mailer, build_message
@@ -117,3 +118,41 @@ async def test_a_refused_message_does_not_disturb_the_others() -> None:
         controller.stop()
     assert [o.delivered for o in outcomes] == [True, False, True, True]
     assert not outcomes[1].retry  # 550: permanent
+
+
+class _WithoutEsmtp(SMTP):
+    """A server that knows HELO only (no ESMTP): EHLO is answered 502."""
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        await self.push("502 5.5.1 EHLO not implemented")
+
+
+class _HeloOnly(Controller):
+    def factory(self) -> SMTP:
+        return _WithoutEsmtp(self.handler)
+
+
+class _Storing:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 accepted"
+
+
+async def test_a_server_without_esmtp_gets_the_message_after_helo() -> None:
+    """The envelope is sent by hand (MAIL FROM, RCPT TO, then DATA after the previous
+    record): when EHLO is refused it falls back to HELO, as aiosmtplib's sendmail does."""
+    handler = _Storing()
+    port = free_port()
+    controller = _HeloOnly(handler, hostname="127.0.0.1", port=port, ready_timeout=10.0)
+    controller.start()
+    mailer = Mailer(NotifierSettings(smtp_port=port))
+    try:
+        outcome = await mailer.deliver(_message("ada@example.com", "<helo-1@example.com>"))
+    finally:
+        await mailer.close()
+        controller.stop()
+    assert outcome.delivered, outcome.error
+    assert handler.received == [("desk@example.com", ["ada@example.com"])]

@@ -204,8 +204,11 @@ async def _in_two_steps(
     """aiosmtplib's `sendmail` for one recipient, with `before_data` between the envelope and
     the data. A refusal raises what `sendmail` raises (SMTPRecipientsRefused for the
     recipient); no RSET, since a session that failed is closed, not reused."""
-    if client.is_ehlo_or_helo_needed:
-        await client.ehlo()
+    if client.is_ehlo_or_helo_needed:  # the extensions (SIZE) are known after EHLO
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()  # a server without ESMTP, as sendmail falls back
     size = [f"SIZE={len(data)}"] if client.supports_extension("size") else []
     await client.mail(sender, options=size)
     try:
