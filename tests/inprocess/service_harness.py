@@ -103,6 +103,7 @@ class ConsumerPath:
             store=self.runtime.store,
             dlq_producer=DeadLetterRefused(),  # type: ignore[arg-type]
             record_consumed=self.spec.record_consumed,
+            lock_key=self.spec.lock_key,
         )
 
     async def deliver(self, *events: DomainEvent) -> list[Envelope]:

@@ -68,6 +68,23 @@ async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
     uow.stage(TableWrite("INSERT INTO rated VALUES ($1)", (event.rating,)))
 
 
+def consumer_of(
+    pool: asyncpg.Pool, dead: DeadLetters, handlers: HandlerRegistry, **options: Any
+) -> EventConsumer:
+    return EventConsumer(
+        name="tidemark-test",
+        kafka="127.0.0.1:9",  # never connected: process_batch only
+        topics=[TOPIC],
+        pool=pool,
+        registry=registry,
+        handlers=handlers,
+        store=EventStore(source="tidemark/test", topic="t", registry=registry, clock=SystemClock()),
+        dlq_producer=dead,  # type: ignore[arg-type]
+        record_consumed=True,
+        **options,
+    )
+
+
 @pytest.fixture
 async def bench(database_url: str) -> AsyncIterator[Bench]:
     schema = f"b_{uuid.uuid4().hex[:10]}"
@@ -84,17 +101,7 @@ async def bench(database_url: str) -> AsyncIterator[Bench]:
         init=log_statements,
     )  # fmt: skip
     dead = DeadLetters()
-    consumer = EventConsumer(
-        name="tidemark-test",
-        kafka="127.0.0.1:9",  # never connected: process_batch only
-        topics=[TOPIC],
-        pool=pool,
-        registry=registry,
-        handlers=HandlerRegistry({TicketRated: on_rated}),
-        store=EventStore(source="tidemark/test", topic="t", registry=registry, clock=SystemClock()),
-        dlq_producer=dead,  # type: ignore[arg-type]
-        record_consumed=True,
-    )
+    consumer = consumer_of(pool, dead, HandlerRegistry({TicketRated: on_rated}))
     yield Bench(pool, consumer, dead, statements)
     await pool.close()
     await admin.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -151,3 +158,43 @@ async def test_an_id_that_is_no_uuid_is_dead_lettered_and_an_upper_case_one_hand
     (dead,) = bench.dead.sent
     reasons = [v.decode() for k, v in dead["headers"] if k == "dlq_reason"]
     assert reasons[0].startswith("unparseable") and "not-a-uuid" in reasons[0]
+
+
+async def test_a_batch_takes_its_handlers_locks_with_its_claim_and_keeps_them(
+    bench: Bench, database_url: str
+) -> None:
+    """`lock_key`: the inbox claim's statement takes every record's advisory lock (sorted,
+    once per key) before any handler runs, and they hold through a failed record's
+    savepoint: handlers that lock first find their lock held and send no statement for it."""
+    other = await asyncpg.connect(database_url)
+    keys = [f"rated:TID-{n}" for n in (3, 4, 5)]
+    seen: list[tuple[int, frozenset[str], list[bool]]] = []
+
+    async def free_elsewhere() -> list[bool]:
+        """Could another session take each key's lock now (released again at once)?"""
+        take = "SELECT pg_try_advisory_xact_lock(hashtext($1))"
+        return [await other.fetchval(take, key) for key in keys]
+
+    async def locked_first(event: TicketRated, uow: UnitOfWork) -> None:
+        seen.append((event.rating, uow.held_locks, await free_elsewhere()))
+        await on_rated(event, uow)
+
+    consumer = consumer_of(
+        bench.pool,
+        bench.dead,
+        HandlerRegistry({TicketRated: locked_first}),
+        lock_key=lambda event: f"rated:{event.stream_id()}",
+    )
+    try:
+        await consumer.process_batch([bench.record(rated(n)) for n in (5, 3, 4, 3)])
+        assert await free_elsewhere() == [True, True, True]  # released at commit
+    finally:
+        await other.close()
+    # two events of TID-3, one lock; 4 failed alone (a second attempt, record by record)
+    assert await bench.ratings() == [3, 3, 5]
+    assert [rating for rating, _, _ in seen] == [5, 3, 4, 5, 3, 4, 3]
+    for rating, held, free in seen:
+        assert held == frozenset(keys), rating
+        assert free == [False, False, False], f"a lock was not held when {rating} ran: {free}"
+    locking = [s for s in bench.statements if "pg_advisory_xact_lock" in s]
+    assert len(locking) == 2 and all("INSERT INTO inbox" in s for s in locking), locking

@@ -5,6 +5,7 @@ the queue row and the ticket's deadline row in one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -13,7 +14,9 @@ import pytest
 
 from tests.fixtures.statements import statements_sent
 from tests.unit.escalation.factories import IN_TIER2
+from tidekit.events.envelope import Envelope
 from tidekit.events.sla import ClockMet
+from tidekit.messaging.uow import UnitOfWork
 from tidemark_escalation.board import projection
 from tidemark_escalation.reports import record_obligation
 
@@ -100,3 +103,54 @@ async def test_a_deadline_goes_to_both_of_its_rows_in_one_statement(
         shown = await esc.pool.fetchval("SELECT deadline FROM queue_entries WHERE tid = $1", tid)
         kept = await esc.pool.fetchval("SELECT deadline FROM ticket_deadlines WHERE tid = $1", tid)
         assert (shown, kept) == (deadline, deadline)
+
+
+async def test_a_consumed_events_ticket_lock_is_taken_by_its_batchs_claim(
+    start_escalation: StartEscalation,
+) -> None:
+    """The ticket's lock (one writer per ticket) comes with the consumer batch's inbox
+    claim, not as a statement per event: held elsewhere, it is the claim that waits."""
+    esc = await start_escalation(IN_TIER2)
+    tid = new_tid()
+    holder = await asyncpg.connect(esc.settings.database_url)
+    await holder.execute("SELECT pg_advisory_lock(hashtext($1))", f"escalation:{tid}")
+    delivering = asyncio.create_task(esc.deliver(classified(tid)))
+    try:
+        async with asyncio.timeout(10):
+            while not (
+                waiting := await holder.fetchval(
+                    """SELECT query FROM pg_stat_activity WHERE datname = current_database()
+                       AND wait_event_type = 'Lock' AND wait_event = 'advisory'"""
+                )
+            ):
+                pass  # until the consumer waits for the ticket's lock, asked again at once
+        assert "INSERT INTO inbox" in waiting, waiting
+    finally:
+        await holder.execute("SELECT pg_advisory_unlock(hashtext($1))", f"escalation:{tid}")
+        await asyncio.wait_for(delivering, 10)
+        await holder.close()
+    assert await esc.pool.fetchval("SELECT queue FROM queue_entries WHERE tid = $1", tid)
+
+
+async def test_a_handler_takes_the_ticket_lock_only_when_its_batch_did_not(
+    start_escalation: StartEscalation,
+) -> None:
+    esc = await start_escalation(IN_TIER2)
+    runtime = esc.consumer.runtime
+
+    async def locks_sent(held: bool) -> list[str]:
+        """The lock statements a classified ticket's handler sends, its lock held or not."""
+        event = classified(new_tid())
+        on_event = runtime.handlers.handler_for(event)
+
+        async def consume(conn: asyncpg.Connection) -> None:
+            uow = UnitOfWork(conn, runtime.store, cause=Envelope.wrap(event, source="t/test"))
+            uow.held_locks = frozenset({f"escalation:{event.stream_id()}"} if held else ())
+            await on_event(event, uow)
+            await uow.flush()
+
+        sent = await sent_by(esc, consume)
+        return [q for q in sent if "pg_advisory_xact_lock(hashtext(" in q]
+
+    assert len(await locks_sent(held=False)) == 1
+    assert await locks_sent(held=True) == []

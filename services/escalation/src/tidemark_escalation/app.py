@@ -15,7 +15,7 @@ from .board.routes import install_board
 from .reports import install_reports, record_obligation
 from .routes import router
 from .rules import load_rules
-from .service import EscalationService
+from .service import EscalationService, ticket_lock_key
 from .settings import EscalationSettings
 
 CONSUMED = {
@@ -46,7 +46,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, MigrationSet("escalation", "tidemark_escalation"))
     service = EscalationService(runtime, settings, rules, policy, report=record_obligation)
     service.register(t for types in CONSUMED.values() for t in types)
-    runtime.consume_and_record(list(CONSUMED))
+    runtime.consume_and_record(list(CONSUMED), lock_key=ticket_lock_key)
     app = service_app(
         runtime,
         title="Tidemark escalation",

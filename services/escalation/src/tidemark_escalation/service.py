@@ -23,6 +23,8 @@ from .ordering import serve_rank, tid_key
 from .rules import Rules, RulesError
 from .settings import EscalationSettings
 
+TICKET_LOCK = "escalation:"  # lock_ticket's key: this and the TID, hashed (hashtext)
+
 # Told of each consumed event before escalation acts on it, in the same transaction.
 Reporter = Callable[[DomainEvent, asyncpg.Connection], Awaitable[None]]
 
@@ -63,7 +65,8 @@ class EscalationService:
 
     # --- consumed events -----------------------------------------------------------------
     async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
-        await lock_ticket(uow.conn, event.stream_id())
+        if ticket_lock_key(event) not in uow.held_locks:  # a consumer batch took it already
+            await lock_ticket(uow.conn, event.stream_id())
         await self.report(event, uow.conn)  # first: the queue before the event
         await self._route(event, uow)
         # The board's rows and change feed, in the same transaction as the queues.
@@ -122,13 +125,19 @@ class EscalationService:
         return decided
 
 
+def ticket_lock_key(event: DomainEvent) -> str:
+    """The key of `lock_ticket`'s lock for an event's ticket; a consumer batch takes these
+    for all its records at once (tidekit.kafka.batch)."""
+    return TICKET_LOCK + event.stream_id()
+
+
 async def lock_ticket(conn: asyncpg.Connection, tid: str) -> None:
     """One writer per ticket at a time, until its transaction ends. The queue row's lock
     is not enough: before a ticket is queued there is no row to lock, and events of one
     ticket arrive on several topics, handled side by side. Without it, a deadline learnt
     while the ticket is being queued was lost to the queue row (the chaos run found a
     queue_entries row without the deadline its ticket_deadlines row had)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('escalation:' || $1))", tid)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1 || $2))", TICKET_LOCK, tid)
 
 
 async def load_state(conn: asyncpg.Connection, tid: str) -> TicketState:

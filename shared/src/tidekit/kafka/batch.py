@@ -12,6 +12,12 @@ back as a whole (`HandlerFailed`) and the batch runs again with a savepoint per 
 (`Isolation.PER_RECORD`), where the failing one is rolled back alone, its inbox row
 released (so a redrive of its dead letter is handled, not taken for a redelivery) and
 reported for the DLQ. Poison records are rare; the common batch pays for no savepoint.
+
+A service whose handlers begin by taking an advisory lock per ticket (`lock_key`) has the
+batch's locks taken by the claim statement itself, in one sorted pass (so two batches never
+wait on each other in opposite orders), before any handler runs; each unit of work lists
+them in `held_locks`, and a handler takes only the locks not there. The locks last until
+the batch's transaction ends, as a handler's own would, and no savepoint releases them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -43,7 +49,20 @@ INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
 SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
 ON CONFLICT DO NOTHING RETURNING event_id
 """
+# The same claim, after the advisory locks of the batch's keys, taken in sorted order.
+_LOCK_AND_CLAIM = """
+WITH locks AS (
+    SELECT pg_advisory_xact_lock(hashtext(k))
+    FROM (SELECT DISTINCT unnest($6::text[]) AS k ORDER BY 1) AS keys
+)
+INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+WHERE (SELECT count(*) FROM locks) >= 0
+ON CONFLICT DO NOTHING RETURNING event_id
+"""
 _RELEASE = "DELETE FROM inbox WHERE consumer = $1 AND event_id = $2"
+# An event's advisory lock key (`hashtext` of it), or None: what its handler locks first.
+LockKey = Callable[[DomainEvent], str | None]
 
 
 class Isolation(enum.Enum):
@@ -76,6 +95,7 @@ class BatchHandler:
     handlers: HandlerRegistry
     store: EventStore
     record_consumed: bool
+    lock_key: LockKey | None = None  # see the module's doc
 
     async def run(self, pool: asyncpg.Pool, wanted: Sequence[Wanted]) -> BatchOutcome:
         try:
@@ -88,7 +108,7 @@ class BatchHandler:
     ) -> BatchOutcome:
         outcome = BatchOutcome([], [], 0)
         async with pool.acquire() as conn, conn.transaction():
-            first_time = await self._claim(conn, wanted)
+            first_time, held = await self._claim(conn, wanted)
             for record, (event, envelope) in wanted:
                 event_id = _inbox_key(envelope)
                 if event_id not in first_time:  # in the inbox before, or earlier in this batch
@@ -98,11 +118,11 @@ class BatchHandler:
                 name = f"consume {envelope.type}"
                 with span_from_headers(name, envelope.trace, envelope.subject):
                     if isolation is Isolation.NONE:
-                        outcome.done.append(await self._handle_or_fail(conn, event, envelope))
+                        outcome.done.append(await self._handle_or_fail(conn, event, envelope, held))
                         continue
                     try:
                         async with conn.transaction():
-                            outcome.done.append(await self._handle(conn, event, envelope))
+                            outcome.done.append(await self._handle(conn, event, envelope, held))
                     except RETRYABLE:
                         raise
                     except Exception as exc:
@@ -112,33 +132,42 @@ class BatchHandler:
                         outcome.failed.append(Failed(record, reason))
         return outcome
 
-    async def _claim(self, conn: asyncpg.Connection, wanted: Sequence[Wanted]) -> set[str]:
-        """Insert every record's (consumer, event id) into the inbox in one statement; the
-        ids that were not there yet (a repeated id counts once)."""
-        rows = await conn.fetch(
-            _CLAIM,
+    async def _claim(
+        self, conn: asyncpg.Connection, wanted: Sequence[Wanted]
+    ) -> tuple[set[str], frozenset[str]]:
+        """Insert every record's (consumer, event id) into the inbox in one statement: the
+        ids that were not there yet (a repeated id counts once), and the lock keys that
+        statement took first (`lock_key`)."""
+        args = (
             self.consumer,
             [_inbox_key(envelope) for _, (_, envelope) in wanted],
             [record.topic for record, _ in wanted],
             [record.partition for record, _ in wanted],
             [record.offset for record, _ in wanted],
         )
-        return {str(row["event_id"]) for row in rows}
+        keys = [self.lock_key(event) for _, (event, _) in wanted] if self.lock_key else []
+        held = frozenset(key for key in keys if key is not None)
+        if held:
+            rows = await conn.fetch(_LOCK_AND_CLAIM, *args, sorted(held))
+        else:
+            rows = await conn.fetch(_CLAIM, *args)
+        return {str(row["event_id"]) for row in rows}, held
 
     async def _handle_or_fail(
-        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, held: frozenset[str]
     ) -> UnitOfWork:
         try:
-            return await self._handle(conn, event, envelope)
+            return await self._handle(conn, event, envelope, held)
         except RETRYABLE:
             raise
         except Exception as exc:
             raise HandlerFailed(envelope.id) from exc
 
     async def _handle(
-        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, held: frozenset[str]
     ) -> UnitOfWork:
         uow = UnitOfWork(conn, self.store, cause=envelope)
+        uow.held_locks = held
         if self.record_consumed:
             uow.stage(consumed.row(self.consumer, envelope))
         await self.handlers.handle(event, uow)

@@ -52,6 +52,9 @@ class UnitOfWork:
         self._streams: dict[str, str] = {}  # stream -> "append" or "record"
         self._callbacks: list[Callable[[], None]] = []
         self.written: list[Envelope] = []  # what `flush` wrote, in order
+        # Advisory lock keys (`hashtext`) this unit's transaction holds already: a consumer
+        # batch takes its handlers' ticket locks with its inbox claim (tidekit.kafka.batch).
+        self.held_locks: frozenset[str] = frozenset()
 
     def now(self) -> datetime:
         """The runtime clock's time (the store's clock, the one events are stamped with)."""
