@@ -49,10 +49,18 @@ async def inputs(conn: asyncpg.Connection, tid: str) -> list[ClockInput]:
     return [ClockInput(**dict(r)) for r in rows]
 
 
-async def add_input(conn: asyncpg.Connection, tid: str, item: ClockInput) -> int:
-    seq: int = await conn.fetchval(
-        """INSERT INTO clock_inputs (tid, at, kind, status, level, severity)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq""",
+async def inputs_adding(
+    conn: asyncpg.Connection, tid: str, item: ClockInput
+) -> tuple[list[ClockInput], int]:
+    """The ticket's inputs so far (as `inputs`) and the new one's seq: it is inserted by the
+    same statement, whose read does not see it."""
+    rows = await conn.fetch(
+        """WITH added AS (
+               INSERT INTO clock_inputs (tid, at, kind, status, level, severity)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq)
+           SELECT added.seq AS added, i.seq, i.at, i.kind, i.status, i.level, i.severity
+           FROM added LEFT JOIN LATERAL (SELECT * FROM clock_inputs WHERE tid = $1) i ON true
+           ORDER BY i.at, i.seq""",
         tid,
         item.at,
         item.kind,
@@ -60,12 +68,17 @@ async def add_input(conn: asyncpg.Connection, tid: str, item: ClockInput) -> int
         item.level,
         item.severity,
     )
-    return seq
+    columns = ("seq", "at", "kind", "status", "level", "severity")
+    before = [ClockInput(**{c: r[c] for c in columns}) for r in rows if r["seq"] is not None]
+    added: int = rows[0]["added"]
+    return before, added
 
 
-async def lock_timers(conn: asyncpg.Connection, tid: str) -> None:
-    """Wait for a scheduler claim in flight on this ticket's timers (then see its result)."""
-    await conn.execute("SELECT 1 FROM timers WHERE tid = $1 FOR UPDATE", tid)
+async def drop_timers(conn: asyncpg.Connection, tid: str) -> None:
+    """Remove the ticket's timers, to be written anew with the handler's decision. Its row
+    locks wait for a scheduler claim in flight on them, so the next statement (`emitted`)
+    sees what that claim emitted."""
+    await conn.execute("DELETE FROM timers WHERE tid = $1", tid)
 
 
 async def emitted(conn: asyncpg.Connection, tid: str) -> set[EmitKey]:
@@ -105,10 +118,6 @@ def timer_values(t: TimerRow) -> tuple[object, ...]:
         t.warning_at,
         t.policy_version,
     )
-
-
-async def drop_timers(conn: asyncpg.Connection, tid: str) -> None:
-    await conn.execute("DELETE FROM timers WHERE tid = $1", tid)
 
 
 def timers_written(timers: Sequence[TimerRow]) -> TableWrite:

@@ -92,15 +92,19 @@ class SlaTimerService:
                 return  # classified before: later changes come as ticket.reclassified
             uow.stage(repo.facts_saved(tid, facts, classified_at or facts.submitted_at))
         current = stored or facts
-        inputs = await repo.inputs(conn, tid)
+        if item is None:
+            inputs = await repo.inputs(conn, tid)
+        else:  # the ticket's inputs read, and the new one added, in one statement
+            inputs, seq = await repo.inputs_adding(conn, tid, item)
         before = replay(self.policy, stored, inputs)
         if item is not None:
-            item = replace(item, seq=await repo.add_input(conn, tid, item))
+            item = replace(item, seq=seq)
             inputs.append(item)
         after = replay(self.policy, current, inputs)
         if after is None:
             return  # not classified yet: the fact waits in clock_inputs
-        await repo.lock_timers(conn, tid)
+        # First, as it waits for a scheduler claim in flight on them: `emitted` sees it.
+        await repo.drop_timers(conn, tid)
         emitted = await repo.emitted(conn, tid)
         pending = pending_events(tid, after, emitted)
         if item is not None and item.kind == "reclassified":
@@ -108,7 +112,6 @@ class SlaTimerService:
         fresh = await repo.mark_emitted(conn, tid, [p.key for p in pending], uow.now())
         uow.record([p.event for p in pending if p.key in fresh])
         timers = timers_for(tid, after, emitted | fresh)
-        await repo.drop_timers(conn, tid)
         if timers:  # written with the events this handler decided, in one statement
             uow.stage(repo.timers_written(timers))
         for t in timers:
