@@ -104,12 +104,19 @@ class ConsumerPath:
             dlq_producer=DeadLetterRefused(),  # type: ignore[arg-type]
             record_consumed=self.spec.record_consumed,
             lock_key=self.spec.lock_key,
+            prefetch=self.spec.prefetch,
         )
 
     async def deliver(self, *events: DomainEvent) -> list[Envelope]:
         """Each event as its publisher would put it on its topic, handled in turn."""
         envelopes = [Envelope.wrap(e, source=f"tidemark/{publisher_of(e)}") for e in events]
         await self.redeliver(*envelopes)
+        return envelopes
+
+    async def deliver_in_one_batch(self, *events: DomainEvent) -> list[Envelope]:
+        """The events as one poll would hand them over: one batch, one transaction."""
+        envelopes = [Envelope.wrap(e, source=f"tidemark/{publisher_of(e)}") for e in events]
+        await self.consumer.process_batch([self._record(e) for e in envelopes])
         return envelopes
 
     async def redeliver(self, *envelopes: Envelope) -> None:

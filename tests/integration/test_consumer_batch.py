@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -198,3 +198,44 @@ async def test_a_batch_takes_its_handlers_locks_with_its_claim_and_keeps_them(
         assert free == [False, False, False], f"a lock was not held when {rating} ran: {free}"
     locking = [s for s in bench.statements if "pg_advisory_xact_lock" in s]
     assert len(locking) == 2 and all("INSERT INTO inbox" in s for s in locking), locking
+
+
+async def test_a_batch_prefetches_once_for_its_new_records_and_not_when_record_by_record(
+    bench: Bench,
+) -> None:
+    """`prefetch` reads for the records handled now (not the redelivered ones), once per
+    batch, and its handlers share what it read; the record-by-record retry after a failed
+    handler gets none (a record rolled back could have changed it)."""
+    reads: list[list[int]] = []
+    shared: list[tuple[int, dict[str, Any] | None]] = []
+
+    async def read_first(conn: asyncpg.Connection, events: Sequence[Any]) -> dict[str, Any]:
+        reads.append([event.rating for event in events])
+        return {"read": await conn.fetchval("SELECT count(*) FROM rated")}
+
+    async def sharing(event: TicketRated, uow: UnitOfWork) -> None:
+        shared.append((event.rating, uow.prefetched))
+        await on_rated(event, uow)
+
+    consumer = consumer_of(
+        bench.pool, bench.dead, HandlerRegistry({TicketRated: sharing}), prefetch=read_first
+    )
+    one = rated(1)
+    await consumer.process_batch([bench.record(one)])
+    await consumer.process_batch([bench.record(e) for e in (one, rated(2), rated(3))])
+    assert reads == [[1], [2, 3]]  # `one` again was a redelivery
+    first, second, third = shared
+    assert first == (1, {"read": 0})
+    assert second[1] is third[1] == {"read": 1}  # one mapping for the batch's handlers
+
+    reads.clear()
+    shared.clear()
+    await consumer.process_batch([bench.record(e) for e in (rated(5), rated(4), rated(3))])
+    assert reads == [[5, 4, 3]]  # once, for the attempt without savepoints
+    assert [(r, p is None) for r, p in shared] == [
+        (5, False),
+        (4, False),
+        (5, True),
+        (4, True),
+        (3, True),
+    ]

@@ -30,7 +30,7 @@ from tidekit.connections import (
 )
 from tidekit.errors import DependencyUnavailable
 from tidekit.events import dlq_topic, redrive_topic, registry
-from tidekit.kafka.batch import LockKey
+from tidekit.kafka.batch import LockKey, Prefetch
 from tidekit.kafka.clients import ensure_topics
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.kafka.consumer import EventConsumer
@@ -65,8 +65,8 @@ class ConsumerSpec:
     # Keep every handled envelope in `consumed_events` (tidekit.store.consumed), so the
     # service's read models can be rebuilt from its own events plus these.
     record_consumed: bool = False
-    # An event's advisory lock, taken first by its handler: the batch's claim takes them all.
-    lock_key: LockKey | None = None
+    lock_key: LockKey | None = None  # each batch's claim takes these locks (kafka.batch)
+    prefetch: Prefetch | None = None  # read for each batch at once (kafka.batch)
 
 
 @dataclass
@@ -111,6 +111,7 @@ class ServiceRuntime:
         suffix: str = "main",
         after_commit: Callable[[], None] | None = None,
         lock_key: LockKey | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         """Read `topics` (SPEC names) into the service's handlers in one consumer group,
         keeping every handled envelope: what `tidemark-ops rebuild` folds (rebuild.py)."""
@@ -122,6 +123,7 @@ class ServiceRuntime:
                 after_commit=after_commit,
                 record_consumed=True,
                 lock_key=lock_key,
+                prefetch=prefetch,
             )
         )
 
@@ -183,6 +185,7 @@ class ServiceRuntime:
                 after_commit=_chain(self.relay.wake, spec.after_commit),
                 record_consumed=spec.record_consumed,
                 lock_key=spec.lock_key,
+                prefetch=spec.prefetch,
             )
             self.running_consumers.append(consumer)
             self._spawn(consumer.run, consumer.name)

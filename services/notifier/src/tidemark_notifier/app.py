@@ -12,7 +12,7 @@ from tidekit.web.app import service_app
 from .bounces import Bounce
 from .routes import router
 from .sender import Sender
-from .service import TICKET_EVENTS, NotifierService, record_bounce
+from .service import TICKET_EVENTS, NotifierService, record_bounce, tickets_of
 from .settings import NotifierSettings
 from .templates import Renderer
 
@@ -30,6 +30,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     runtime.consume_and_record(
         [TOPICS[s] for s in ("intake", "classifier", "sla-timer", "escalation")],
         after_commit=sender.wake.set,
+        prefetch=tickets_of,  # the batch's tickets' rows, read and locked in one statement
     )
     runtime.workers.append(sender.run)
     app = service_app(

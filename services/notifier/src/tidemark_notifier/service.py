@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -68,13 +69,11 @@ class NotifierService:
         conn, cause = uow.conn, uow.cause
         assert isinstance(cause, Envelope), "a consumed event's cause is its envelope"
         tid = event.stream_id()
-        # One round trip: create the ticket's row if new, and lock it either way.
-        row = await conn.fetchrow(
-            """INSERT INTO tickets (tid) VALUES ($1)
-               ON CONFLICT (tid) DO UPDATE SET tid = EXCLUDED.tid RETURNING *""",
-            tid,
-        )
-        before = _facts(row)
+        batch = uow.prefetched  # the consumer batch's tickets, read and locked (tickets_of)
+        if batch is not None and tid in batch:
+            before: TicketFacts = batch[tid]
+        else:  # one round trip: create the ticket's row if new, and lock it either way
+            before = _facts(await conn.fetchrow(_TICKET, [tid]))
         facts, owed = decide(before, event, cause.id, self.routing)
         inserted = 0
         for message in owed:
@@ -86,6 +85,8 @@ class NotifierService:
                 facts = with_thread(facts, message_id)
         if facts != before:  # with the unit of work's flush: nothing here reads the row again
             uow.stage(_saved(facts))
+        if batch is not None:
+            batch[tid] = facts  # what the row holds once this record's unit of work is flushed
         return inserted
 
     async def _owe(
@@ -175,6 +176,19 @@ async def record_bounce(bounce: Bounce, uow: UnitOfWork) -> dict[str, Any] | Non
         bounce.reason(),
     )
     return {**out, "state": "bounced"}
+
+
+# The tickets' rows, created where new and locked either way (in TID order, so two batches
+# never wait for each other's rows in opposite orders).
+_TICKET = """INSERT INTO tickets (tid) SELECT t FROM unnest($1::text[]) AS t ORDER BY t
+             ON CONFLICT (tid) DO UPDATE SET tid = EXCLUDED.tid RETURNING *"""
+
+
+async def tickets_of(conn: asyncpg.Connection, events: Sequence[DomainEvent]) -> dict[str, Any]:
+    """A consumer batch's tickets (BatchHandler.prefetch): what each handler reads first, in
+    one statement for the batch instead of one per event."""
+    tids = sorted({event.stream_id() for event in events})
+    return {row["tid"]: _facts(row) for row in await conn.fetch(_TICKET, tids)}
 
 
 def _facts(row: asyncpg.Record) -> TicketFacts:

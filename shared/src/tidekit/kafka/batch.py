@@ -18,6 +18,12 @@ batch's locks taken by the claim statement itself, in one sorted pass (so two ba
 wait on each other in opposite orders), before any handler runs; each unit of work lists
 them in `held_locks`, and a handler takes only the locks not there. The locks last until
 the batch's transaction ends, as a handler's own would, and no savepoint releases them.
+
+A service can also read what its handlers would each read first, for the whole batch in one
+statement (`prefetch`, e.g. the tickets' rows, locked): each unit of work carries it as
+`prefetched`, a mapping the batch's handlers share and keep current as they change what
+it holds. A record-by-record retry runs without it (a record rolled back to its savepoint
+could have changed it), so its handlers read for themselves.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -63,6 +70,12 @@ ON CONFLICT DO NOTHING RETURNING event_id
 _RELEASE = "DELETE FROM inbox WHERE consumer = $1 AND event_id = $2"
 # An event's advisory lock key (`hashtext` of it), or None: what its handler locks first.
 LockKey = Callable[[DomainEvent], str | None]
+# What the batch's handlers would each read first, read for all its events at once.
+Prefetch = Callable[[asyncpg.Connection, Sequence[DomainEvent]], Awaitable[dict[str, Any]]]
+
+
+# What a record's unit of work gets from its batch: the locks held, what was prefetched.
+_Batch = tuple[frozenset[str], dict[str, Any] | None]
 
 
 class Isolation(enum.Enum):
@@ -96,6 +109,7 @@ class BatchHandler:
     store: EventStore
     record_consumed: bool
     lock_key: LockKey | None = None  # see the module's doc
+    prefetch: Prefetch | None = None  # see the module's doc
 
     async def run(self, pool: asyncpg.Pool, wanted: Sequence[Wanted]) -> BatchOutcome:
         try:
@@ -109,6 +123,11 @@ class BatchHandler:
         outcome = BatchOutcome([], [], 0)
         async with pool.acquire() as conn, conn.transaction():
             first_time, held = await self._claim(conn, wanted)
+            shared = None  # a record-by-record retry reads for itself (the module's doc)
+            if self.prefetch is not None and isolation is Isolation.NONE:
+                fresh = [e for _, (e, env) in wanted if _inbox_key(env) in first_time]
+                shared = await self.prefetch(conn, fresh) if fresh else {}
+            batch: _Batch = (held, shared)
             for record, (event, envelope) in wanted:
                 event_id = _inbox_key(envelope)
                 if event_id not in first_time:  # in the inbox before, or earlier in this batch
@@ -118,11 +137,12 @@ class BatchHandler:
                 name = f"consume {envelope.type}"
                 with span_from_headers(name, envelope.trace, envelope.subject):
                     if isolation is Isolation.NONE:
-                        outcome.done.append(await self._handle_or_fail(conn, event, envelope, held))
+                        handled = await self._handle_or_fail(conn, event, envelope, batch)
+                        outcome.done.append(handled)
                         continue
                     try:
                         async with conn.transaction():
-                            outcome.done.append(await self._handle(conn, event, envelope, held))
+                            outcome.done.append(await self._handle(conn, event, envelope, batch))
                     except RETRYABLE:
                         raise
                     except Exception as exc:
@@ -154,20 +174,20 @@ class BatchHandler:
         return {str(row["event_id"]) for row in rows}, held
 
     async def _handle_or_fail(
-        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, held: frozenset[str]
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, batch: _Batch
     ) -> UnitOfWork:
         try:
-            return await self._handle(conn, event, envelope, held)
+            return await self._handle(conn, event, envelope, batch)
         except RETRYABLE:
             raise
         except Exception as exc:
             raise HandlerFailed(envelope.id) from exc
 
     async def _handle(
-        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, held: frozenset[str]
+        self, conn: asyncpg.Connection, event: DomainEvent, envelope: Envelope, batch: _Batch
     ) -> UnitOfWork:
         uow = UnitOfWork(conn, self.store, cause=envelope)
-        uow.held_locks = held
+        uow.held_locks, uow.prefetched = batch
         if self.record_consumed:
             uow.stage(consumed.row(self.consumer, envelope))
         await self.handlers.handle(event, uow)

@@ -36,7 +36,7 @@ from tidekit.errors import TRANSIENT_ERRORS
 from tidekit.events import dlq_topic, origin_topic
 from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
-from tidekit.kafka.batch import BatchHandler, LockKey
+from tidekit.kafka.batch import BatchHandler, LockKey, Prefetch
 from tidekit.kafka.connection import KafkaConnection
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.retry import UNTIL_DONE
@@ -72,6 +72,7 @@ class EventConsumer:
         batch_size: int = 200,
         record_consumed: bool = False,
         lock_key: LockKey | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.name = name
         self._kafka = KafkaConnection.of(kafka)
@@ -85,7 +86,7 @@ class EventConsumer:
         self._after_commit = after_commit
         self._batch_size = batch_size
         # Keep each handled envelope (tidekit.store.consumed): what a rebuild folds.
-        self._batch = BatchHandler(name, handlers, store, record_consumed, lock_key)
+        self._batch = BatchHandler(name, handlers, store, record_consumed, lock_key, prefetch)
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 

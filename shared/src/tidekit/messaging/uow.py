@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -55,6 +56,9 @@ class UnitOfWork:
         # Advisory lock keys (`hashtext`) this unit's transaction holds already: a consumer
         # batch takes its handlers' ticket locks with its inbox claim (tidekit.kafka.batch).
         self.held_locks: frozenset[str] = frozenset()
+        # What the consumer batch read for all its records at once (BatchHandler.prefetch),
+        # shared by its handlers, who keep it current; None: read for yourself.
+        self.prefetched: dict[str, Any] | None = None
 
     def now(self) -> datetime:
         """The runtime clock's time (the store's clock, the one events are stamped with)."""
