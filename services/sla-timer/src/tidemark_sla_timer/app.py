@@ -39,6 +39,7 @@ def create_app(settings: SlaTimerSettings | None = None) -> FastAPI:
         [TOPICS["intake"], TOPICS["classifier"], TOPICS["escalation"]],
         suffix=settings.consumer_group,
         after_commit=scheduler.committed,
+        prefetch=service.tickets_of,  # the batch's tickets' rows, read and locked at once
     )
     runtime.workers.append(scheduler.run)
     app = service_app(

@@ -8,9 +8,12 @@ the state lives in tables (facts, inputs, emitted keys), so the events are recor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
+
+import asyncpg
 
 import tidekit.sla as sla
 from tidekit.events.base import DomainEvent
@@ -66,6 +69,14 @@ class SlaTimerService:
         self.policy = policy
         self.on_timer = on_timer  # told each timer written (wakes the scheduler if sooner)
 
+    async def tickets_of(
+        self, conn: asyncpg.Connection, events: Sequence[DomainEvent]
+    ) -> dict[str, Any]:
+        """A consumer batch's tickets whose clocks its events move, read and locked in one
+        statement (BatchHandler.prefetch) instead of one per event."""
+        moving = [e for e in events if isinstance(e, TicketClassified) or input_for(e) is not None]
+        return dict(await repo.lock_tickets(conn, [e.stream_id() for e in moving]))
+
     async def on_event(self, event: DomainEvent, uow: UnitOfWork) -> None:
         tid: str = getattr(event, "tid")  # noqa: B009 - every consumed event is a ticket's
         if isinstance(event, TicketClassified):
@@ -86,11 +97,17 @@ class SlaTimerService:
         classified_at: datetime | None = None,
     ) -> None:
         conn = uow.conn
-        stored = await repo.lock_ticket(conn, tid)
+        batch = uow.prefetched  # the consumer batch's tickets, read and locked (tickets_of)
+        if batch is not None and tid in batch:
+            stored: TicketFacts | None = batch[tid]
+        else:
+            stored = await repo.lock_ticket(conn, tid)
         if facts is not None:
             if stored is not None:
                 return  # classified before: later changes come as ticket.reclassified
             uow.stage(repo.facts_saved(tid, facts, classified_at or facts.submitted_at))
+            if batch is not None:
+                batch[tid] = facts  # as the row holds it once this unit of work is flushed
         current = stored or facts
         if item is None:
             inputs = await repo.inputs(conn, tid)
