@@ -166,5 +166,38 @@ async def test_append_many_gives_each_stream_its_own_trace_and_chain(
     assert "traceparent" not in dict(outbox_headers(rows[3]["headers"]))
 
 
+async def test_each_events_data_time_and_key_go_to_postgresql_once(
+    conn: asyncpg.Connection,
+) -> None:
+    """The statement carries an event's data once, as its record's value (the data column
+    is read from it), the write's one time as one value, and no record keys (the stream
+    ids they are); what it stores is the same."""
+    store = a_store()
+    sent: list[tuple[str, tuple[object, ...]]] = []
+    conn.add_query_logger(lambda q: sent.append((q.query, q.args)))
+    async with conn.transaction():
+        envelopes = await store.append_many(
+            conn,
+            [
+                ("TID-1", 0, [rated("TID-1", 1), rated("TID-1", 2)]),
+                ("TID-2", 0, [rated("TID-2", 3)]),
+            ],
+        )
+    (args,) = [a for q, a in sent if "INSERT INTO outbox" in q]
+    sent_in_lists = [x for a in args if isinstance(a, list) for x in a]
+    records = [e.to_kafka() for e in envelopes]
+    for _, value, _ in records:
+        assert [x for x in sent_in_lists if x in (value, value.decode())] == [value]
+    assert not any(isinstance(x, datetime) for x in sent_in_lists)
+    assert [key for key, _, _ in records] not in args
+    rows = await conn.fetch(
+        """SELECT o.record_key, o.record_value, e.data, e.occurred_at FROM outbox o
+           JOIN events e USING (event_id) ORDER BY o.id"""
+    )
+    assert [bytes(r["record_key"]) for r in rows] == [b"TID-1", b"TID-1", b"TID-2"]
+    assert [json.loads(r["data"]) for r in rows] == [json.loads(r["record_value"]) for r in rows]
+    assert [r["occurred_at"] for r in rows] == [e.time for e in envelopes]
+
+
 def outbox_headers(stored: str) -> list[tuple[str, bytes]]:
     return [(k, base64.b64decode(v)) for k, v in json.loads(stored)]

@@ -8,8 +8,9 @@ times in the events' data, never the machine's when a test set the clock elsewhe
 
 from __future__ import annotations
 
-import base64
+import functools
 import json
+from binascii import b2a_base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,29 +26,31 @@ from tidekit.telemetry import current_trace_headers
 # A stream's version is `base + n`: base is the expected version for an append, or for a
 # record (base NULL) the stream's last version, read in this statement's snapshot, i.e.
 # after _LOCK_RECORDED has made this transaction the stream's only writer. A statement
-# that is its own transaction takes those locks itself ($15, `stream_locks`, before the
+# that is its own transaction takes those locks itself ($13, `stream_locks`, before the
 # first row is read); its snapshot predates the wait, so a writer that committed meanwhile
 # makes a version collide, and `write` writes again in a transaction (never a pretended
 # conflict; a transactional writer, locking before its snapshot, never sees one).
+# Each value goes once: an event's data is its record's value (the data's JSON; jsonb
+# keeps its own form), a record's key its stream id, and a write's events share one time.
 _APPEND_MANY = """
 WITH {table_writes}stream_locks AS (
     SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
-    FROM (SELECT DISTINCT unnest($15::text[]) AS s ORDER BY 1) AS streams
+    FROM (SELECT DISTINCT unnest($13::text[]) AS s ORDER BY 1) AS streams
 ), appended AS (
     INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
                         causation_id, correlation_id, occurred_at)
     SELECT s, coalesce(b, (SELECT coalesce(max(x.version), 0) FROM events x
                            WHERE x.stream_id = e.s)) + n,
-           id, t, sv, d::jsonb, c, r, o
-    FROM unnest($1::text[], $2::int[], $14::int[], $3::uuid[], $4::text[], $5::int[],
-                $6::text[], $7::uuid[], $8::uuid[], $9::timestamptz[])
-         AS e(s, b, n, id, t, sv, d, c, r, o)
+           id, t, sv, convert_from(v, 'UTF8')::jsonb, c, r, $8::timestamptz
+    FROM unnest($1::text[], $2::int[], $12::int[], $3::uuid[], $4::text[], $5::int[],
+                $10::bytea[], $6::uuid[], $7::uuid[])
+         AS e(s, b, n, id, t, sv, v, c, r)
     WHERE {after_table_writes} AND (SELECT count(*) FROM stream_locks) >= 0
     RETURNING event_id
 )
 INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
-SELECT id, $10, k, val, h::jsonb
-FROM unnest($3::uuid[], $11::bytea[], $12::bytea[], $13::text[]) AS o(id, k, val, h)
+SELECT id, $9, convert_to(s, 'UTF8'), v, h::jsonb
+FROM unnest($3::uuid[], $1::text[], $10::bytea[], $11::text[]) AS o(id, s, v, h)
 WHERE (SELECT count(*) FROM appended) > 0
 """
 # Writers that record (no expected version) to one stream queue here, in a fixed order
@@ -57,6 +60,19 @@ _LOCK_RECORDED = """
 SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
 FROM (SELECT DISTINCT unnest($1::text[]) AS s ORDER BY 1) AS streams
 """
+
+
+def outbox_headers_json(headers: Sequence[tuple[str, bytes]]) -> str:
+    """The outbox's headers column: the text of `json.dumps([[name, base64 of value], ...])`,
+    written out (json.dumps and b64encode per header cost more than the rest of a row). A
+    base64 text needs no escaping in JSON; a name is escaped once, then remembered."""
+    pairs = [f'[{_json_name(k)}, "{b2a_base64(v, newline=False).decode()}"]' for k, v in headers]
+    return "[" + ", ".join(pairs) + "]"
+
+
+@functools.lru_cache(maxsize=64)
+def _json_name(name: str) -> str:
+    return json.dumps(name)
 
 
 class ConcurrencyConflict(Exception):
@@ -203,18 +219,12 @@ class EventStore:
                 [env.id for _, _, env in rows],
                 [env.type for _, _, env in rows],
                 [env.schema_version for _, _, env in rows],
-                # the record's value is the data's JSON already (jsonb keeps its own form)
-                [value.decode() for _, value, _ in records],
                 [env.causation_id for _, _, env in rows],
                 [env.correlation_id for _, _, env in rows],
-                [env.time for _, _, env in rows],
+                rows[0][2].time,  # every event's, as wrapped above
                 self.topic,
-                [key for key, _, _ in records],
                 [value for _, value, _ in records],
-                [
-                    json.dumps([[k, base64.b64encode(v).decode()] for k, v in headers])
-                    for _, _, headers in records
-                ],
+                [outbox_headers_json(headers) for _, _, headers in records],
                 [n for _, n, _ in rows],
                 recorded if alone else [],
             ],
