@@ -4,9 +4,11 @@ A lane claims a few due rows in a short transaction of its own: it pushes their
 `next_attempt_at` one lease ahead (`send_lease_seconds`) and commits, so no replica takes
 them while it works. It then delivers them one by one, and records each outcome
 (`notification.sent` / `.failed`, or the next retry) in a unit of work of its own, one
-statement, retried until the database takes it. A database that goes away between a
-delivery and its record (a restart, a failover) therefore costs a wait, not a second
-copy: the sender still knows what it sent and records it when the database is back.
+statement, retried until the database takes it; the next message's envelope goes out
+meanwhile, and its DATA only once that record is in (`_send_claimed`). A database that
+goes away between a delivery and its record (a restart, a failover) therefore costs a
+wait, not a second copy: the sender still knows what it sent and records it when the
+database is back.
 Only a sender that dies in that window leaves its claimed rows to expire; the one message
 it was sending then goes once more, with the same Message-ID (e-mail) or
 X-Tidemark-Notification-Id (webhook), so receivers can drop the duplicate, and the rest
