@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from tests.fixtures.statements import waiting_for_a_lock
 from tidekit.clock import SystemClock
 from tidekit.events import registry
 from tidekit.events.intake import TicketRated
@@ -254,7 +255,7 @@ async def test_one_statement_records_beside_transactions_keep_versions_dense(des
         uow.record([rated("TID-5", 2)])
         await uow.flush()
         waiting = asyncio.create_task(one_statement_record(desk, "TID-5", 3))
-        await until_waiting_for_a_lock(desk)  # ...while the one-statement writer waits
+        await waiting_for_a_lock(desk.pool, "advisory")  # ...while the one-statement writer waits
     await waiting  # took its snapshot before the commit: collided once, then read again
     assert await desk.stream("TID-5") == [(1, 1), (2, 2), (3, 3)]
 
@@ -285,18 +286,6 @@ async def all_released(start: asyncio.Barrier) -> None:
     """Once every writer waits at `start` (the test's task is its last party), bounded."""
     async with asyncio.timeout(10):
         await start.wait()
-
-
-async def until_waiting_for_a_lock(desk: Desk) -> None:
-    """Until another backend of the test's database waits for an advisory lock, asked
-    again at once (each ask is a round trip), for at most 10 s."""
-    async with asyncio.timeout(10):
-        while not await desk.pool.fetchval(
-            """SELECT count(*) FROM pg_locks
-               WHERE locktype = 'advisory' AND NOT granted AND database =
-                     (SELECT oid FROM pg_database WHERE datname = current_database())"""
-        ):
-            pass
 
 
 async def test_events_guarded_by_a_staged_write_go_only_where_it_changed_a_row(

@@ -12,7 +12,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from tests.fixtures.statements import statements_sent
+from tests.fixtures.statements import statements_sent, waiting_for_a_lock
 from tests.unit.escalation.factories import IN_TIER2
 from tidekit.events.envelope import Envelope
 from tidekit.events.sla import ClockMet
@@ -116,14 +116,7 @@ async def test_a_consumed_events_ticket_lock_is_taken_by_its_batchs_claim(
     await holder.execute("SELECT pg_advisory_lock(hashtext($1))", f"escalation:{tid}")
     delivering = asyncio.create_task(esc.deliver(classified(tid)))
     try:
-        async with asyncio.timeout(10):
-            while not (
-                waiting := await holder.fetchval(
-                    """SELECT query FROM pg_stat_activity WHERE datname = current_database()
-                       AND wait_event_type = 'Lock' AND wait_event = 'advisory'"""
-                )
-            ):
-                pass  # until the consumer waits for the ticket's lock, asked again at once
+        waiting = await waiting_for_a_lock(holder, "advisory")  # the consumer, for the ticket
         assert "INSERT INTO inbox" in waiting, waiting
     finally:
         await holder.execute("SELECT pg_advisory_unlock(hashtext($1))", f"escalation:{tid}")

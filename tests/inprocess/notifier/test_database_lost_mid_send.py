@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from tests.fixtures.backends import fresh_database
+from tests.fixtures.statements import waiting_for_a_lock
 from tests.unit.notifier.samples import classified, clock_started, submitted
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Envelope
@@ -184,12 +185,7 @@ async def test_the_next_envelope_goes_out_while_a_record_waits_and_its_data_afte
                 await envelope_of[bob].wait()  # while ada's record cannot commit
         except TimeoutError:
             pytest.fail("bob's envelope did not go out while ada's record waited")
-        async with asyncio.timeout(10):
-            while not await holder.fetchval(
-                """SELECT count(*) FROM pg_stat_activity
-                   WHERE datname = current_database() AND wait_event_type = 'Lock'"""
-            ):
-                pass  # until ada's record waits for the test's lock, asked again at once
+        await waiting_for_a_lock(holder, "transactionid")  # ada's record, for the row lock
         assert data_after_release == [False], "bob's DATA went before ada's record"
         released.set()
         await held.commit()
