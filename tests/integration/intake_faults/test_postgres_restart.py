@@ -74,12 +74,16 @@ class Answers:
             self.successes += answer.status_code in (200, 201)
             self.progress.notify_all()
 
-    async def wait_for(self, count: int = 0, successes: int = 0) -> None:
-        async with self.progress:
-            await asyncio.wait_for(
-                self.progress.wait_for(lambda: self.count >= count and self.successes >= successes),
-                timeout=120,
+    async def wait_for(self, count: int = 0, successes: int = 0, unavailable: int = 0) -> None:
+        def reached() -> bool:
+            return (
+                self.count >= count
+                and self.successes >= successes
+                and self.by_status[503] >= unavailable
             )
+
+        async with self.progress:
+            await asyncio.wait_for(self.progress.wait_for(reached), timeout=120)
 
 
 async def test_postgres_restarts_give_503s_and_no_500(
@@ -117,6 +121,9 @@ async def test_postgres_restarts_give_503s_and_no_500(
         for _ in range(RESTARTS):
             await answers.wait_for(count=answers.count + BETWEEN_RESTARTS)
             await asyncio.to_thread(private_postgres.stop, "fast")
+            # Down until a request has met it (its retries spent: a 503), so every restart
+            # is seen by a request however fast the server comes back.
+            await answers.wait_for(unavailable=answers.by_status[503] + 1)
             await asyncio.to_thread(private_postgres.start)
         # It recovers by itself: writes succeed again after the last restart.
         await answers.wait_for(successes=answers.successes + BETWEEN_RESTARTS)
