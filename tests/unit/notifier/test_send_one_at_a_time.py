@@ -9,6 +9,7 @@ its own, so a lost database costs no copy (tests/inprocess/notifier, lost mid-se
 from __future__ import annotations
 
 import contextlib
+import email
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -81,9 +82,10 @@ class LoggingMailer:
         self.log = log
 
     async def deliver(self, message: Any, before_data: Any) -> Outcome:
-        self.log.append(f"envelope {message['Message-ID']}")
+        message_id = email.message_from_bytes(message.as_bytes())["Message-ID"]
+        self.log.append(f"envelope {message_id}")
         await before_data()
-        self.log.append(f"data {message['Message-ID']}")
+        self.log.append(f"data {message_id}")
         return Outcome.ok()
 
     async def close(self) -> None:

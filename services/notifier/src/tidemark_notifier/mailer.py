@@ -20,26 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from email.charset import QP, Charset
-from email.header import Header
-from email.message import EmailMessage, Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.policy import compat32
-from email.utils import formataddr, formatdate, parseaddr
+from email.message import EmailMessage
+from email.utils import formatdate
 
 import aiosmtplib
 
 from .outcome import Outcome
 from .settings import NotifierSettings
-
-# Bodies as quoted-printable UTF-8: readable on the wire, 7-bit safe, no over-long lines.
-UTF8_QP = Charset("utf-8")
-UTF8_QP.body_encoding = QP
-# Flattened with the line ends it has on the wire, so SIZE declares its exact length.
-ON_THE_WIRE = compat32.clone(linesep="\r\n")
+from .wire import WireMessage, render
 
 BeforeData = Callable[[], Awaitable[None]]
+Outgoing = WireMessage | EmailMessage
 
 
 async def _at_once() -> None:
@@ -62,51 +53,36 @@ def build_message(
     tid: str,
     headers: Mapping[str, str],
     staff: bool,
-) -> Message:
+) -> Outgoing:
     """The message as it goes on the wire.
 
-    Built with the email package's compat32 classes: the modern `EmailMessage` parses every
-    header it is given through its header registry and folds it again when flattened,
-    which took about three times the CPU of this for an acknowledgement, and the e-mail
-    was the notifier's largest cost per message (docs/performance.md). Non-ASCII header
-    text is RFC 2047-encoded here; an address that is not ASCII (SMTPUTF8) takes the modern
-    class, which aiosmtplib sends with SMTPUTF8."""
-    msg = (
-        _ascii_addressed(mail_from, recipient, subject, text, html)
-        if recipient.isascii() and mail_from.isascii()
-        else _international(mail_from, recipient, subject, text, html)
-    )
-    msg["Message-ID"] = message_id  # stable across retries: receivers drop a duplicate
-    msg["Date"] = formatdate(usegmt=True)
+    Rendered straight to bytes (`wire.render`): the email package's classes, even compat32,
+    spent more CPU building and flattening an acknowledgement than anything else the
+    notifier does per message (docs/performance.md). An address that is not ASCII
+    (SMTPUTF8) takes the modern class, which aiosmtplib sends with SMTPUTF8."""
     # RFC 3834: automatic mail; replies to customers are "auto-replied" so loops stop.
-    msg["Auto-Submitted"] = "auto-generated" if staff else "auto-replied"
+    auto_submitted = "auto-generated" if staff else "auto-replied"
+    references = [(n, headers[n]) for n in ("In-Reply-To", "References") if headers.get(n)]
+    if recipient.isascii() and mail_from.isascii():
+        return render(
+            mail_from=mail_from,
+            recipient=recipient,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=message_id,  # stable across retries: receivers drop a duplicate
+            tid=tid,
+            references=references,
+            auto_submitted=auto_submitted,
+        )
+    msg = _international(mail_from, recipient, subject, text, html)
+    msg["Message-ID"] = message_id
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Auto-Submitted"] = auto_submitted
     msg["X-Tidemark-TID"] = tid
-    for name in ("In-Reply-To", "References"):
-        if headers.get(name):
-            msg[name] = headers[name]
+    for name, value in references:
+        msg[name] = value
     return msg
-
-
-def _ascii_addressed(mail_from: str, recipient: str, subject: str, text: str,
-                     html: str | None) -> Message:  # fmt: skip
-    msg: Message
-    if html:
-        msg = MIMEMultipart("alternative")
-        msg.attach(_text(text, "plain"))
-        msg.attach(_text(html, "html"))
-    else:
-        msg = _text(text, "plain")
-    name, address = parseaddr(mail_from)
-    msg["From"] = formataddr((name, address), charset="utf-8")
-    msg["To"] = recipient
-    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
-    return msg
-
-
-def _text(body: str, subtype: str) -> Message:
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(body, UTF8_QP)
-    return part
 
 
 def _international(mail_from: str, recipient: str, subject: str, text: str,
@@ -128,7 +104,7 @@ class Mailer:
         self._idle: list[aiosmtplib.SMTP] = []  # connected and free, most recent last
         self._slots = asyncio.Semaphore(settings.smtp_connections)
 
-    async def deliver(self, message: Message, before_data: BeforeData = _at_once) -> Outcome:
+    async def deliver(self, message: Outgoing, before_data: BeforeData = _at_once) -> Outcome:
         """Send `message`; the server's answer as an Outcome. `before_data` is awaited after
         the server accepted the envelope, before DATA; an error it raises is raised here,
         with the message not sent and its connection closed."""
@@ -156,7 +132,7 @@ class Mailer:
             return Outcome.temporary(f"SMTP unavailable: {type(exc).__name__}: {exc}")
         return Outcome.ok()
 
-    async def send(self, message: Message, before_data: BeforeData = _at_once) -> None:
+    async def send(self, message: Outgoing, before_data: BeforeData = _at_once) -> None:
         """Send on a free pooled connection (at most `smtp_connections` at once)."""
         async with self._slots:
             client = await self._checkout()
@@ -164,10 +140,9 @@ class Mailer:
                 if isinstance(message, EmailMessage):  # an address beyond ASCII: SMTPUTF8
                     await before_data()  # aiosmtplib sends it in one step
                     await client.send_message(message)
-                else:  # flattened once, as built; the envelope is the From and To addresses
-                    sender, recipient = parseaddr(message["From"])[1], message["To"]
-                    data = message.as_bytes(policy=ON_THE_WIRE)
-                    await _in_two_steps(client, sender, recipient, data, before_data)
+                else:  # the bytes as rendered
+                    await _in_two_steps(client, message.sender, message.recipient,
+                                        message.data, before_data)  # fmt: skip
             except BaseException:
                 _close_quietly(client)  # a failed session is not reused
                 raise
