@@ -7,6 +7,10 @@ services ask intake's `POST /v1/introspect` (in the manner of RFC 7662) whether 
 replica within that). They ask with their own service key (`TIDEMARK_SERVICE_KEY`, a key
 of kind `service`): intake answers nobody else. When intake cannot be reached, or refuses
 the service's own key, the routes answer 503 with Retry-After (and the service logs why).
+
+httpx is imported when the first key is asked about, not with this module: every service
+imports this one, and httpx (with the rich and pygments its command line brings) was about
+0.2 s of a start-up's CPU, in processes that may never ask (the sla-timer).
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 from fastapi import Depends, Header, Request
 
 from tidekit.errors import DependencyUnavailable
 from tidekit.events.vocabulary import ROLE_RANK, Role
 from tidekit.telemetry import current_trace_headers
 from tidekit.web.problems import Problem, problem_responses
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 UNAUTHENTICATED = {"WWW-Authenticate": 'ApiKey header="X-Api-Key"'}
@@ -109,6 +115,8 @@ class StaffKeys:
         if not self._service_key:
             log.error("TIDEMARK_SERVICE_KEY is not set: cannot check API keys with intake")
             raise DependencyUnavailable("intake (TIDEMARK_SERVICE_KEY not set)", self.retry_after)
+        import httpx  # on first use (see the module's doc); then a look-up in sys.modules
+
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=5.0)
         # The trace context too, so the introspection joins the caller's trace.
