@@ -14,7 +14,6 @@ before the commit leaves the rows for the next claim; nothing is emitted twice.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -26,6 +25,7 @@ from prometheus_client import Histogram
 
 from tidekit.events.base import DomainEvent
 from tidekit.events.envelope import Origin
+from tidekit.heap import set_start_up_heap_aside
 from tidekit.retry import UNTIL_DONE
 from tidekit.runtime import ServiceRuntime
 from tidekit.store.eventstore import StreamWrite
@@ -44,14 +44,6 @@ LATENESS = Histogram(
     "Emit time minus due time",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 60, 600, 3600),
 )
-
-
-def set_start_up_heap_aside() -> None:
-    """Collect, then freeze what lives (modules, clients, pools), out of the collector's
-    reach. A claim makes thousands of objects that outlive a young collection, and every
-    full collection they set off walked all the start-up objects again."""
-    gc.collect()
-    gc.freeze()
 
 
 class Scheduler:

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from tidekit.clock import ManualClock
+from tidekit.heap import set_start_up_heap_aside
 from tidekit.runtime import ServiceRuntime
 from tidekit.telemetry import configure_logging, configure_tracing
 from tidekit.web.clock import clock_router
@@ -51,6 +52,7 @@ def service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        set_start_up_heap_aside()  # out of every full collection's walk (tidekit.heap)
         try:
             yield
         finally:

@@ -1,6 +1,6 @@
-"""Once started, the scheduler sets the start-up heap aside from the garbage collector:
-what was garbage then is collected first, what lives on is frozen, so the collections that
-a claim's thousands of objects set off no longer walk the whole start-up heap again."""
+"""A service sets its start-up heap aside from the garbage collector (tidekit.heap): what
+was garbage then is collected first, what lives on is frozen, so the collections that a
+request's or a claim's objects set off no longer walk the whole start-up heap again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tidemark_sla_timer.scheduler import set_start_up_heap_aside
+from tidekit.heap import set_start_up_heap_aside
 
 
 class Node:
