@@ -51,28 +51,37 @@ async def get_key_verifier(request: Request) -> KeyVerifier:
 ApiKeys = Annotated[KeyVerifier, Depends(get_key_verifier)]
 
 
-async def get_principal(
-    api_keys: ApiKeys,
-    x_api_key: Annotated[
-        str | None, Header(description="A frontend's or staff member's API key (tmk_…)")
-    ] = None,
-) -> Principal | None:
+XApiKey = Annotated[
+    str | None, Header(description="A frontend's or staff member's API key (tmk_…)")
+]
+
+
+async def _principal(request: Request, x_api_key: str | None) -> Principal | None:
     if x_api_key is None:
         return None
+    api_keys: KeyVerifier = request.app.state.api_keys
     principal = await api_keys.authenticate(x_api_key)
     if principal is None:  # malformed, unknown and revoked keys look the same
         raise Problem(401, "Unauthorized", "unknown or revoked API key", headers=UNAUTHENTICATED)
     return principal
 
 
-TicketToken = Annotated[str | None, Depends(get_ticket_token)]
-MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
+# Both read the header and the verifier themselves rather than through further
+# dependencies: FastAPI solves each dependency on every request (its parameters, query
+# and headers), and every route but the ops routes asks for a caller.
+async def get_principal(request: Request, x_api_key: XApiKey = None) -> Principal | None:
+    return await _principal(request, x_api_key)
 
 
-async def require_principal(principal: MaybePrincipal) -> Principal:
+async def require_principal(request: Request, x_api_key: XApiKey = None) -> Principal:
+    principal = await _principal(request, x_api_key)
     if principal is None:
         raise Problem(401, "Unauthorized", "send an API key in X-Api-Key", headers=UNAUTHENTICATED)
     return principal
+
+
+TicketToken = Annotated[str | None, Depends(get_ticket_token)]
+MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
 
 
 def _staff(at_least: Role) -> Callable[..., Awaitable[Principal]]:
