@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 
 from tidekit.events import classifier, escalation, intake
 from tidekit.events.base import DomainEvent
@@ -56,14 +57,20 @@ def ticket_row(e: intake.TicketSubmitted, salt: str, token_hash: str) -> TableWr
             e.requester.name,
             e.license_key,
             e.subject,
-            json.dumps(e.product.model_dump()),
+            _jsonb(e.product.model_dump()),
             e.site_url,
-            json.dumps([first_message]),
+            _jsonb([first_message]),
             salt,
             token_hash,
             e.submitted_at,
         ),
     )
+
+
+def _jsonb(value: Any) -> str:
+    # orjson, as fold.py: a fraction of json.dumps' time, and Postgres parses either into
+    # the same jsonb (which keeps neither key order nor escapes as written)
+    return orjson.dumps(value).decode()
 
 
 def _z(value: Any) -> Any:
