@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tidekit.heap import set_start_up_heap_aside
+from tidekit.heap import YOUNG_COLLECTION_AFTER, set_start_up_heap_aside
 
 
 class Node:
@@ -21,8 +21,10 @@ class Node:
 @pytest.fixture
 def heap() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()  # the test process's objects go back to the collector
+    gc.set_threshold(*thresholds)
 
 
 def test_live_start_up_objects_are_frozen_and_cycles_collected_first(heap: None) -> None:
@@ -35,3 +37,10 @@ def test_live_start_up_objects_are_frozen_and_cycles_collected_first(heap: None)
     assert garbage() is None
     assert gc.get_freeze_count() > 0
     assert not any(o is live for o in gc.get_objects())
+
+
+def test_young_collections_wait_for_more_objects_than_the_default(heap: None) -> None:
+    gc.set_threshold(700, 10, 10)  # the interpreter's defaults
+    set_start_up_heap_aside()
+    assert gc.get_threshold() == (YOUNG_COLLECTION_AFTER, 10, 10)
+    assert YOUNG_COLLECTION_AFTER > 700
