@@ -18,6 +18,7 @@ from tidekit.events.envelope import Origin
 from tidekit.events.intake import TicketRated
 from tidekit.store.eventstore import ConcurrencyConflict, EventStore, StreamWrite
 from tidekit.store.migrate import CORE_MIGRATIONS, apply_migrations
+from tidekit.telemetry import span_from_headers
 
 pytestmark = pytest.mark.integration
 
@@ -164,6 +165,27 @@ async def test_append_many_gives_each_stream_its_own_trace_and_chain(
     rows = await conn.fetch("SELECT headers FROM outbox ORDER BY id")
     assert dict(outbox_headers(rows[2]["headers"]))["traceparent"] == trace["traceparent"].encode()
     assert "traceparent" not in dict(outbox_headers(rows[3]["headers"]))
+
+
+async def test_a_writes_own_trace_wins_over_the_current_span_which_fills_in_the_rest(
+    conn: asyncpg.Connection,
+) -> None:
+    """A unit of work's writes carry the trace they were decided in (not the flush's); a
+    write that carries none takes the trace of the span current at the write."""
+    store = a_store()
+    decided_in = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    flushing = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with span_from_headers("flush", {"traceparent": flushing}):
+        async with conn.transaction():
+            own, current = await store.write(
+                conn,
+                [
+                    StreamWrite("TID-1", 0, [rated("TID-1", 1)], trace=decided_in),
+                    StreamWrite("TID-2", 0, [rated("TID-2", 2)]),
+                ],
+            )
+    assert dict(own.trace) == decided_in
+    assert current.trace["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
 
 
 async def test_each_events_data_time_and_key_go_to_postgresql_once(

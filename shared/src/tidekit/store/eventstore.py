@@ -190,11 +190,16 @@ class EventStore:
         if alone and not atomic_alone:
             raise RuntimeError("EventStore.append must run inside a transaction")
         time = occurred_at if occurred_at is not None else self.clock.now()
-        current = Origin(trace=current_trace_headers())
+        # The current span's trace, read (an inject, microseconds) only for a write that
+        # carries none and has no origin: a unit of work's writes carry theirs.
+        current: Mapping[str, str] | None = None
         rows: list[tuple[StreamWrite, int, Envelope]] = []
         recorded_so_far: dict[str, int] = {}  # a recorded stream's events so far, all writes
         for w in writes:
-            origin = (origins or {}).get(w.stream_id, current)
+            origin = (origins or {}).get(w.stream_id)
+            trace = w.trace if w.trace is not None else origin.trace if origin else None
+            if trace is None:
+                trace = current = current_trace_headers() if current is None else current
             first = 1 if w.expected is not None else recorded_so_far.get(w.stream_id, 0) + 1
             if w.expected is None:
                 recorded_so_far[w.stream_id] = first - 1 + len(w.events)
@@ -204,8 +209,8 @@ class EventStore:
                     source=self.source,
                     time=time,
                     caused_by=w.caused_by,
-                    chain=origin.correlation_id,
-                    trace=origin.trace if w.trace is None else w.trace,
+                    chain=origin.correlation_id if origin else None,
+                    trace=trace,
                 )
                 if env.subject != w.stream_id:
                     raise ValueError(f"event for {env.subject} appended to stream {w.stream_id}")
