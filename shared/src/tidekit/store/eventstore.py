@@ -32,11 +32,10 @@ from tidekit.telemetry import current_trace_headers
 # conflict; a transactional writer, locking before its snapshot, never sees one).
 # Each value goes once: an event's data is its record's value (the data's JSON; jsonb
 # keeps its own form), a record's key its stream id, and a write's events share one time.
-# Each array goes in as `(SELECT $n::type[])`, which the planner cannot see into: with a
-# bare `$n` a custom plan knew each array's length (one event, mostly) where the generic
-# plan assumes ten, looked cheaper, and so PostgreSQL planned the statement afresh at every
-# execution (0.2-0.3 ms of its CPU each). Now both plans assume the same rows, and after
-# its first five custom plans PostgreSQL keeps the generic one (tested).
+# Arrays go in as `(SELECT $n::type[])`, opaque to the planner: a custom plan of a bare `$n`
+# knew its length (one event, mostly; the generic plan assumes ten), looked cheaper, and the
+# statement was planned afresh at every execution (0.2-0.3 ms each). Now PostgreSQL keeps
+# the generic plan after its first five custom ones (tested).
 _APPEND_MANY = """
 WITH {table_writes}stream_locks AS (
     SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
