@@ -94,20 +94,31 @@ class LoggingMailer:
         pass
 
 
+def stand_in_runtime(database: StandInDatabase, log: list[str], *, wakes: bool = True) -> Any:
+    """The runtime a sender uses, over the stand-in database and store; the relay's wake-ups
+    go to `log` when `wakes`."""
+    return SimpleNamespace(
+        clock=StandInStore.clock,
+        store=StandInStore(log),
+        require_pool=lambda: database,
+        wake_relay=(lambda: log.append("wake relay")) if wakes else (lambda: None),
+    )
+
+
+def logging_sender(log: list[str], send_concurrency: int = 1) -> Sender:
+    sender = Sender(NotifierSettings(send_concurrency=send_concurrency))
+    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
+    return sender
+
+
 async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None:
     """...while the next one's envelope goes out (its DATA waits for the commit), and the
     relay is woken once for the claim's records, after them, not per message."""
     log: list[str] = []
     database = StandInDatabase([due_row(1), due_row(2), due_row(3)], log)
-    runtime = SimpleNamespace(
-        clock=StandInStore.clock,
-        store=StandInStore(log),
-        require_pool=lambda: database,
-        wake_relay=lambda: log.append("wake relay"),
-    )
-    sender = Sender(NotifierSettings())
-    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
-    sent = await sender.send_due(runtime)  # type: ignore[arg-type]
+    runtime = stand_in_runtime(database, log)
+    sender = logging_sender(log)
+    sent = await sender.send_due(runtime)
     assert sent == 3
     assert log == [
         "claim",
@@ -127,15 +138,9 @@ async def test_each_delivery_is_committed_before_the_next_is_delivered() -> None
 async def test_lanes_send_side_by_side_each_message_once() -> None:
     log: list[str] = []
     database = StandInDatabase([due_row(n) for n in range(1, 6)], log)
-    runtime = SimpleNamespace(
-        clock=StandInStore.clock,
-        store=StandInStore(log),
-        require_pool=lambda: database,
-        wake_relay=lambda: None,
-    )
-    sender = Sender(NotifierSettings(send_concurrency=2))
-    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
-    assert await sender.send_due(runtime) == 5  # type: ignore[arg-type]
+    runtime = stand_in_runtime(database, log, wakes=False)
+    sender = logging_sender(log, send_concurrency=2)
+    assert await sender.send_due(runtime) == 5
     delivered = sorted(line for line in log if line.startswith("data"))
     assert delivered == [f"data <m-{n}@tidemark.invalid>" for n in range(1, 6)]
     assert log.count("commit") == 5
@@ -147,15 +152,9 @@ async def test_the_next_claim_goes_out_while_the_last_record_of_a_claim_commits(
     is woken once each claim's records are all in."""
     log: list[str] = []
     database = StandInDatabase([due_row(n) for n in range(1, CLAIM + 3)], log)
-    runtime = SimpleNamespace(
-        clock=StandInStore.clock,
-        store=StandInStore(log),
-        require_pool=lambda: database,
-        wake_relay=lambda: log.append("wake relay"),
-    )
-    sender = Sender(NotifierSettings())
-    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
-    assert await sender.send_due(runtime) == CLAIM + 2  # type: ignore[arg-type]
+    runtime = stand_in_runtime(database, log)
+    sender = logging_sender(log)
+    assert await sender.send_due(runtime) == CLAIM + 2
     last_of_first = log.index(f"data <m-{CLAIM}@tidemark.invalid>")
     assert log[last_of_first + 1 :] == [
         "claim",
@@ -186,15 +185,9 @@ async def test_a_claim_that_fails_leaves_the_last_record_to_commit_first() -> No
         return await first_claim(sql, limit, lease)
 
     database.fetch = fails_after_the_first  # type: ignore[method-assign]
-    runtime = SimpleNamespace(
-        clock=StandInStore.clock,
-        store=StandInStore(log),
-        require_pool=lambda: database,
-        wake_relay=lambda: log.append("wake relay"),
-    )
-    sender = Sender(NotifierSettings())
-    sender.mailer = LoggingMailer(log)  # type: ignore[assignment]
+    runtime = stand_in_runtime(database, log)
+    sender = logging_sender(log)
     with pytest.raises(ConnectionResetError):
-        await sender.send_due(runtime)  # type: ignore[arg-type]
+        await sender.send_due(runtime)
     assert log[-3:] == [f"data <m-{CLAIM}@tidemark.invalid>", "commit", "wake relay"]
     assert log.count("commit") == CLAIM
