@@ -16,11 +16,9 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from tidekit.clock import SystemClock
 from tidemark_notifier.outcome import Outcome
-from tidemark_notifier.sender import CLAIM, Sender
+from tidemark_notifier.sender import Sender
 from tidemark_notifier.settings import NotifierSettings
 
 from .test_runtime_clock import owed_row
@@ -144,50 +142,3 @@ async def test_lanes_send_side_by_side_each_message_once() -> None:
     delivered = sorted(line for line in log if line.startswith("data"))
     assert delivered == [f"data <m-{n}@tidemark.invalid>" for n in range(1, 6)]
     assert log.count("commit") == 5
-
-
-async def test_the_next_claim_goes_out_while_the_last_record_of_a_claim_commits() -> None:
-    """A claim's last record does not hold up the next claim: the claim and the next
-    message's envelope go out while it commits, the next DATA waits for it, and the relay
-    is woken once each claim's records are all in."""
-    log: list[str] = []
-    database = StandInDatabase([due_row(n) for n in range(1, CLAIM + 3)], log)
-    runtime = stand_in_runtime(database, log)
-    sender = logging_sender(log)
-    assert await sender.send_due(runtime) == CLAIM + 2
-    last_of_first = log.index(f"data <m-{CLAIM}@tidemark.invalid>")
-    assert log[last_of_first + 1 :] == [
-        "claim",
-        f"envelope <m-{CLAIM + 1}@tidemark.invalid>",
-        "commit",
-        "wake relay",  # the first claim's records are all in
-        f"data <m-{CLAIM + 1}@tidemark.invalid>",
-        f"envelope <m-{CLAIM + 2}@tidemark.invalid>",
-        "commit",
-        f"data <m-{CLAIM + 2}@tidemark.invalid>",
-        "commit",
-        "wake relay",
-    ]
-    assert log.count("commit") == CLAIM + 2 and log.count("wake relay") == 2
-
-
-async def test_a_claim_that_fails_leaves_the_last_record_to_commit_first() -> None:
-    """The next claim goes out while the previous claim's last record commits; when that
-    claim fails (the database went away), the delivered message is still recorded before
-    the lane gives up, and the relay is woken for it."""
-    log: list[str] = []
-    database = StandInDatabase([due_row(n) for n in range(1, CLAIM + 1)], log)
-    first_claim = database.fetch
-
-    async def fails_after_the_first(sql: str, limit: int, lease: float) -> Any:
-        if log.count("claim"):
-            raise ConnectionResetError("the database went away")
-        return await first_claim(sql, limit, lease)
-
-    database.fetch = fails_after_the_first  # type: ignore[method-assign]
-    runtime = stand_in_runtime(database, log)
-    sender = logging_sender(log)
-    with pytest.raises(ConnectionResetError):
-        await sender.send_due(runtime)
-    assert log[-3:] == [f"data <m-{CLAIM}@tidemark.invalid>", "commit", "wake relay"]
-    assert log.count("commit") == CLAIM

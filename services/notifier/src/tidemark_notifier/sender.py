@@ -4,9 +4,8 @@ A lane claims a few due rows in a short transaction of its own: it pushes their
 `next_attempt_at` one lease ahead (`send_lease_seconds`) and commits, so no replica takes
 them while it works. It then delivers them one by one, and records each outcome
 (`notification.sent` / `.failed`, or the next retry) in a unit of work of its own, one
-statement, retried until the database takes it; the next message's envelope (and the
-next claim, after a claim's last message) goes out meanwhile, and its DATA only once that
-record is in (`_send_claimed`, inflight.py). A database that
+statement, retried until the database takes it; the next message's envelope goes out
+meanwhile, and its DATA only once that record is in (`_send_claimed`). A database that
 goes away between a delivery and its record (a restart, a failover) therefore costs a
 wait, not a second copy: the sender still knows what it sent and records it when the
 database is back.
@@ -26,6 +25,7 @@ a receiver or a sender has really been away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -43,7 +43,6 @@ from tidekit.runtime import ServiceRuntime
 from tidekit.store.table_writes import TableWrite
 from tidekit.telemetry import span_from_headers
 
-from .inflight import RecordInFlight
 from .mailer import BeforeData, Mailer, build_message
 from .outcome import Outcome
 from .settings import NotifierSettings
@@ -109,45 +108,40 @@ class Sender:
         return sum(await asyncio.gather(*(self._send_lane(runtime) for _ in range(lanes))))
 
     async def _send_lane(self, runtime: ServiceRuntime) -> int:
-        """Claims and their deliveries, one after the other, up to BATCH messages; a
-        claim's last record commits while the next claim and envelope go out."""
-        in_flight = RecordInFlight(runtime.wake_relay)
-        delivered = 0
-        try:
-            while delivered < BATCH:
-                claimed, lease_ends = await self._claim(runtime)
-                if not claimed:
-                    break
-                delivered += await self._send_claimed(runtime, claimed, lease_ends, in_flight)
-            await in_flight.done()
-        except BaseException as exc:
-            await in_flight.finish(exc)
-            raise
-        return in_flight.recorded
+        handled = 0
+        while handled < BATCH:
+            claimed, lease_ends = await self._claim(runtime)
+            if not claimed:
+                break
+            handled += await self._send_claimed(runtime, claimed, lease_ends)
+        return handled
 
     async def _send_claimed(
-        self,
-        runtime: ServiceRuntime,
-        claimed: list[asyncpg.Record],
-        lease_ends: float,
-        in_flight: RecordInFlight,
+        self, runtime: ServiceRuntime, claimed: list[asyncpg.Record], lease_ends: float
     ) -> int:
-        """Deliver the claimed rows in order, each one's record started once it is
-        delivered; how many were delivered.
+        """Deliver and record the claimed rows in order; how many were recorded.
 
         A message's record is in flight while the next one's envelope goes out (MAIL FROM,
         RCPT TO), and that message's DATA waits for the record: the round trips overlap,
         and a sender that dies still leaves at most one message sent and not recorded."""
         loop = asyncio.get_running_loop()
+        recording: asyncio.Task[None] | None = None  # the previous message's record
+        recorded = 0
+
+        async def previous_recorded() -> None:
+            nonlocal recording, recorded
+            if recording is not None:
+                task, recording = recording, None
+                await task
+                recorded += 1
 
         async def before_data() -> None:
-            await in_flight.done()
+            await previous_recorded()
             # A delivery must end inside the lease, or another replica could take the row
             # and send it too: a record that waited for the database may have used it up.
             if loop.time() + self._longest_delivery() > lease_ends:
                 raise _LeaseEnding
 
-        delivered = 0
         try:
             for row in claimed:
                 # What is left when the lease runs short waits for it to run out.
@@ -157,12 +151,25 @@ class Sender:
                     outcome = await self._deliver(row, before_data)
                 except _LeaseEnding:
                     break
-                await in_flight.done()  # a refused envelope did not wait for it
-                in_flight.start(self._record_until_done(runtime, row, outcome))
-                delivered += 1
+                await previous_recorded()  # a refused envelope did not wait for it
+                recording = asyncio.create_task(self._record_until_done(runtime, row, outcome))
+            await previous_recorded()
+        except BaseException as exc:
+            if recording is not None:
+                # That message was delivered: its record goes on, unless the lane is being
+                # cancelled (shutting down), which ends it as it would end any statement.
+                if isinstance(exc, asyncio.CancelledError):
+                    recording.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await previous_recorded()
+            raise
         finally:
-            in_flight.claim_ended()
-        return delivered
+            if recorded:
+                # One relay batch for the claim's notification.sent / .failed events, not
+                # one per message: a relay batch is two statements and a Kafka request,
+                # and every group reading the topic answers it with a fetch of its own.
+                runtime.wake_relay()
+        return recorded
 
     def _longest_delivery(self) -> float:
         s = self.settings
