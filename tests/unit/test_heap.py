@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
-
-import pytest
 
 from tidekit.heap import YOUNG_COLLECTION_AFTER, set_start_up_heap_aside
 
@@ -16,15 +13,6 @@ from tidekit.heap import YOUNG_COLLECTION_AFTER, set_start_up_heap_aside
 class Node:
     def __init__(self) -> None:
         self.other: Node | None = None
-
-
-@pytest.fixture
-def heap() -> Iterator[None]:
-    gc.unfreeze()
-    thresholds = gc.get_threshold()
-    yield
-    gc.unfreeze()  # the test process's objects go back to the collector
-    gc.set_threshold(*thresholds)
 
 
 def test_live_start_up_objects_are_frozen_and_cycles_collected_first(heap: None) -> None:

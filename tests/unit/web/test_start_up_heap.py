@@ -6,11 +6,8 @@ docs/performance.md). A stub runtime: nothing connects."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, cast
-
-import pytest
 
 from tidekit.clock import SystemClock
 from tidekit.runtime import ServiceRuntime
@@ -36,13 +33,6 @@ class _StubRuntime:
 
     async def readiness(self) -> dict[str, bool]:
         return {}
-
-
-@pytest.fixture
-def heap() -> Iterator[None]:
-    gc.unfreeze()
-    yield
-    gc.unfreeze()  # the test process's objects go back to the collector
 
 
 async def test_the_start_up_heap_is_frozen_once_the_runtime_has_started(heap: None) -> None:
