@@ -186,6 +186,7 @@ class ServiceRuntime:
                 record_consumed=spec.record_consumed,
                 lock_key=spec.lock_key,
                 prefetch=spec.prefetch,
+                commit_interval=self.settings.consumer_commit_interval.total_seconds(),
             )
             self.running_consumers.append(consumer)
             self._spawn(consumer.run, consumer.name)

@@ -61,6 +61,7 @@ SHARED_FIELDS = (
     "db_pool_max",
     "db_statement_cache_size",
     "topic_partitions",
+    "consumer_commit_interval",
 )
 
 
@@ -177,6 +178,14 @@ class ServiceSettings(BaseSettings):
         default=timedelta(minutes=10),
         gt=timedelta(0),
         description="How often the retention worker looks for expired rows",
+    )
+    consumer_commit_interval: timedelta = Field(
+        default=timedelta(seconds=1),
+        ge=timedelta(0),
+        description="How often a consumer commits its handled offsets to Kafka while records "
+        "keep coming; it also commits as soon as it has caught up, before a rebalance and at "
+        "stop. 0 commits after every poll. Longer sends Kafka fewer requests; records handled "
+        "but not committed are redelivered after a crash, and the inbox drops them",
     )
     retention_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Rows per DELETE statement of the pruning"

@@ -12,6 +12,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from tidekit.events import registry
 from tidekit.kafka.consumer import EventConsumer
+from tidekit.kafka.offsets import OffsetCommitter
 from tidekit.messaging.registry import HandlerRegistry
 
 
@@ -29,6 +30,9 @@ class OnePoll:
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.committed = offsets
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.batches)
 
 
 def _record(topic: str, partition: int) -> ConsumerRecord[bytes, bytes]:
@@ -65,8 +69,9 @@ async def test_batches_of_one_partition_number_run_in_turn_others_side_by_side()
         for partition in (0, 1)
     }
     poll = OnePoll(batches)
+    offsets = OffsetCommitter("test", cast(Any, poll), interval=0)  # commit after every poll
     with pytest.raises(asyncio.CancelledError):  # the stand-in's second poll ends the loop
-        await consumer._poll_forever(cast(Any, poll))
+        await consumer._poll_forever(cast(Any, poll), offsets)
     same_number_together = [
         seen for seen in overlaps if len({partition for _, partition in seen}) < len(seen)
     ]

@@ -17,6 +17,12 @@ retry the whole batch, never skipping a record.
 Dead letters are sent only once the batch's transaction has committed (and before the
 offsets are committed to Kafka): a batch that is rolled back and retried finds its failing
 records again and would otherwise send each of them once per attempt.
+
+Offsets are committed to Kafka after the transactions of their records, but not after
+every poll: at most every `commit_interval` seconds while records keep coming, at once
+when a poll brings nothing, before a rebalance takes partitions away and when the consumer
+stops (tidekit.kafka.offsets). `after_commit` (waking the relay or a sender) runs after
+each poll's transactions, not after the offsets' commit.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from tidekit.events.base import DomainEvent, EventRegistry, UnknownEventType
 from tidekit.events.envelope import Envelope, MalformedRecord
 from tidekit.kafka.batch import BatchHandler, LockKey, Prefetch
 from tidekit.kafka.connection import KafkaConnection
+from tidekit.kafka.offsets import OffsetCommitter
 from tidekit.messaging.registry import HandlerRegistry
 from tidekit.retry import UNTIL_DONE
 from tidekit.store.eventstore import EventStore
@@ -73,6 +80,7 @@ class EventConsumer:
         record_consumed: bool = False,
         lock_key: LockKey | None = None,
         prefetch: Prefetch | None = None,
+        commit_interval: float = 1.0,
     ) -> None:
         self.name = name
         self._kafka = KafkaConnection.of(kafka)
@@ -87,6 +95,7 @@ class EventConsumer:
         self._batch_size = batch_size
         # Keep each handled envelope (tidekit.store.consumed): what a rebuild folds.
         self._batch = BatchHandler(name, handlers, store, record_consumed, lock_key, prefetch)
+        self._commit_interval = commit_interval
         self._consumer: AIOKafkaConsumer | None = None
         self.healthy = False
 
@@ -94,7 +103,6 @@ class EventConsumer:
         attempt = 0
         while True:
             consumer = AIOKafkaConsumer(
-                *self._topics,
                 **self._kafka.client_kwargs(),
                 group_id=self.name,
                 client_id=self.name,
@@ -102,11 +110,13 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
             )
+            offsets = OffsetCommitter(self.name, consumer, self._commit_interval)
+            consumer.subscribe(self._topics, listener=offsets)
             try:
                 await consumer.start()
                 self._consumer = consumer
                 attempt = 0
-                await self._poll_forever(consumer)
+                await self._poll_forever(consumer, offsets)
             except TRANSIENT_ERRORS as exc:
                 self.healthy = False
                 log.warning("consumer waiting for Kafka", extra={"error": repr(exc)})
@@ -114,13 +124,17 @@ class EventConsumer:
                 await asyncio.sleep(UNTIL_DONE.delay(attempt))
             finally:
                 self._consumer = None
-                await consumer.stop()
+                try:
+                    await offsets.final_commit()
+                finally:
+                    await consumer.stop()
 
-    async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
+    async def _poll_forever(self, consumer: AIOKafkaConsumer, offsets: OffsetCommitter) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
             self.healthy = True
             if not batches:
+                await offsets.commit_if_due(idle=True)
                 continue
             # Each batch of a partition in one transaction, so a commit's cost is shared by
             # its records; order is per partition, i.e. per TID. A TID has the same
@@ -132,8 +146,9 @@ class EventConsumer:
             for tp, recs in batches.items():
                 lanes[tp.partition].append(recs)
             await asyncio.gather(*(self._lane_until_done(lane) for lane in lanes.values()))
-            await consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
             self._after_commit()
+            offsets.handled({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+            await offsets.commit_if_due(idle=False)
 
     async def _lane_until_done(self, lane: list[list[ConsumerRecord[bytes, bytes]]]) -> None:
         for records in lane:
