@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 
@@ -182,3 +183,36 @@ async def test_a_consumer_commits_offsets_per_interval_not_per_poll_and_all_once
     # machine a few may. Committing after every poll, as before, made it `records`.
     assert commits() <= records // 4
     await until_caught_up(kafka_bootstrap, group, [bench.topic], timeout=30)
+
+
+async def test_a_stopping_consumer_commits_what_it_has_handled(
+    bench: Bench, kafka_bootstrap: str
+) -> None:
+    """Stopped (cancelled, as at shutdown) before its interval or an idle poll came, the
+    consumer still commits its handled offsets: the next owner of its partitions starts
+    after them instead of redelivering them."""
+    handled: list[int] = []
+    all_handled = asyncio.Event()
+    records = 5
+
+    async def on_rated(event: TicketRated, uow: UnitOfWork) -> None:
+        uow.on_commit(lambda: handled.append(event.rating))
+
+    def after_commit() -> None:  # after a poll's transactions, its offsets taken note of
+        if len(handled) == records:
+            all_handled.set()
+
+    for stars in range(1, records + 1):
+        await append(bench, "TID-11", stars)  # one key: one partition, in order
+    await bench.publish()
+    group = start_rated_consumer(
+        bench, kafka_bootstrap, on_rated, after_commit, commit_interval=3600.0
+    )
+    async with asyncio.timeout(30):
+        await all_handled.wait()
+    consumer = bench.tasks.pop()
+    consumer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await consumer
+    # Every record is handled and the consumer is gone: what it committed is final.
+    await until_caught_up(kafka_bootstrap, group, [bench.topic], timeout=5)

@@ -146,8 +146,8 @@ class EventConsumer:
             for tp, recs in batches.items():
                 lanes[tp.partition].append(recs)
             await asyncio.gather(*(self._lane_until_done(lane) for lane in lanes.values()))
-            self._after_commit()
             offsets.handled({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+            self._after_commit()
             await offsets.commit_if_due(idle=False)
 
     async def _lane_until_done(self, lane: list[list[ConsumerRecord[bytes, bytes]]]) -> None:

@@ -88,6 +88,11 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
     def handled(self, offsets: dict[TopicPartition, int]) -> None:
         self._pending.handled(offsets)
 
+    @property
+    def pending(self) -> bool:
+        """Whether offsets are handled but not committed."""
+        return bool(self._pending)
+
     async def commit_if_due(self, *, idle: bool) -> None:
         if self._pending.due(self._loop_time(), idle=idle):
             await self.commit()
@@ -107,7 +112,7 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def final_commit(self) -> None:
         """Best effort as the consumer stops (cancelled, or Kafka gone)."""
-        if not self._pending:
+        if not self.pending:
             return
         try:
             await asyncio.wait_for(self.commit(), FINAL_COMMIT_SECONDS)
