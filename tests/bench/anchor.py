@@ -52,16 +52,26 @@ async def _fresh_database(stack: Stack) -> str:
     return str(stack.postgres.url(name))
 
 
+async def _drop_database(stack: Stack, url: str) -> None:
+    """The anchor's database, once it has run: runs do not pile up databases."""
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
 def run_anchor(
     script: Path, stack: Stack, stop_after: str | None = None, limit: float = 420.0
 ) -> dict[str, dict[str, float]]:
     """Run the anchor on the stack's Kafka and a fresh database; label ("max", "100/s", …)
     -> its figures. `stop_after` ends it (SIGINT, which it handles by stopping its stage
     processes) once that label's line printed, to keep a quick run short."""
+    database_url = asyncio.run(_fresh_database(stack))
     env = {
         **os.environ,
         "TIDEMARK_KAFKA_BOOTSTRAP": f"127.0.0.1:{stack.ports.kafka}",
-        "TIDEMARK_DATABASE_URL": asyncio.run(_fresh_database(stack)),
+        "TIDEMARK_DATABASE_URL": database_url,
     }
     proc = subprocess.Popen(
         [sys.executable, "-u", str(script)],
@@ -94,6 +104,7 @@ def run_anchor(
                 break
     finally:
         _end(proc)
+        asyncio.run(_drop_database(stack, database_url))
     return found
 
 

@@ -139,7 +139,7 @@ def queues_over_http() -> None:
     stack = Stack.private("bench-escalation", services=SERVICES)
     try:
         stack.install()
-        stack.start_postgres()
+        stack.start_postgres(fresh=True)  # every run on an empty database
         stack.start_kafka(fresh=True)
         env = {
             "TIDEMARK_LOG_LEVEL": "WARNING",

@@ -99,7 +99,7 @@ def main() -> None:
     bare: subprocess.Popen[bytes] | None = None
     try:
         stack.install()
-        stack.start_postgres()
+        stack.start_postgres(fresh=True)  # every run on an empty database
         stack.start_kafka(fresh=True)
         stack.start_service(
             "intake",

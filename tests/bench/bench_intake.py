@@ -212,7 +212,7 @@ def run(quick: bool, anchor: bool = True) -> None:
     try:
         stack.install()
         stack.postgres.extra_options = pgstat.PRELOAD
-        stack.start_postgres()
+        stack.start_postgres(fresh=True)  # every run on an empty database
         stack.start_kafka(fresh=True)
         env = {"TIDEMARK_NOTIFIER_SMTP_PORT": str(sink_port), "TIDEMARK_LOG_LEVEL": "WARNING"}
         _start(stack, tuple(SERVICES), env)

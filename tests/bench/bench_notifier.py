@@ -124,7 +124,7 @@ def main(count: int = COUNT) -> dict[str, float]:
     shutil.rmtree(stack.mail_dir, ignore_errors=True)
     try:
         stack.install()
-        stack.start_postgres()
+        stack.start_postgres(fresh=True)  # every run on an empty database
         stack.start_kafka(fresh=True)
         stack.start_sink()
         # The sink first: what a bare client gets from it bounds what the notifier can.

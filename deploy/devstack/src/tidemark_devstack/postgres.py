@@ -168,6 +168,11 @@ class PostgresServer:
         run_sync(_create_database(self.url("postgres"), name))
         return self.url(name)
 
+    def recreate_database(self, name: str = DEFAULT_DATABASE) -> str:
+        """Drop `name` (ending its sessions) and create it empty; return its URL."""
+        run_sync(recreate_database(self.url("postgres"), name))
+        return self.url(name)
+
 
 async def _create_database(admin_url: str, name: str) -> None:
     import asyncpg
@@ -177,5 +182,17 @@ async def _create_database(admin_url: str, name: str) -> None:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def recreate_database(admin_url: str, name: str) -> None:
+    """`name` dropped, its sessions ended, and created empty."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()

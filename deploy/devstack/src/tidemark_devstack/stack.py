@@ -125,10 +125,15 @@ class Stack:
         assert self.libs_dir is not None
         install_jars(self.libs_dir)
 
-    def start_postgres(self) -> None:
+    def start_postgres(self, fresh: bool = False) -> None:
+        """`fresh`: the stack's database made anew, empty (a benchmark's run, so its figures
+        do not depend on how many runs the machine did before it)."""
         progress(f"starting PostgreSQL on 127.0.0.1:{self.ports.postgres}…")
         self.postgres.start()
-        self.postgres.create_database(self.database)
+        if fresh:
+            self.postgres.recreate_database(self.database)
+        else:
+            self.postgres.create_database(self.database)
 
     def start_kafka(self, fresh: bool = False) -> None:
         progress(f"starting Kafka on {self.kafka.bootstrap} (waiting for metadata)…")
