@@ -101,3 +101,28 @@ def test_the_pool_is_made_with_the_statement_cache_size(monkeypatch: pytest.Monk
         asyncio.run(runtime._connect_db())
     assert asked["statement_cache_size"] == 0
     assert asked["max_size"] == NotifierSettings().db_pool_max
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("604800", 604800), ("0.5", 0.5), ("P7D", 604800), ("PT1S", 1), ("00:10:00", 600)],
+)
+def test_durations_take_seconds_or_iso_8601_as_the_docs_say(
+    monkeypatch: pytest.MonkeyPatch, value: str, seconds: float
+) -> None:
+    monkeypatch.setenv("TIDEMARK_OUTBOX_RETENTION", value)
+    monkeypatch.setenv("TIDEMARK_INTAKE_IDEMPOTENCY_KEY_RETENTION", value)
+    intake = IntakeSettings()
+    assert intake.outbox_retention.total_seconds() == seconds
+    assert intake.idempotency_key_retention.total_seconds() == seconds
+
+
+def test_consumers_commit_offsets_once_a_second_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert IntakeSettings().consumer_commit_interval.total_seconds() == 1
+    monkeypatch.setenv("TIDEMARK_CONSUMER_COMMIT_INTERVAL", "0")  # after every poll
+    assert IntakeSettings().consumer_commit_interval.total_seconds() == 0
+    monkeypatch.setenv("TIDEMARK_CONSUMER_COMMIT_INTERVAL", "-1")
+    with pytest.raises(ValidationError, match="consumer_commit_interval"):
+        IntakeSettings()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+from pydantic import BeforeValidator, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -63,6 +63,22 @@ SHARED_FIELDS = (
     "topic_partitions",
     "consumer_commit_interval",
 )
+
+
+def _seconds_or_iso_8601(value: Any) -> Any:
+    """A duration from the environment: a number of seconds ("604800", "0.5"), else what
+    pydantic reads (ISO 8601 "P7D", "PT1S"; "HH:MM:SS"). Pydantic alone refuses a bare
+    number in a string, which the docs have always offered."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+# A duration setting: seconds, or ISO 8601 (P7D, PT1S), or HH:MM:SS.
+Duration = Annotated[timedelta, BeforeValidator(_seconds_or_iso_8601)]
 
 
 # The support policy, for every service that reads one (TIDEMARK_<SERVICE>_POLICY_FILE):
@@ -161,31 +177,32 @@ class ServiceSettings(BaseSettings):
         "see each other's events. Empty (the default) keeps the SPEC's names",
     )
 
-    outbox_retention: timedelta = Field(
+    outbox_retention: Duration = Field(
         default=timedelta(days=7),
         gt=timedelta(0),
         description="Published outbox rows older than this are pruned (ISO 8601 duration, "
         "e.g. P7D, or seconds); unpublished rows always stay",
     )
-    inbox_retention: timedelta = Field(
+    inbox_retention: Duration = Field(
         default=timedelta(days=30),
         gt=timedelta(0),
         description="Inbox rows (the de-duplication of redelivered records) older than this "
         "are pruned. Keep it longer than the Kafka topics' retention.ms: a record redelivered "
         "after its inbox row is gone would be handled twice (docs/operations.md)",
     )
-    retention_interval: timedelta = Field(
+    retention_interval: Duration = Field(
         default=timedelta(minutes=10),
         gt=timedelta(0),
         description="How often the retention worker looks for expired rows",
     )
-    consumer_commit_interval: timedelta = Field(
+    consumer_commit_interval: Duration = Field(
         default=timedelta(seconds=1),
         ge=timedelta(0),
         description="How often a consumer commits its handled offsets to Kafka while records "
-        "keep coming; it also commits as soon as it has caught up, before a rebalance and at "
-        "stop. 0 commits after every poll. Longer sends Kafka fewer requests; records handled "
-        "but not committed are redelivered after a crash, and the inbox drops them",
+        "keep coming (seconds or ISO 8601, e.g. PT1S); it also commits as soon as it has caught "
+        "up, before a rebalance and at stop. 0 commits after every poll. Longer sends Kafka "
+        "fewer requests; records handled but not committed are redelivered after a crash, and "
+        "the inbox drops them",
     )
     retention_batch_size: int = Field(
         default=1000, ge=1, le=100_000, description="Rows per DELETE statement of the pruning"

@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from tidekit.settings import PolicyFile, ServiceSettings
+from tidekit.settings import Duration, PolicyFile, ServiceSettings
 from tidekit.store.retention import RetentionRule
 
 
@@ -22,7 +22,7 @@ class EscalationSettings(ServiceSettings):
     )
     policy_file: PolicyFile = None  # for the tier-2 calendar and development rights
     page_size_max: int = Field(default=500, ge=1, le=5000)
-    board_changes_retention: timedelta = Field(
+    board_changes_retention: Duration = Field(
         default=timedelta(days=1),
         description="How long the board's change feed keeps a change (a page that was away "
         "longer reloads instead of resuming)",

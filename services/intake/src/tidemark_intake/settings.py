@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from tidekit.events.vocabulary import Role
-from tidekit.settings import PolicyFile, ServiceSettings
+from tidekit.settings import Duration, PolicyFile, ServiceSettings
 from tidekit.store.retention import RetentionRule
 
 from .vault.crypto import Vault, decode_key
@@ -23,7 +23,7 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TIDEMARK_INTAKE_", extra="ignore")
     service_name: ClassVar[str] = "intake"
 
-    idempotency_key_retention: timedelta = Field(
+    idempotency_key_retention: Duration = Field(
         default=timedelta(hours=24),
         gt=timedelta(0),
         description="Idempotency-Key claims older than this are pruned: a retry with the same "

@@ -20,7 +20,7 @@ from pydantic import Field
 from tidekit.events.topics import TOPICS
 from tidekit.kafka.clients import admin_client, idempotent_producer
 from tidekit.kafka.connection import KafkaConnection
-from tidekit.settings import ServiceSettings
+from tidekit.settings import Duration, ServiceSettings
 
 CONNECT_TIMEOUT = 10.0
 
@@ -31,7 +31,7 @@ class OpsSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "ops"
     # intake's setting, read here for `retention` (TIDEMARK_IDEMPOTENCY_KEY_RETENTION)
-    idempotency_key_retention: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
+    idempotency_key_retention: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
 
     def service_topics(self) -> dict[str, str]:
         """Service -> its topic in this system's namespace."""
