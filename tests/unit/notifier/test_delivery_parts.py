@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tidemark_notifier.bounces import NotADsn, parse_dsn, sample_dsn
 from tidemark_notifier.mailer import build_message
-from tidemark_notifier.sender import gives_up, retry_delay
+from tidemark_notifier.settlement import gives_up, retry_delay
 from tidemark_notifier.webhooks import sign, verify
 
 MID = "<3f1c@tidemark.invalid>"
