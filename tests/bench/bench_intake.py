@@ -88,8 +88,8 @@ def _start_bare() -> tuple[subprocess.Popen[bytes], str]:
 
 
 async def _outbox(database_url: str) -> dict[str, int]:
-    """Intake's outbox: rows the relay published, rows it has left (the bench stack's
-    database outlives a run, so a run's figures are differences of two of these)."""
+    """Intake's outbox: rows the relay published, rows it has left (the pipeline's runs
+    wrote to the same database first, so a section's figures are differences of two)."""
     conn = await asyncpg.connect(database_url)
     try:
         row = await conn.fetchrow(
