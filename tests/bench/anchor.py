@@ -7,7 +7,6 @@ pipeline's figures can be printed as ratios to it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -15,12 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
+from tests.fixtures.backends import create_fresh_database, drop_database
 from tidemark_devstack.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,32 +39,14 @@ def find_anchor() -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-async def _fresh_database(stack: Stack) -> str:
-    name = f"anchor_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    return str(stack.postgres.url(name))
-
-
-async def _drop_database(stack: Stack, url: str) -> None:
-    """The anchor's database, once it has run: runs do not pile up databases."""
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
-    finally:
-        await conn.close()
-
-
 def run_anchor(
     script: Path, stack: Stack, stop_after: str | None = None, limit: float = 420.0
 ) -> dict[str, dict[str, float]]:
     """Run the anchor on the stack's Kafka and a fresh database; label ("max", "100/s", …)
     -> its figures. `stop_after` ends it (SIGINT, which it handles by stopping its stage
     processes) once that label's line printed, to keep a quick run short."""
-    database_url = asyncio.run(_fresh_database(stack))
+    admin_url = stack.postgres.url("postgres")
+    database_url = create_fresh_database(admin_url, prefix="anchor")  # dropped after the run
     env = {
         **os.environ,
         "TIDEMARK_KAFKA_BOOTSTRAP": f"127.0.0.1:{stack.ports.kafka}",
@@ -104,7 +83,7 @@ def run_anchor(
                 break
     finally:
         _end(proc)
-        asyncio.run(_drop_database(stack, database_url))
+        drop_database(admin_url, database_url)
     return found
 
 

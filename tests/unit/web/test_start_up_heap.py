@@ -29,7 +29,7 @@ class _StubRuntime:
         self.frozen_at_start = gc.get_freeze_count()
 
     async def stop(self) -> None:
-        pass
+        """The stand-in holds nothing to release."""
 
     async def readiness(self) -> dict[str, bool]:
         return {}

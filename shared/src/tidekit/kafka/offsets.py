@@ -126,4 +126,5 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
             log.warning("offsets not committed before a rebalance", extra={"error": repr(exc)})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        pass
+        """Nothing to do (the listener's interface asks for it): the consumer resumes each
+        new partition from its group's committed offset."""
