@@ -20,52 +20,9 @@ import asyncpg
 from tidekit.clock import Clock
 from tidekit.events.base import DomainEvent, EventRegistry
 from tidekit.events.envelope import Cause, Envelope, Origin
+from tidekit.store.append_sql import APPEND_MANY, LOCK_RECORDED
 from tidekit.store.table_writes import TableWrite, table_writes_alone, with_table_writes
 from tidekit.telemetry import current_trace_headers
-
-# A stream's version is `base + n`: base is the expected version for an append, or for a
-# record (base NULL) the stream's last version, read in this statement's snapshot, i.e.
-# after _LOCK_RECORDED has made this transaction the stream's only writer. A statement
-# that is its own transaction takes those locks itself ($13, `stream_locks`, before the
-# first row is read); its snapshot predates the wait, so a writer that committed meanwhile
-# makes a version collide, and `write` writes again in a transaction (never a pretended
-# conflict; a transactional writer, locking before its snapshot, never sees one).
-# Each value goes once: an event's data is its record's value (the data's JSON; jsonb
-# keeps its own form), a record's key its stream id, and a write's events share one time.
-# Arrays go in as `(SELECT $n::type[])`, opaque to the planner: a custom plan of a bare `$n`
-# knew its length (one event, mostly; the generic plan assumes ten), looked cheaper, and the
-# statement was planned afresh at every execution (0.2-0.3 ms each). Now PostgreSQL keeps
-# the generic plan after its first five custom ones (tested).
-_APPEND_MANY = """
-WITH {table_writes}stream_locks AS (
-    SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
-    FROM (SELECT DISTINCT unnest((SELECT $13::text[])) AS s ORDER BY 1) AS streams
-), appended AS (
-    INSERT INTO events (stream_id, version, event_id, event_type, schema_version, data,
-                        causation_id, correlation_id, occurred_at)
-    SELECT s, coalesce(b, (SELECT coalesce(max(x.version), 0) FROM events x
-                           WHERE x.stream_id = e.s)) + n,
-           id, t, sv, convert_from(v, 'UTF8')::jsonb, c, r, $8::timestamptz
-    FROM unnest((SELECT $1::text[]), (SELECT $2::int[]), (SELECT $12::int[]),
-                (SELECT $3::uuid[]), (SELECT $4::text[]), (SELECT $5::int[]),
-                (SELECT $10::bytea[]), (SELECT $6::uuid[]), (SELECT $7::uuid[]))
-         AS e(s, b, n, id, t, sv, v, c, r)
-    WHERE {after_table_writes} AND (SELECT count(*) FROM stream_locks) >= 0
-    RETURNING event_id
-)
-INSERT INTO outbox (event_id, topic, record_key, record_value, headers)
-SELECT id, $9, convert_to(s, 'UTF8'), v, h::jsonb
-FROM unnest((SELECT $3::uuid[]), (SELECT $1::text[]), (SELECT $10::bytea[]),
-            (SELECT $11::text[])) AS o(id, s, v, h)
-WHERE (SELECT count(*) FROM appended) > 0
-"""
-# Writers that record (no expected version) to one stream queue here, in a fixed order
-# (no deadlock between two of them); the key is per schema, so services sharing a
-# database do not wait on each other. Held to the end of the transaction.
-_LOCK_RECORDED = """
-SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || s, 0))
-FROM (SELECT DISTINCT unnest($1::text[]) AS s ORDER BY 1) AS streams
-"""
 
 
 def outbox_headers_json(headers: Sequence[tuple[str, bytes]]) -> str:
@@ -220,10 +177,10 @@ class EventStore:
             return []
         recorded = sorted({w.stream_id for w in writes if w.expected is None and w.events})
         if recorded and not alone:
-            await conn.execute(_LOCK_RECORDED, recorded)
+            await conn.execute(LOCK_RECORDED, recorded)
         records = [env.to_kafka() for _, _, env in rows]
         sql, args = with_table_writes(
-            _APPEND_MANY,
+            APPEND_MANY,
             [
                 [w.stream_id for w, _, _ in rows],
                 [w.expected for w, _, _ in rows],
@@ -248,7 +205,7 @@ class EventStore:
                 raise
             if alone and recorded:
                 # Perhaps a writer of a recorded stream committed while this statement
-                # waited for its lock (see _APPEND_MANY): nothing was written; again, the
+                # waited for its lock (see APPEND_MANY): nothing was written; again, the
                 # locks taken before the statement's snapshot (a stale expected version
                 # of an appended stream is then raised as the conflict it is).
                 async with conn.transaction():
