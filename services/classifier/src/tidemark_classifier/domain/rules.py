@@ -20,6 +20,7 @@ import yaml
 from tidekit.events.vocabulary import Category, Severity
 from tidekit.literals import one_of
 
+from .prefilter import could_match, folded
 from .text_model import TextModel
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")  # most severe first
@@ -168,19 +169,25 @@ def own_words(text: str) -> str:
 
 
 def first_match(rule: Rule, text: str) -> Match | None:
+    # A pattern that cannot match the text is not run (prefilter: most of them, cheaply).
+    folded_text = folded(text)
     for pattern in rule.patterns:
-        found = pattern.search(text)
+        found = _search(pattern, text, folded_text)
         if found:
             return Match(rule.id, _phrase(found))
     if rule.all_of:
         phrases = []
         for group in rule.all_of:
-            found = next((f for p in group if (f := p.search(text))), None)
+            found = next((f for p in group if (f := _search(p, text, folded_text))), None)
             if found is None:
                 return None
             phrases.append(_phrase(found))
         return Match(rule.id, " ... ".join(phrases))
     return None
+
+
+def _search(pattern: re.Pattern[str], text: str, folded_text: str) -> re.Match[str] | None:
+    return pattern.search(text) if could_match(pattern, folded_text) else None
 
 
 def _phrase(found: re.Match[str]) -> str:
@@ -189,7 +196,10 @@ def _phrase(found: re.Match[str]) -> str:
 
 def all_matches(rule: Rule, text: str) -> list[Match]:
     out = []
+    folded_text = folded(text)
     for pattern in rule.patterns:
+        if not could_match(pattern, folded_text):
+            continue
         for found in pattern.finditer(text):
             out.append(Match(rule.id, _phrase(found)))
     return out
