@@ -9,6 +9,7 @@ s, the Kelvin sign) and words the patterns need."""
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 from hypothesis import given, settings
@@ -91,6 +92,17 @@ def test_folding_is_re_s_own_for_the_odd_letters() -> None:
     assert folded("\u0130\u0131\u017f\u212aK\u00e9") == "iisk" + "k\u00e9"
     for odd, letter in zip(ODD_LETTERS, "iisk", strict=True):
         assert re.fullmatch(letter, odd, re.IGNORECASE)
+
+
+def test_each_letter_and_digit_folds_from_exactly_what_it_matches_ignoring_case() -> None:
+    """The fold is built with a class ([a-z0-9]); a pattern's letters are literals. What a
+    literal matches, and nothing else, folds to it."""
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    folds_to: dict[str, set[str]] = {}
+    for char, fold in zip(every, folded(every), strict=True):
+        folds_to.setdefault(fold, set()).add(char)
+    for char in string.ascii_lowercase + string.digits:
+        assert folds_to[char] == set(re.findall(re.escape(char), every, re.IGNORECASE)), char
 
 
 @pytest.mark.parametrize(
