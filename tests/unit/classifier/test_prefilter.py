@@ -38,9 +38,8 @@ def _group(parts: list[str]) -> str:
     return "(" + "|".join(parts) + ")"
 
 
-patterns = st.recursive(
-    atoms,
-    lambda inner: st.one_of(
+def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.lists(inner, min_size=1, max_size=3).map("".join),
         st.lists(inner, min_size=1, max_size=3).map(_group),
         inner.map(lambda p: f"(?:{p})?"),
@@ -48,9 +47,10 @@ patterns = st.recursive(
         inner.map(lambda p: f"(?:{p}){{0,2}}"),
         inner.map(lambda p: rf"\b{p}"),
         inner.map(lambda p: f"(?<!a){p}"),
-    ),
-    max_leaves=8,
-)
+    )
+
+
+patterns = st.recursive(atoms, _extend, max_leaves=8)
 texts = st.text(alphabet="abkisABKIS1 -" + ODD_LETTERS, max_size=30)
 
 

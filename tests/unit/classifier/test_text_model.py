@@ -68,6 +68,14 @@ def test_training_separates_what_it_saw_and_names_its_evidence() -> None:
     assert verdict.reason().startswith("text model toy gave ")
 
 
+def test_a_verdict_from_a_vector_computed_once_is_the_same() -> None:
+    model = shipped_model()
+    for text in [*URGENT, *CALM, "Our shop was hacked, the admin shows a casino page"]:
+        vector = model.vector(text)
+        for question in ("urgent", "out_of_scope"):
+            assert model.judge(question, text, vector=vector) == model.judge(question, text)
+
+
 def test_training_minimises_its_objective() -> None:
     model = toy_model()
     names = sorted(model.idf)

@@ -87,7 +87,8 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
     for m in outside:
         reasons.append(f"out of scope: rule {m.rule} matched {m.quoted()}")
     model = rules.model
-    model_outside = model.judge("out_of_scope", text) if model else None
+    vector = model.vector(text) if model else None  # both questions are about this text
+    model_outside = model.judge("out_of_scope", text, vector=vector) if model else None
     if model_outside and model_outside.yes:
         reasons.append(f"out of scope: {model_outside.reason()}")
     in_scope = not outside and not (model_outside and model_outside.yes)
@@ -101,7 +102,7 @@ def scope_for(rules: Rules, subject: str, body: str) -> Scope:
                 if m.phrase.lower() not in (p.lower() for p in phrases[rule.id]):
                     phrases[rule.id].append(m.phrase)
     urgent_matches = [(rule, m) for rule in rules.urgent if (m := first_match(rule, text))]
-    model_urgent = model.judge("urgent", text) if model else None
+    model_urgent = model.judge("urgent", text, vector=vector) if model else None
     category: Category = "other"
     ruled = [r for m in outside for r in rules.out_of_scope if r.id == m.rule and r.category]
     # A site-recovery request is of its rule's kind (a compromise is security, breakage

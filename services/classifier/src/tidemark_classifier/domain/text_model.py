@@ -13,6 +13,7 @@ hundred requests) so the classifier needs nothing new at run time.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -65,12 +66,21 @@ class TextModel:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {f: v / norm for f, v in vec.items()}
 
-    def judge(self, question: str, text: str, evidence: int = 4) -> Verdict:
+    def judge(
+        self,
+        question: str,
+        text: str,
+        evidence: int = 4,
+        *,
+        vector: Mapping[str, float] | None = None,
+    ) -> Verdict:
+        """The head's verdict on `text`; `vector` is the text's, when already computed
+        (one text asked both questions: the vector is most of the cost)."""
         head = self.heads[question]
-        vec = self.vector(text)
+        vec = self.vector(text) if vector is None else vector
         contributions = {f: v * head.weights.get(f, 0.0) for f, v in vec.items()}
         p = _sigmoid(head.intercept + sum(contributions.values()))
-        top = sorted((c, f) for f, c in contributions.items() if c > 0)[::-1][:evidence]
+        top = heapq.nlargest(evidence, ((c, f) for f, c in contributions.items() if c > 0))
         return Verdict(self.version, p >= head.threshold, p, tuple(f for _, f in top))
 
     @classmethod
