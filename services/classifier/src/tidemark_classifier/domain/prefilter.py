@@ -56,12 +56,18 @@ def folded(text: str) -> str:
     return text.translate(_fold_table())
 
 
-@cache
 def needed(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Literal strings (ASCII letters and digits, lower case), one of which is in the text
     of every match of `pattern`; None when this cannot tell (the pattern always runs)."""
+    # Keyed by the source and flags: a compiled pattern's own hash covers its whole
+    # compiled code, which cost more than the test itself.
+    return _needed(pattern.pattern, pattern.flags)
+
+
+@cache
+def _needed(source: str, flags: int) -> tuple[str, ...] | None:
     try:
-        found = _needs(sre_parse.parse(pattern.pattern, pattern.flags))
+        found = _needs(sre_parse.parse(source, flags))
     except (re.error, TypeError, ValueError):  # not a shape this reads: always run it
         return None
     return tuple(sorted(found)) if found else None
@@ -69,7 +75,7 @@ def needed(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 
 def could_match(pattern: re.Pattern[str], folded_text: str) -> bool:
     """False only when `pattern` cannot match the text whose `folded` form is given."""
-    strings = needed(pattern)
+    strings = _needed(pattern.pattern, pattern.flags)
     return strings is None or any(map(folded_text.__contains__, strings))
 
 
