@@ -68,8 +68,8 @@ def needed(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 def _needed(source: str, flags: int) -> tuple[str, ...] | None:
     try:
         found = _needs(sre_parse.parse(source, flags))
-    except (re.error, TypeError, ValueError):  # not a shape this reads: always run it
-        return None
+    except Exception:  # a parse tree of a shape this does not read (another Python):
+        return None  # no prefilter, the pattern always runs
     return tuple(sorted(found)) if found else None
 
 
