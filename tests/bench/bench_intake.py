@@ -107,6 +107,8 @@ def _wrk_figures(prefix: str, run: WrkRun) -> None:
     report.figure("intake", f"{prefix}_requests", run.requests)
     report.figure("intake", f"{prefix}_non_2xx", run.non_2xx)
     report.figure("intake", f"{prefix}_socket_errors", run.socket_errors)
+    if run.error:
+        report.figure("intake", f"{prefix}_error", run.error)
 
 
 def _meter(stack: Stack) -> CpuMeter:
@@ -173,6 +175,9 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
     print(f"ratio durable/bare (no Idempotency-Key):         {ratio_plain:8.2f}")
     failed = durable.non_2xx + durable.socket_errors + plain.non_2xx + plain.socket_errors
     print(f"failed requests (non-2xx + socket errors):       {failed:8d}")
+    for name, run in (("bare", bare_run), ("durable", durable), ("no key", plain)):
+        if run.error:
+            print(f"wrk made no {name} run: {run.error}")
     print("CPU ms per durable request, by process: "
           + "  ".join(f"{name} {ms:.2f}" for name, ms in cpu_ms.items()))  # fmt: skip
     print(

@@ -30,6 +30,7 @@ class WrkRun:
     non_2xx: int
     socket_errors: int  # connect, read, write and timeout errors wrk counted
     output: str
+    error: str = ""  # why wrk made no run at all (nothing listening, say); "" when it ran
 
 
 # A fresh Idempotency-Key on every request, as a real frontend sends: each wrk thread gets
@@ -97,19 +98,27 @@ def wrk_post(
             capture_output=True,
             text=True,
             timeout=seconds + 30,
-            check=True,
-        ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    total = re.search(r"(\d+) requests in", out)
-    bad = re.search(r"non2xx=(\d+) socket=(\d+)", out)
-    if match is None or bad is None:
-        raise RuntimeError(f"could not read wrk output:\n{out}")
+            check=False,
+        )
+    return read_wrk(out.returncode, out.stdout, out.stderr)
+
+
+def read_wrk(returncode: int, stdout: str, stderr: str) -> WrkRun:
+    """wrk's figures from its output. A run wrk could not make is a figure too, not a
+    traceback: no requests, and wrk's own words in `error` (with nothing listening it
+    prints "unable to connect to ..." and exits 1 before any request)."""
+    match = re.search(r"Requests/sec:\s+([\d.]+)", stdout)
+    total = re.search(r"(\d+) requests in", stdout)
+    bad = re.search(r"non2xx=(\d+) socket=(\d+)", stdout)
+    if returncode != 0 or match is None or bad is None:
+        said = " ".join((stderr.strip() or stdout.strip() or "no output").split())
+        return WrkRun(0.0, 0, 0, 0, stdout + stderr, error=f"wrk exited {returncode}: {said}")
     return WrkRun(
         rps=float(match.group(1)),
         requests=int(total.group(1)) if total else 0,
         non_2xx=int(bad.group(1)),
         socket_errors=int(bad.group(2)),
-        output=out,
+        output=stdout,
     )
 
 
@@ -118,6 +127,8 @@ def wrk_post_rps(
 ) -> tuple[float, int]:
     """(requests/s, requests sent) of POST {url}; raises when a request failed."""
     run = wrk_post(url, seconds, connections, headers)
+    if run.error:
+        raise RuntimeError(run.error)
     if run.non_2xx > 0:
         raise RuntimeError(f"{run.non_2xx} requests failed during the run:\n{run.output}")
     return run.rps, run.requests

@@ -10,6 +10,7 @@ import pytest
 from tests.bench import __main__ as bench_cli
 from tests.bench import report
 from tests.bench.ack_latency import TimingSink, ack_latencies
+from tests.bench.load import read_wrk
 from tidemark_devstack.common import free_port
 
 
@@ -58,3 +59,33 @@ def test_cli_writes_json_with_load_average_and_each_sections_figures(
     assert written["returning_section"] == {"end_to_end": 40.0}
     assert len(written["run"]["load_average_start"]) == 3
     assert len(written["run"]["load_average_end"]) == 3
+
+
+WRK_RAN = """Running 1s test @ http://127.0.0.1:18999/
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.32ms    0.87ms   6.20ms   69.26%
+    Req/Sec   848.00     28.05     0.90k    60.00%
+  844 requests in 1.00s, 3.57MB read
+Requests/sec:    842.65
+Transfer/sec:      3.57MB
+non2xx=3 socket=1
+"""
+
+
+def test_a_wrk_run_is_read_into_figures() -> None:
+    run = read_wrk(0, WRK_RAN, "")
+    assert (run.rps, run.requests, run.non_2xx, run.socket_errors, run.error) == (
+        842.65,
+        844,
+        3,
+        1,
+        "",
+    )
+
+
+def test_a_run_wrk_could_not_make_is_a_figure_not_a_traceback() -> None:
+    # What wrk 4 prints, and its exit code, when nothing listens on the port.
+    run = read_wrk(1, "", "unable to connect to 127.0.0.1:1 Connection refused\n")
+    assert (run.rps, run.requests) == (0.0, 0)
+    assert run.error == "wrk exited 1: unable to connect to 127.0.0.1:1 Connection refused"
