@@ -35,7 +35,7 @@ async def _publish(bootstrap: str, count: int) -> tuple[float, int]:
     producer = idempotent_producer(bootstrap, "bench-notifier")
     await producer.start()
     started = time.perf_counter()
-    run = int(time.time())  # the database outlives a run: new TIDs, or nothing is owed
+    run = int(time.time())  # this run's TIDs, which _phases counts
     try:
         futures = []
         for n in range(count):

@@ -12,8 +12,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from tests.fixtures.backends import PostgresControl, with_database
-from tidemark_devstack.postgres import recreate_database
+from tests.fixtures.backends import PostgresControl, drop_database, with_database
+from tidemark_devstack.postgres import create_database
 from tidemark_devstack.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -125,12 +125,12 @@ async def test_a_recreated_database_is_empty_even_with_a_session_open_on_it(
 ) -> None:
     admin_url = with_database(database_url, "postgres")
     name = f"bench_{uuid.uuid4().hex[:8]}"
-    await recreate_database(admin_url, name)
+    await create_database(admin_url, name, fresh=True)
     url = with_database(admin_url, name)
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CREATE TABLE left_by_an_earlier_run (n int)")
-        await recreate_database(admin_url, name)  # while `conn` is still open on it
+        await create_database(admin_url, name, fresh=True)  # `conn` still open on it
     finally:
         await conn.close()
     conn = await asyncpg.connect(url)
@@ -138,8 +138,4 @@ async def test_a_recreated_database_is_empty_even_with_a_session_open_on_it(
         assert await conn.fetchval("SELECT to_regclass('left_by_an_earlier_run')") is None
     finally:
         await conn.close()
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE "{name}"')
-    finally:
-        await admin.close()
+    drop_database(admin_url, url)

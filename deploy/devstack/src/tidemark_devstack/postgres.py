@@ -163,36 +163,23 @@ class PostgresServer:
         if self.initialised() and self.running():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
 
-    def create_database(self, name: str = DEFAULT_DATABASE) -> str:
-        """Create `name` unless it exists; return its URL."""
-        run_sync(_create_database(self.url("postgres"), name))
-        return self.url(name)
-
-    def recreate_database(self, name: str = DEFAULT_DATABASE) -> str:
-        """Drop `name` (ending its sessions) and create it empty; return its URL."""
-        run_sync(recreate_database(self.url("postgres"), name))
+    def create_database(self, name: str = DEFAULT_DATABASE, *, fresh: bool = False) -> str:
+        """Create `name` unless it exists (`fresh`: drop it first, ending its sessions, so
+        it starts empty); return its URL."""
+        run_sync(create_database(self.url("postgres"), name, fresh=fresh))
         return self.url(name)
 
 
-async def _create_database(admin_url: str, name: str) -> None:
+async def create_database(admin_url: str, name: str, *, fresh: bool = False) -> None:
+    """`name` created unless it exists; with `fresh`, dropped first (its sessions ended)."""
     import asyncpg
 
     conn = await asyncpg.connect(admin_url)
     try:
+        if fresh:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def recreate_database(admin_url: str, name: str) -> None:
-    """`name` dropped, its sessions ended, and created empty."""
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()

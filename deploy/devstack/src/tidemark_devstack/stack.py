@@ -130,10 +130,7 @@ class Stack:
         do not depend on how many runs the machine did before it)."""
         progress(f"starting PostgreSQL on 127.0.0.1:{self.ports.postgres}…")
         self.postgres.start()
-        if fresh:
-            self.postgres.recreate_database(self.database)
-        else:
-            self.postgres.create_database(self.database)
+        self.postgres.create_database(self.database, fresh=fresh)
 
     def start_kafka(self, fresh: bool = False) -> None:
         progress(f"starting Kafka on {self.kafka.bootstrap} (waiting for metadata)…")
