@@ -71,20 +71,36 @@ def _stop(stack: Stack, names: tuple[str, ...]) -> None:
         (stack.run_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
-def _start_bare() -> tuple[subprocess.Popen[bytes], str]:
+def _start_yardstick(
+    app: str, probe: str = "/docs", env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A yardstick app (`tests.bench.<app>:create_app`) under uvicorn as intake runs."""
     port = free_port()
-    bare = subprocess.Popen(
+    proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "uvicorn", "--factory", "tests.bench.bare_app:create_app"),
+            *(sys.executable, "-m", "uvicorn", "--factory", f"tests.bench.{app}:create_app"),
             *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
         ],
         cwd=REPO,
-        env={**os.environ},
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_ok(f"http://127.0.0.1:{port}/docs")
-    return bare, f"http://127.0.0.1:{port}"
+    wait_ok(f"http://127.0.0.1:{port}{probe}")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _yardstick_rps(
+    app: str, seconds: int, env: dict[str, str] | None = None, warm_up: int = 0
+) -> WrkRun:
+    proc, url = _start_yardstick(app, env=env)
+    try:
+        if warm_up:  # its pool's connections and the statement's plan, not measured
+            wrk_post(f"{url}/v1/tickets", seconds=warm_up)
+        return wrk_post(f"{url}/v1/tickets", seconds=seconds)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 async def _outbox(database_url: str) -> dict[str, int]:
@@ -152,13 +168,11 @@ def _pipeline(
 
 def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> None:
     before = asyncio.run(_outbox(stack.database_url))
-    bare, bare_url = _start_bare()
-    try:
-        print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
-        bare_run = wrk_post(f"{bare_url}/v1/tickets", seconds=seconds)
-    finally:
-        bare.terminate()
-        bare.wait(10)
+    print("\n== intake: requests/s, bare FastAPI POST vs durable POST /v1/tickets ==")
+    bare_run = _yardstick_rps("bare_app", seconds)
+    # The issue's premise: one statement (TID, event, outbox row) reaches 0.55-0.60 of bare.
+    minimal_env = {"TIDEMARK_BENCH_MINIMAL_DATABASE_URL": stack.database_url}
+    minimal = _yardstick_rps("minimal_app", seconds, minimal_env, warm_up=2)
     meter = _meter(stack)  # intake (the other services are stopped), Kafka, PostgreSQL
     cpu_before = meter.snapshot()
     durable = wrk_post(f"{intake}/v1/tickets", seconds=seconds, headers=key, idempotency_keys=True)
@@ -168,14 +182,20 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
     published = outbox["published"] - before["published"]
     ratio = durable.rps / bare_run.rps if bare_run.rps else 0.0
     ratio_plain = plain.rps / bare_run.rps if bare_run.rps else 0.0
+    minimal_ratio = minimal.rps / bare_run.rps if bare_run.rps else 0.0
+    to_minimal = durable.rps / minimal.rps if minimal.rps else 0.0
     print(f"bare FastAPI+pydantic POST (no I/O):             {bare_run.rps:8.0f} req/s")
+    print(f"minimal durable POST (one statement, no key):    {minimal.rps:8.0f} req/s")
     print(f"durable, API key + Idempotency-Key (frontend):   {durable.rps:8.0f} req/s")
     print(f"durable, API key, no Idempotency-Key:            {plain.rps:8.0f} req/s")
     print(f"ratio durable/bare (frontend's requests):        {ratio:8.2f}   (goal: >= 0.5)")
     print(f"ratio durable/bare (no Idempotency-Key):         {ratio_plain:8.2f}")
-    failed = durable.non_2xx + durable.socket_errors + plain.non_2xx + plain.socket_errors
+    print(f"ratio minimal/bare (the issue saw 0.55-0.60):    {minimal_ratio:8.2f}")
+    print(f"ratio durable/minimal:                           {to_minimal:8.2f}")
+    failed = sum(r.non_2xx + r.socket_errors for r in (durable, plain, minimal))
     print(f"failed requests (non-2xx + socket errors):       {failed:8d}")
-    for name, run in (("bare", bare_run), ("durable", durable), ("no key", plain)):
+    for name, run in (("bare", bare_run), ("minimal", minimal), ("durable", durable),
+                      ("no key", plain)):  # fmt: skip
         if run.error:
             print(f"wrk made no {name} run: {run.error}")
     print("CPU ms per durable request, by process: "
@@ -185,11 +205,14 @@ def _intake(stack: Stack, intake: str, key: dict[str, str], seconds: int) -> Non
         f"{outbox['unpublished']} not yet at the end"
     )
     _wrk_figures("bare", bare_run)
+    _wrk_figures("minimal", minimal)
     _wrk_figures("durable", durable)
     _wrk_figures("durable_no_idempotency_key", plain)
     report.figure("intake", "ratio", round(ratio, 3))
     report.figure("intake", "cpu_ms_per_durable_request", cpu_ms)
     report.figure("intake", "ratio_no_idempotency_key", round(ratio_plain, 3))
+    report.figure("intake", "minimal_ratio", round(minimal_ratio, 3))
+    report.figure("intake", "ratio_to_minimal", round(to_minimal, 3))
     report.figure("intake", "wrk_seconds", seconds)
     report.figure("intake", "outbox_published_during_runs", published)
     report.figure("intake", "outbox_unpublished_after", outbox["unpublished"])
