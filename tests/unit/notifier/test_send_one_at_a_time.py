@@ -142,3 +142,16 @@ async def test_lanes_send_side_by_side_each_message_once() -> None:
     delivered = sorted(line for line in log if line.startswith("data"))
     assert delivered == [f"data <m-{n}@tidemark.invalid>" for n in range(1, 6)]
     assert log.count("commit") == 5
+
+
+async def test_a_lane_claims_its_whole_batch_of_fifty_in_one_statement() -> None:
+    """The claim is a statement on the sender's critical path (nothing is sent while it
+    runs) and each claim wakes the relay: claims of 10 carried 4-23 % fewer messages a
+    second than claims of 50 in five alternating pairs (docs/performance.md)."""
+    log: list[str] = []
+    database = StandInDatabase([due_row(n) for n in range(1, 61)], log)
+    sender = logging_sender(log)
+    assert await sender.send_due(stand_in_runtime(database, log)) == 50
+    assert log.count("claim") == 1 and log.count("commit") == 50
+    assert await sender.send_due(stand_in_runtime(database, log)) == 10
+    assert log.count("claim") == 2
