@@ -5,7 +5,8 @@ sink (which writes every message to a maildir). N tickets' events (ticket.submit
 ticket.classified, sla.clock_started) are put on the topics as fast as Kafka takes them;
 the clock runs until the N-th acknowledgement is stored by the sink. Printed: messages/s
 end to end (consume, owe in the inbox transaction, render, send, notification.sent),
-and the sink's arrival rate while the backlog is full (10th to 90th percentile).
+and the sink's arrival rate while the backlog is full (10th to 90th percentile), as a
+ratio to a bare aiosmtplib client on the same sink, measured before and after the notifier.
 """
 
 from __future__ import annotations
@@ -127,9 +128,12 @@ def main(count: int = COUNT) -> dict[str, float]:
         stack.start_postgres(fresh=True)  # every run on an empty database
         stack.start_kafka(fresh=True)
         stack.start_sink()
-        # The sink first: what a bare client gets from it bounds what the notifier can.
+        # The sink first: what a bare client gets from it bounds what the notifier can. It
+        # is measured again once the notifier is done, and the ratio is to the faster of the
+        # two: taken once, it ran at 604-995 messages/s from run to run (before or after
+        # alike; two processes in lockstep on two cores), and a slow one flatters the ratio.
         concurrency = NotifierSettings().send_concurrency
-        bare = asyncio.run(_bare_client(stack.ports.smtp_sink, count, concurrency))
+        bare_before = asyncio.run(_bare_client(stack.ports.smtp_sink, count, concurrency))
         for stored in (stack.mail_dir / "new").glob("*.eml"):
             stored.unlink()  # the notifier's messages are counted from an empty folder
         proc = stack.start_service(
@@ -157,15 +161,17 @@ def main(count: int = COUNT) -> dict[str, float]:
         print(f"end to end (Kafka -> owe -> SMTP sink):  {count / total:8.0f} messages/s")
         print(f"sink arrival rate, 10th-90th percentile: {steady:8.0f} messages/s")
         owed, marked = asyncio.run(_phases(stack.database_url, run))
+        bare_after = asyncio.run(_bare_client(stack.ports.smtp_sink, count, concurrency))
+        bare = max(bare_before, bare_after)
         print(
             f"(rows owed by the consumer: {owed:.0f}/s; marked sent by the sender: {marked:.0f}/s)"
         )
         print(
             f"bare aiosmtplib client, same sink, {concurrency} connection(s): "
-            f"{bare:8.0f} messages/s"
+            f"{bare_before:8.0f} messages/s before, {bare_after:8.0f} after"
         )
         print(
-            f"ratio notifier (sink arrival rate) / bare client:  {steady / bare:8.2f}"
+            f"ratio notifier (sink arrival rate) / faster bare:  {steady / bare:8.2f}"
             "   (goal: >= 1,000 messages/s, or >= 0.5 of the bare client)"
         )
         return {
@@ -174,6 +180,8 @@ def main(count: int = COUNT) -> dict[str, float]:
             "owed": owed,
             "sent": marked,
             "bare_client": bare,
+            "bare_client_before": bare_before,
+            "bare_client_after": bare_after,
             "send_concurrency": concurrency,
             "ratio_to_bare_client": steady / bare,
         }
