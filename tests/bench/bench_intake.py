@@ -72,9 +72,9 @@ def _stop(stack: Stack, names: tuple[str, ...]) -> None:
 
 
 def _start_yardstick(
-    app: str, probe: str = "/docs", env: dict[str, str] | None = None
+    app: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """A yardstick app (`tests.bench.<app>:create_app`) under uvicorn as intake runs."""
+    """A yardstick app (`tests.bench.<app>:create_app`), served by uvicorn as intake is."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -86,7 +86,7 @@ def _start_yardstick(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_ok(f"http://127.0.0.1:{port}{probe}")
+    wait_ok(f"http://127.0.0.1:{port}/docs")
     return proc, f"http://127.0.0.1:{port}"
 
 

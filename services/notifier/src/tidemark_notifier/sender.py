@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS = Counter("tidemark_notifier_attempts_total", "Delivery attempts", ["channel", "result"])
 BATCH = 50  # messages one lane sends before it looks at the rest of the service's work
 # Rows a lane claims at once: its whole batch, one statement. A sender that dies leaves at
-# most these waiting for their lease (SEND_LEASE_SECONDS); one message of them is the one
-# that can go twice. The claim is on the sender's critical path (nothing goes out while it
+# most these waiting for their lease (SEND_LEASE_SECONDS); of them, only the message in
+# flight can go twice. The claim is on the sender's critical path (nothing goes out while it
 # runs) and each claim's records wake the relay: claims of 10 carried 4-23 % fewer messages
 # a second in five alternating pairs (docs/performance.md).
 CLAIM = BATCH
