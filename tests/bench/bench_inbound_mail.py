@@ -14,25 +14,21 @@ import base64
 import json
 import os
 import smtplib
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from tidemark_devstack.common import free_port, port_open
+from tidemark_devstack.common import port_open
 from tidemark_devstack.services import SERVICES
 from tidemark_devstack.stack import Stack
 
-from .load import wait_ok, wrk_post_rps
+from .load import wait_ok, wrk_post_rps, yardstick
 
-REPO = Path(__file__).resolve().parents[2]
 # base64 with line ends makes 146 KiB about 200 KiB on the wire, with the headers and text
 ATTACHMENT = b"%PDF-1.4\n" + os.urandom(146 * 1024)
 
@@ -96,7 +92,6 @@ def durable_tickets(database_url: str) -> int:
 
 def main() -> None:
     stack = Stack.private("bench-mail", services=SERVICES)
-    bare: subprocess.Popen[bytes] | None = None
     try:
         stack.install()
         stack.start_postgres(fresh=True)  # every run on an empty database
@@ -114,20 +109,11 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("intake's SMTP listener did not open")
             time.sleep(0.2)
-        bare_port = free_port()
-        bare = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.bare_app:create_app",
-             "--host", "127.0.0.1", "--port", str(bare_port), "--log-level", "warning"],
-            cwd=REPO, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_ok(f"http://127.0.0.1:{bare_port}/docs")
         size = len(mail_200kb(0))
         print(f"\n== inbound e-mail: {size / 1024:.0f} KB messages over SMTP vs bare POST ==")
-        bare_rps, _ = wrk_post_rps(f"http://127.0.0.1:{bare_port}/v1/tickets")
-        bare_big_rps = _bare_big_post_rps(bare_port)
-        bare.terminate()
-        bare.wait(10)
-        bare = None
+        with yardstick("bare_app") as bare_url:
+            bare_rps, _ = wrk_post_rps(f"{bare_url}/v1/tickets")
+            bare_big_rps = _bare_big_post_rps(bare_url)
         smtp_rate(stack.ports.intake_smtp, seconds=2.0)  # warm-up
         before = durable_tickets(stack.database_url)
         rate, accepted, refused = smtp_rate(stack.ports.intake_smtp)
@@ -141,13 +127,10 @@ def main() -> None:
         if durable != accepted:
             raise RuntimeError(f"{accepted} mails accepted but {durable} tickets stored")
     finally:
-        if bare is not None:
-            bare.terminate()
-            bare.wait(10)
         stack.stop()
 
 
-def _bare_big_post_rps(port: int, seconds: float = 5.0, clients: int = 6) -> float:
+def _bare_big_post_rps(url: str, seconds: float = 5.0, clients: int = 6) -> float:
     body = {
         "channel": "email",
         "requester": {"email": "bench@example.com", "name": "Bench"},
@@ -162,7 +145,7 @@ def _bare_big_post_rps(port: int, seconds: float = 5.0, clients: int = 6) -> flo
     stop_at = time.monotonic() + seconds
 
     def client(k: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30) as http:
             while time.monotonic() < stop_at:
                 r = http.post(
                     "/v1/tickets", content=content, headers={"Content-Type": "application/json"}

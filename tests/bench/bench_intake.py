@@ -18,10 +18,6 @@ Every figure also goes to tests.bench.report (`--json FILE`); nothing is judged 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -35,9 +31,7 @@ from . import pgstat, report
 from .ack_latency import TimingSink, ack_latencies, describe, start_sink
 from .anchor import anchor_figures, find_anchor
 from .cpu import CpuMeter, postmaster_pid
-from .load import WrkRun, wait_ok, wrk_post
-
-REPO = Path(__file__).resolve().parents[2]
+from .load import WrkRun, wait_ok, wrk_post, yardstick
 
 # (tickets in the pipeline burst, wrk seconds per run, paced runs: (section, rate, count))
 QUICK = (1000, 5, (("ack_latency", 100.0, 500),))
@@ -71,36 +65,13 @@ def _stop(stack: Stack, names: tuple[str, ...]) -> None:
         (stack.run_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
-def _start_yardstick(
-    app: str, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    """A yardstick app (`tests.bench.<app>:create_app`), served by uvicorn as intake is."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "--factory", f"tests.bench.{app}:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        ],
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_ok(f"http://127.0.0.1:{port}/docs")
-    return proc, f"http://127.0.0.1:{port}"
-
-
 def _yardstick_rps(
     app: str, seconds: int, env: dict[str, str] | None = None, warm_up: int = 0
 ) -> WrkRun:
-    proc, url = _start_yardstick(app, env=env)
-    try:
+    with yardstick(app, env) as url:
         if warm_up:  # its pool's connections and the statement's plan, not measured
             wrk_post(f"{url}/v1/tickets", seconds=warm_up)
         return wrk_post(f"{url}/v1/tickets", seconds=seconds)
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def _outbox(database_url: str) -> dict[str, int]:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tidemark_devstack.common import free_port
+
+REPO = Path(__file__).resolve().parents[2]
 
 TICKET = {
     "channel": "web",
@@ -145,3 +153,26 @@ def wait_ok(url: str, timeout: float = 120.0) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
+
+
+@contextlib.contextmanager
+def yardstick(app: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A yardstick app (`tests.bench.<app>:create_app`, e.g. `bare_app`), served by uvicorn
+    as the services are, for as long as the block runs: its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "--factory", f"tests.bench.{app}:create_app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ok(f"http://127.0.0.1:{port}/docs")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
